@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The `shoal` command: dispatches to node/commands/<command>.ts.
+import { ShoalError } from '../src/errors/index.ts';
+import { VERSION } from './version.ts';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> }> =
+  {
+    start: { summary: 'start a daemon (shoal start --help for its flags)', load: () => import('./commands/start.ts') },
+    status: { summary: "print a running daemon's /admin/status", load: () => import('./commands/status.ts') },
+    'init-cluster': {
+      summary: 'write a new cluster secret: init-cluster --out <file>',
+      load: () => import('./commands/init-cluster.ts'),
+    },
+    errors: { summary: 'print the error catalogue (--markdown)', load: () => import('./commands/errors.ts') },
+  };
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
+  return `shoal ${VERSION}: peer-to-peer storage daemon\n\nusage: shoal <command> [options]\n\n${rows.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`shoal: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ShoalError) {
+      process.stderr.write(`shoal: ${err.code}: ${err.message}\n`);
+      process.exitCode = err.code === 'CONFIG_INVALID' ? 2 : 1;
+    } else {
+      process.stderr.write(`shoal: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

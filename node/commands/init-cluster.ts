@@ -1,0 +1,28 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { generateKey } from '@libp2p/pnet';
+
+/** `shoal init-cluster --out <file> [--force]`: writes a new cluster secret (libp2p pnet PSK, mode 0600). */
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { out: { type: 'string' }, force: { type: 'boolean' } },
+    strict: true,
+  });
+  if (!values.out) {
+    process.stderr.write('usage: shoal init-cluster --out <file> [--force]\n');
+    return 2;
+  }
+  if (existsSync(values.out) && !values.force) {
+    process.stderr.write(`shoal: ${values.out} exists; refusing to overwrite a cluster secret (use --force)\n`);
+    return 1;
+  }
+  // A pnet key file is 95 bytes: the swarm.key header and 64 hex digits.
+  const key = new Uint8Array(95);
+  generateKey(key);
+  writeFileSync(values.out, key, { mode: 0o600 });
+  process.stdout.write(
+    `wrote cluster secret to ${values.out}; start every daemon with --cluster-secret ${values.out}\n`,
+  );
+  return 0;
+}

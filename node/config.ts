@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ShoalError } from '../src/errors/index.ts';
+import { configKey, envName, type OptionSpec, START_OPTIONS } from './options.ts';
+
+/** The resolved settings of one daemon. */
+export interface DaemonConfig {
+  dataDir: string;
+  httpHost: string;
+  httpPort: number;
+  listen: string[];
+  zone: string;
+  store: 'level' | 'sqlite' | 'postgres' | 's3';
+  join: string[];
+  clusterSecret?: string;
+  adminTokenFile?: string;
+  durability: 'fsync' | 'os';
+  maxValueBytes: number;
+  capacity: number;
+  logLevel: string;
+  pgUrl?: string;
+  s3Endpoint?: string;
+  s3Bucket: string;
+  s3Region: string;
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
+}
+
+/** A setting is missing or malformed. */
+export class ConfigError extends ShoalError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = string | number | string[] | undefined;
+
+function coerce(spec: OptionSpec, value: unknown, source: string): Raw {
+  if (value === undefined) return undefined;
+  const where = `${source} ${spec.flag}`;
+  switch (spec.kind) {
+    case 'number': {
+      const n = typeof value === 'number' ? value : Number(value);
+      if (!Number.isFinite(n) || n < 0)
+        throw new ConfigError(`${where}: expected a non-negative number, got ${JSON.stringify(value)}`);
+      return n;
+    }
+    case 'list':
+      if (Array.isArray(value)) return value.map(String);
+      return String(value)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    case 'enum':
+      if (!spec.values?.includes(String(value))) {
+        throw new ConfigError(`${where}: expected one of ${spec.values?.join(', ')}, got ${JSON.stringify(value)}`);
+      }
+      return String(value);
+    default:
+      return String(value);
+  }
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Resolves `shoal start` settings from flags, `SHOAL_*` environment variables and the `--config`
+ * JSON file (precedence in that order), over the defaults. Unknown flags and config keys are errors.
+ */
+export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const flagOptions: Record<string, { type: 'string'; multiple?: boolean }> = { config: { type: 'string' } };
+  for (const o of START_OPTIONS) flagOptions[o.flag] = { type: 'string', multiple: o.kind === 'list' };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options: flagOptions, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const flags = parsed.values as Record<string, string | string[] | undefined>;
+  const configPath = (flags.config as string | undefined) ?? env.SHOAL_CONFIG;
+  const file = configPath ? readConfigFile(configPath) : {};
+  const known = new Set(START_OPTIONS.map((o) => configKey(o.flag)));
+  for (const k of Object.keys(file))
+    if (!known.has(k)) throw new ConfigError(`config file ${configPath}: unknown key ${JSON.stringify(k)}`);
+
+  const out: Record<string, Raw> = {};
+  for (const spec of START_OPTIONS) {
+    const key = configKey(spec.flag);
+    out[key] =
+      coerce(spec, flags[spec.flag], 'flag --') ??
+      coerce(spec, env[envName(spec.flag)], `env ${envName(spec.flag)} for`) ??
+      coerce(spec, file[key], 'config file key for') ??
+      spec.default;
+  }
+  const cfg = out as unknown as DaemonConfig;
+  if (cfg.httpPort > 65535) throw new ConfigError(`--http-port ${cfg.httpPort} is not a port`);
+  if (cfg.capacity <= 0) throw new ConfigError('--capacity must be positive');
+  if (cfg.zone.length === 0) throw new ConfigError('--zone must not be empty');
+  return cfg;
+}

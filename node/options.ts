@@ -1,0 +1,99 @@
+/**
+ * Every setting of `shoal start`: its flag, its `SHOAL_<NAME>` environment variable and its key in
+ * the `--config` JSON file are derived from one name here. Precedence: flag > environment > config
+ * file > default.
+ */
+export interface OptionSpec {
+  /** Flag name without dashes; env var is SHOAL_ + upper snake case; config key is camelCase. */
+  flag: string;
+  kind: 'string' | 'number' | 'list' | 'enum';
+  values?: readonly string[];
+  default?: string | number | string[];
+  description: string;
+}
+
+export const START_OPTIONS: readonly OptionSpec[] = [
+  {
+    flag: 'data-dir',
+    kind: 'string',
+    default: './data',
+    description: 'Directory of the local store, peer key and state.',
+  },
+  { flag: 'http-host', kind: 'string', default: '127.0.0.1', description: 'Address the HTTP API listens on.' },
+  { flag: 'http-port', kind: 'number', default: 7070, description: 'Port of the HTTP API (0: any free port).' },
+  {
+    flag: 'listen',
+    kind: 'list',
+    default: ['/ip4/127.0.0.1/tcp/0'],
+    description: 'libp2p multiaddr(s) to listen on (repeatable).',
+  },
+  {
+    flag: 'zone',
+    kind: 'string',
+    default: 'local',
+    description: 'Failure/latency zone of this daemon (region or datacenter).',
+  },
+  {
+    flag: 'store',
+    kind: 'enum',
+    values: ['level', 'sqlite', 'postgres', 's3'],
+    default: 'level',
+    description: 'Storage backend.',
+  },
+  { flag: 'join', kind: 'list', default: [], description: 'Multiaddr of a cluster member to join (repeatable).' },
+  {
+    flag: 'cluster-secret',
+    kind: 'string',
+    description: 'File with the cluster secret (`shoal init-cluster`); only holders can connect.',
+  },
+  {
+    flag: 'admin-token-file',
+    kind: 'string',
+    description: 'File with the admin bearer token; without it /admin/* answers only on loopback.',
+  },
+  {
+    flag: 'durability',
+    kind: 'enum',
+    values: ['fsync', 'os'],
+    default: 'fsync',
+    description:
+      'fsync: a write is acknowledged after it is on disk; os: after the OS has it (faster, lost on power failure).',
+  },
+  { flag: 'max-value-bytes', kind: 'number', default: 16 * 1024 * 1024, description: 'Largest record value accepted.' },
+  { flag: 'capacity', kind: 'number', default: 1, description: 'Relative capacity weight of this daemon on the ring.' },
+  {
+    flag: 'log-level',
+    kind: 'enum',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    description: 'Log level (pino, JSON lines on stdout).',
+  },
+  { flag: 'pg-url', kind: 'string', description: 'PostgreSQL connection string (store postgres).' },
+  { flag: 's3-endpoint', kind: 'string', description: 'S3 endpoint URL (store s3).' },
+  { flag: 's3-bucket', kind: 'string', default: 'shoal', description: 'S3 bucket (store s3).' },
+  { flag: 's3-region', kind: 'string', default: 'us-east-1', description: 'S3 region (store s3).' },
+  { flag: 's3-access-key-id', kind: 'string', description: 'S3 access key id (store s3; default: the AWS SDK chain).' },
+  { flag: 's3-secret-access-key', kind: 'string', description: 'S3 secret access key (store s3).' },
+];
+
+export const envName = (flag: string) => `SHOAL_${flag.replace(/-/g, '_').toUpperCase()}`;
+export const configKey = (flag: string) => flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+
+/** The options as a markdown table (README) or as `--help` text. */
+export function optionsTable(format: 'markdown' | 'text'): string {
+  if (format === 'markdown') {
+    const rows = START_OPTIONS.map(
+      (o) =>
+        `| \`--${o.flag}\` | \`${envName(o.flag)}\` | \`${configKey(o.flag)}\` | ${fmtDefault(o)} | ${o.description} |`,
+    );
+    return ['| flag | env | config key | default | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+  }
+  return START_OPTIONS.map(
+    (o) => `  --${o.flag.padEnd(22)} ${o.description}${o.default !== undefined ? ` (default ${fmtDefault(o)})` : ''}`,
+  ).join('\n');
+}
+
+function fmtDefault(o: OptionSpec): string {
+  if (o.default === undefined) return '—';
+  return Array.isArray(o.default) ? o.default.join(', ') || '—' : String(o.default);
+}

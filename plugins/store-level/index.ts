@@ -1,0 +1,147 @@
+/**
+ * The default backend: LevelDB through `classic-level` (embedded NoSQL, ordered keys, atomic batches).
+ * Durability 'fsync' sets `sync: true` on every write (LevelDB then fsyncs its write-ahead log before
+ * acknowledging); 'os' leaves the flush to the OS, which survives a process crash but not a power cut.
+ */
+import { mkdirSync } from 'node:fs';
+import { ClassicLevel } from 'classic-level';
+import { throwIfAborted } from '../../src/errors/index.ts';
+import {
+  type BatchOp,
+  type CallOptions,
+  prefixUpperBound,
+  type ScanOptions,
+  type ScanPage,
+  type Store,
+  type StoredRecord,
+  StoreError,
+  StoreLockedError,
+  type StoreManifest,
+  type StoreOptions,
+  StoreUnwritableError,
+} from '../../src/store/index.ts';
+import { decodeEntry, encodeEntry } from './codec.ts';
+
+export interface LevelStoreOptions extends StoreOptions {
+  /** Directory of the LevelDB database. */
+  location: string;
+}
+
+const MANIFEST: StoreManifest = {
+  durableFsync: true,
+  atomicBatch: true,
+  maxValueBytes: 256 * 1024 * 1024,
+  persistent: true,
+};
+
+type Db = ClassicLevel<Uint8Array, Uint8Array>;
+
+class LevelStore implements Store {
+  readonly kind = 'level';
+  readonly supports = MANIFEST;
+  readonly #location: string;
+  readonly #sync: boolean;
+  readonly #db: Db;
+
+  constructor(options: LevelStoreOptions) {
+    this.#location = options.location;
+    this.#sync = (options.durability ?? 'fsync') === 'fsync';
+    this.#db = new ClassicLevel<Uint8Array, Uint8Array>(options.location, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    });
+  }
+
+  async open(options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal);
+    try {
+      mkdirSync(this.#location, { recursive: true });
+      await this.#db.open();
+    } catch (err) {
+      throw openError(this.#location, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+
+  async get(key: Uint8Array, options?: CallOptions): Promise<StoredRecord | undefined> {
+    throwIfAborted(options?.signal);
+    const bytes = await this.#wrap(this.#db.get(key));
+    return bytes === undefined ? undefined : decodeEntry(bytes);
+  }
+
+  async getMany(keys: Uint8Array[], options?: CallOptions): Promise<Array<StoredRecord | undefined>> {
+    throwIfAborted(options?.signal);
+    const values = await this.#wrap(this.#db.getMany(keys));
+    return values.map((v) => (v === undefined ? undefined : decodeEntry(v)));
+  }
+
+  async put(key: Uint8Array, record: StoredRecord, options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal);
+    await this.#wrap(this.#db.put(key, encodeEntry(record), { sync: this.#sync }));
+  }
+
+  async delete(key: Uint8Array, options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal);
+    await this.#wrap(this.#db.del(key, { sync: this.#sync }));
+  }
+
+  async batch(ops: BatchOp[], options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal);
+    if (ops.length === 0) return;
+    const chained = this.#db.batch();
+    for (const op of ops) {
+      if (op.type === 'put') chained.put(op.key, encodeEntry(op.record));
+      else chained.del(op.key);
+    }
+    await this.#wrap(chained.write({ sync: this.#sync }));
+  }
+
+  async scan(options: ScanOptions = {}): Promise<ScanPage> {
+    throwIfAborted(options.signal);
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), 10_000);
+    const range: { gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array; limit: number } = { limit: limit + 1 };
+    if (options.prefix) {
+      range.gte = options.prefix;
+      const end = prefixUpperBound(options.prefix);
+      if (end) range.lt = end;
+    }
+    if (options.after && (!range.gte || Buffer.compare(options.after, range.gte) >= 0)) {
+      delete range.gte;
+      range.gt = options.after;
+    }
+    const rows = await this.#wrap(this.#db.iterator(range).all());
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    const entries = page.map(([key, value]) => ({ key, record: decodeEntry(value, options.keysOnly) }));
+    return more ? { entries, cursor: entries[entries.length - 1].key } : { entries };
+  }
+
+  async #wrap<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      throw new StoreError(`level: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function openError(location: string, err: unknown): Error {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const text = `${(err as Error).message ?? ''} ${cause?.message ?? ''}`;
+  if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(text)) {
+    return new StoreLockedError(`data directory ${location} is locked by another shoal daemon`, { cause: err });
+  }
+  const code = (err as { code?: string }).code;
+  if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || /permission|read-only|IO error/i.test(text)) {
+    return new StoreUnwritableError(`data directory ${location} is not writable: ${text.trim()}`, { cause: err });
+  }
+  return new StoreError(`cannot open level store at ${location}: ${text.trim()}`, { cause: err });
+}
+
+/** Creates the LevelDB backend (call `open()` before use). */
+export function createLevelStore(options: LevelStoreOptions): Store {
+  return new LevelStore(options);
+}

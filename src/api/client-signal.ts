@@ -1,0 +1,14 @@
+import type { FastifyReply } from 'fastify';
+
+/**
+ * A signal that aborts when the client goes away before the response is finished. (fastify's
+ * `request.signal` fires on the request's 'close', which Node emits as soon as a body has been read,
+ * so it would abort every PUT.)
+ */
+export function clientSignal(reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) ac.abort(new Error('client closed the connection'));
+  });
+  return ac.signal;
+}

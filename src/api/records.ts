@@ -1,0 +1,158 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ShoalError } from '../errors/index.ts';
+import type { Consistency, RecordEngine, RecordView, WriteConditions } from '../replication/engine.ts';
+import type { RecordMeta } from '../store/index.ts';
+import { clientSignal } from './client-signal.ts';
+import { validateKey } from './keys.ts';
+import { consistencyParam, errorResponses, etagOf, keyParams, metaSchema, parseEtag } from './schemas.ts';
+
+export interface RecordsRoutesOptions {
+  engine: RecordEngine;
+  /** Largest accepted value in bytes. */
+  maxValueBytes: number;
+  /** Zone of this daemon: the origin of requests without `x-shoal-origin`. */
+  zone: string;
+  /** Called once per data access (stats); must be cheap. */
+  onAccess?: (access: Access) => void;
+}
+
+export interface Access {
+  key: string;
+  op: 'r' | 'w';
+  origin: string;
+  app: string;
+  bytes: number;
+}
+
+type KeyRequest = FastifyRequest<{
+  Params: { key: string };
+  Querystring: { consistency?: Consistency; meta?: string };
+}>;
+
+const writeResponse = {
+  type: 'object',
+  properties: { key: { type: 'string' }, created: { type: 'boolean' }, ...metaSchema.properties },
+} as const;
+
+function conditions(req: FastifyRequest): WriteConditions | undefined {
+  const ifMatch = parseEtag(req.headers['if-match'] as string | undefined);
+  const noneMatch = parseEtag(req.headers['if-none-match'] as string | undefined);
+  if (noneMatch !== undefined && noneMatch !== '*') {
+    throw new ShoalError('INVALID_HEADER', 'If-None-Match on writes supports only "*" (create if absent)');
+  }
+  if (ifMatch === undefined && noneMatch === undefined) return undefined;
+  return { ifMatch, ifNoneMatch: noneMatch === '*' ? '*' : undefined };
+}
+
+function metaHeaders(reply: FastifyReply, meta: RecordMeta): FastifyReply {
+  return reply
+    .header('etag', etagOf(meta.version))
+    .header('last-modified', new Date(meta.updatedAt).toUTCString())
+    .header('x-shoal-version', meta.version)
+    .header('x-shoal-type', meta.type)
+    .header('x-shoal-checksum', meta.checksum);
+}
+
+/** `PUT|GET|DELETE /v1/records/:key`: binary-safe values, content type kept, ETag and `If-Match`. */
+export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOptions): Promise<void> {
+  const { engine, zone, onAccess } = opts;
+  const access = (req: FastifyRequest, key: string, op: 'r' | 'w', bytes: number) => {
+    if (!onAccess) return;
+    const origin = (req.headers['x-shoal-origin'] as string | undefined) ?? zone;
+    const appTag = (req.headers['x-shoal-app'] as string | undefined) ?? '';
+    onAccess({ key, op, origin, app: appTag, bytes });
+  };
+
+  // Values are opaque bytes whatever their content type: no JSON or form parsing on these routes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxValueBytes }, (_req, body, done) => {
+    done(null, body);
+  });
+
+  app.get(
+    '/v1/records/:key',
+    {
+      schema: {
+        summary: 'Read a record',
+        description:
+          'Returns the value bytes with the content type given at write time. `?meta=1` returns the metadata as JSON instead.',
+        params: keyParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { consistency: consistencyParam, meta: { type: 'string', enum: ['0', '1', 'true', 'false'] } },
+        },
+        response: { 200: { description: 'The value bytes (or metadata JSON with ?meta=1).' }, ...errorResponses },
+      },
+    },
+    async (req: KeyRequest, reply) => {
+      const key = validateKey(req.params.key);
+      const rec: RecordView | undefined = await engine.get(key, {
+        consistency: req.query.consistency,
+        signal: clientSignal(reply),
+      });
+      access(req, key, 'r', rec?.value.length ?? 0);
+      if (!rec) throw new ShoalError('NOT_FOUND', `no record ${JSON.stringify(key)}`);
+      metaHeaders(reply, rec.meta);
+      if (req.query.meta)
+        return reply.type('application/json; charset=utf-8').send(JSON.stringify({ key, ...rec.meta }));
+      const inm = parseEtag(req.headers['if-none-match'] as string | undefined);
+      if (inm !== undefined && (inm === '*' || inm === rec.meta.version)) return reply.code(304).send();
+      return reply
+        .type(rec.meta.contentType)
+        .send(Buffer.from(rec.value.buffer, rec.value.byteOffset, rec.value.byteLength));
+    },
+  );
+
+  app.put(
+    '/v1/records/:key',
+    {
+      bodyLimit: opts.maxValueBytes,
+      schema: {
+        summary: 'Write a record',
+        description:
+          'Stores the body bytes as the value, keeping its content type. `If-Match: "<version>"` makes the write conditional; `If-None-Match: *` creates only.',
+        params: keyParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { consistency: consistencyParam } },
+        response: { 200: writeResponse, 201: writeResponse, ...errorResponses },
+      },
+    },
+    async (req: KeyRequest, reply) => {
+      const key = validateKey(req.params.key);
+      const body = req.body as Buffer | undefined;
+      const value = body ?? new Uint8Array(0);
+      const contentType = (req.headers['content-type'] as string | undefined) ?? 'application/octet-stream';
+      const result = await engine.put(key, { value, type: 'blob', contentType }, conditions(req), {
+        consistency: req.query.consistency,
+        signal: clientSignal(reply),
+      });
+      access(req, key, 'w', value.length);
+      metaHeaders(reply, result.meta);
+      return reply.code(result.created ? 201 : 200).send({ key, created: result.created, ...result.meta });
+    },
+  );
+
+  app.delete(
+    '/v1/records/:key',
+    {
+      schema: {
+        summary: 'Delete a record',
+        description:
+          'Deletes the record (a tombstone is kept so replicas cannot bring it back). Idempotent: 204 whether or not it existed.',
+        params: keyParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { consistency: consistencyParam } },
+        response: { 204: { description: 'Deleted (or absent).', type: 'null' }, ...errorResponses },
+      },
+    },
+    async (req: KeyRequest, reply) => {
+      const key = validateKey(req.params.key);
+      const meta = await engine.delete(key, conditions(req), {
+        consistency: req.query.consistency,
+        signal: clientSignal(reply),
+      });
+      access(req, key, 'w', 0);
+      if (meta) reply.header('x-shoal-version', meta.version);
+      return reply.code(204).send();
+    },
+  );
+}

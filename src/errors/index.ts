@@ -1,0 +1,81 @@
+/**
+ * The one error catalogue of shoal. Every failure a client or operator can see has a stable `code`,
+ * an HTTP status and a description; the README's error table is generated from {@link ERROR_CATALOGUE}
+ * (`node node/cli.ts errors --markdown`). Modules define one small error class per failure kind by
+ * extending {@link ShoalError} with a code from this table.
+ */
+export const ERROR_CATALOGUE = {
+  INVALID_KEY: {
+    status: 400,
+    description: 'Key is empty, longer than 1024 bytes of UTF-8, not valid UTF-8, or contains NUL.',
+  },
+  INVALID_BODY: {
+    status: 400,
+    description: 'Request body is malformed (for example batch JSON that does not parse or match the schema).',
+  },
+  INVALID_QUERY: { status: 400, description: 'Unknown or malformed query parameter.' },
+  INVALID_HEADER: { status: 400, description: 'A header has a malformed value.' },
+  INVALID_CONSISTENCY: { status: 400, description: 'Unknown consistency level.' },
+  UNAUTHORIZED: { status: 401, description: 'Admin route needs `Authorization: Bearer <token>`.' },
+  FORBIDDEN: { status: 403, description: 'Admin API without a token configured answers only on loopback.' },
+  NOT_FOUND: { status: 404, description: 'No record with this key (or it was deleted).' },
+  ROUTE_NOT_FOUND: { status: 404, description: 'No such route.' },
+  METHOD_NOT_ALLOWED: { status: 405, description: 'The route exists but not for this HTTP method.' },
+  PRECONDITION_FAILED: { status: 412, description: '`If-Match` / `If-None-Match` did not match the current version.' },
+  PAYLOAD_TOO_LARGE: { status: 413, description: 'Value larger than the configured limit (default 16 MiB).' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Content type not accepted by this route.' },
+  TOO_MANY_OPS: { status: 413, description: 'Batch has more operations than the configured limit.' },
+  CONFLICT: {
+    status: 409,
+    description: 'The operation conflicts with the current state (for example a doc patch on a blob).',
+  },
+  QUORUM_NOT_REACHED: { status: 503, description: 'Too few replicas answered in time for the requested consistency.' },
+  REPLICAS_UNAVAILABLE: { status: 503, description: 'Every replica of the key is down or unreachable.' },
+  NOT_READY: { status: 503, description: 'The daemon is starting or stopping.' },
+  TIMEOUT: { status: 504, description: 'A remote call did not finish within its timeout.' },
+  STORE_ERROR: { status: 500, description: 'The local store failed; nothing was acknowledged.' },
+  STORE_LOCKED: { status: 500, description: 'The data directory is locked by another daemon (start-up).' },
+  STORE_UNWRITABLE: { status: 500, description: 'The data directory cannot be written (start-up).' },
+  STORE_UNREACHABLE: {
+    status: 503,
+    description: 'A remote store backend (PostgreSQL, S3) cannot be reached or refused credentials.',
+  },
+  CONFIG_INVALID: { status: 500, description: 'Configuration value is invalid (start-up).' },
+  PROTOCOL_ERROR: { status: 502, description: 'A peer sent a malformed or oversized protocol frame.' },
+  MODEL_INVALID: { status: 422, description: 'An ONNX model does not honour the PAE input/output contract.' },
+  EPOCH_REJECTED: {
+    status: 409,
+    description: 'A layout epoch is unsigned, forged, replayed or does not extend the chain.',
+  },
+  ABORTED: { status: 499, description: 'The operation was aborted by its caller.' },
+  INTERNAL: { status: 500, description: 'Unexpected internal error (a bug): logged with details.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Base class of every shoal error: a stable `code` from the catalogue plus a human message. */
+export class ShoalError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ShoalError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+  }
+}
+
+/** Wraps anything thrown into a ShoalError, keeping known codes and hiding internals of unknown errors. */
+export function toShoalError(err: unknown): ShoalError {
+  if (err instanceof ShoalError) return err;
+  if (err instanceof Error && err.name === 'AbortError')
+    return new ShoalError('ABORTED', 'operation aborted', { cause: err });
+  if (err instanceof Error && err.name === 'TimeoutError')
+    return new ShoalError('TIMEOUT', 'operation timed out', { cause: err });
+  return new ShoalError('INTERNAL', 'internal error', { cause: err });
+}
+
+/** Throws the signal's reason as an ABORTED ShoalError when the signal is aborted. */
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new ShoalError('ABORTED', 'operation aborted', { cause: signal.reason });
+}

@@ -1,0 +1,80 @@
+import type { RecordMeta, RecordType } from '../store/index.ts';
+
+/** Consistency level of one request (see docs/consistency.md). */
+export type Consistency = 'one' | 'quorum' | 'all' | 'linearizable';
+export const CONSISTENCY_LEVELS: readonly Consistency[] = ['one', 'quorum', 'all', 'linearizable'];
+
+export interface RequestContext {
+  signal?: AbortSignal;
+  consistency?: Consistency;
+  /** Zone the request comes from (stats and placement). */
+  origin?: string;
+}
+
+export interface WriteInput {
+  value: Uint8Array;
+  type: RecordType;
+  contentType: string;
+}
+
+/** Conditions of a conditional write, from `If-Match` / `If-None-Match`. */
+export interface WriteConditions {
+  /** Write only if the current version is this one ('*': only if the record exists). */
+  ifMatch?: string;
+  /** '*': write only if the record does not exist. */
+  ifNoneMatch?: '*';
+}
+
+export interface RecordView {
+  key: string;
+  value: Uint8Array;
+  meta: RecordMeta;
+}
+
+export interface WriteResult {
+  key: string;
+  meta: RecordMeta;
+  /** True when the key did not exist (or was deleted) before this write. */
+  created: boolean;
+}
+
+export interface RecordSummary {
+  key: string;
+  meta: RecordMeta;
+}
+
+export interface ListOptions extends RequestContext {
+  prefix?: string;
+  /** Continue after this key (exclusive). */
+  after?: string;
+  limit?: number;
+}
+
+export interface ListPage {
+  items: RecordSummary[];
+  /** Last key of the page when more may follow. */
+  next?: string;
+}
+
+export type BatchRequestOp =
+  | { op: 'put'; key: string; input: WriteInput }
+  | { op: 'delete'; key: string }
+  | { op: 'get'; key: string };
+
+export type BatchResultOp =
+  | { op: 'put'; key: string; meta: RecordMeta }
+  | { op: 'delete'; key: string; deleted: boolean }
+  | { op: 'get'; key: string; record?: RecordView };
+
+/**
+ * What the data API needs from the layer below: the local engine on a single daemon, the
+ * replication coordinator in a cluster. Every call honours `signal`.
+ */
+export interface RecordEngine {
+  get(key: string, ctx?: RequestContext): Promise<RecordView | undefined>;
+  put(key: string, input: WriteInput, conditions?: WriteConditions, ctx?: RequestContext): Promise<WriteResult>;
+  /** Returns the tombstone's metadata, or undefined when there was nothing to delete. */
+  delete(key: string, conditions?: WriteConditions, ctx?: RequestContext): Promise<RecordMeta | undefined>;
+  list(options: ListOptions): Promise<ListPage>;
+  batch(ops: BatchRequestOp[], ctx?: RequestContext): Promise<BatchResultOp[]>;
+}

@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type DaemonProcess,
+  kill9,
+  launch,
+  runCli,
+  startDaemonProcess,
+  stopGracefully,
+  tempDir,
+} from '../support/daemon-process.ts';
+
+const running: DaemonProcess[] = [];
+afterEach(async () => {
+  for (const d of running.splice(0)) await kill9(d);
+});
+
+const rec = (d: DaemonProcess, key: string) => `${d.url}/v1/records/${encodeURIComponent(key)}`;
+
+describe('shoal start as a process', () => {
+  it('keeps every acknowledged write across SIGKILL and restart (durability fsync)', async () => {
+    const d = await startDaemonProcess(['--durability', 'fsync']);
+    running.push(d);
+    const acked = new Map<string, Buffer>();
+    // Writes in flight while the kill lands: only acknowledged ones must survive.
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; i < 400; i++) {
+        const key = `w${w}/k${i}/${randomBytes(2).toString('hex')}`;
+        const value = randomBytes(1 + ((i * 7919) % 5000));
+        try {
+          const res = await fetch(rec(d, key), { method: 'PUT', body: value });
+          if (res.status === 201) acked.set(key, value);
+        } catch {
+          return; // the daemon is gone
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    await kill9(d);
+    await Promise.all(writers);
+    expect(acked.size).toBeGreaterThan(20);
+    const again = await launch(d);
+    running.push(again);
+    for (const [key, value] of acked) {
+      const res = await fetch(rec(again, key));
+      expect(res.status, key).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(value), key).toBe(true);
+    }
+  });
+
+  it('stops gracefully on SIGTERM with exit code 0', async () => {
+    const d = await startDaemonProcess();
+    running.push(d);
+    await fetch(rec(d, 'a'), { method: 'PUT', body: 'v' });
+    expect(await stopGracefully(d)).toBe(0);
+  });
+
+  it('refuses a data directory locked by another daemon, with a clear message and a non-zero exit', async () => {
+    const d = await startDaemonProcess();
+    running.push(d);
+    const second = await runCli(['start', '--data-dir', d.dataDir, '--http-port', '0']);
+    expect(second.code).not.toBe(0);
+    expect(second.out).toMatch(/STORE_LOCKED: data directory .* is locked by another shoal daemon/);
+    expect((await fetch(`${d.url}/healthz`)).status).toBe(200);
+  });
+
+  it('refuses an unwritable data directory', async () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'x');
+    const res = await runCli(['start', '--data-dir', join(file, 'sub'), '--http-port', '0']);
+    expect(res.code).not.toBe(0);
+    expect(res.out).toMatch(/STORE_UNWRITABLE: data directory .* cannot be created or written/);
+  });
+
+  it('rejects bad flags and config with exit code 2', async () => {
+    expect((await runCli(['start', '--durability', 'sometimes'])).out).toMatch(/CONFIG_INVALID: .*durability/);
+    const bad = await runCli(['start', '--no-such-flag']);
+    expect(bad.code).toBe(2);
+    const cfg = join(tempDir(), 'c.json');
+    writeFileSync(cfg, '{"zoen": "eu"}');
+    const res = await runCli(['start', '--config', cfg]);
+    expect(res.code).toBe(2);
+    expect(res.out).toMatch(/unknown key "zoen"/);
+  });
+
+  it('takes settings from the config file with flags taking precedence', async () => {
+    const dir = tempDir();
+    const cfg = join(dir, 'c.json');
+    writeFileSync(cfg, JSON.stringify({ zone: 'from-file', maxValueBytes: 10 }));
+    const d = await startDaemonProcess(['--config', cfg, '--zone', 'from-flag']);
+    running.push(d);
+    const status = await (await fetch(`${d.url}/admin/status`)).json();
+    expect(status.zone).toBe('from-flag');
+    expect((await fetch(rec(d, 'x'), { method: 'PUT', body: 'more than ten bytes' })).status).toBe(413);
+  });
+
+  it('prints help and the version', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/init-cluster/);
+    const startHelp = await runCli(['start', '--help']);
+    expect(startHelp.out).toMatch(/--durability/);
+  });
+});
+
+describe('shoal init-cluster', () => {
+  it('writes a pnet key file and refuses to overwrite it', async () => {
+    const out = join(tempDir(), 'cluster.key');
+    expect((await runCli(['init-cluster', '--out', out])).code).toBe(0);
+    const again = await runCli(['init-cluster', '--out', out]);
+    expect(again.code).toBe(1);
+  });
+});

@@ -1,0 +1,41 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../node/config.ts';
+import { tempDir } from '../support/daemon-process.ts';
+
+describe('resolveConfig', () => {
+  it('uses the fixed-interface defaults', () => {
+    const cfg = resolveConfig([], {});
+    expect(cfg).toMatchObject({
+      dataDir: './data',
+      httpHost: '127.0.0.1',
+      httpPort: 7070,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      zone: 'local',
+      store: 'level',
+      join: [],
+      durability: 'fsync',
+    });
+  });
+
+  it('orders precedence flag > env > config file > default', () => {
+    const file = join(tempDir(), 'c.json');
+    writeFileSync(file, JSON.stringify({ zone: 'file', httpPort: 1, durability: 'os', join: ['/a'] }));
+    const env = { SHOAL_CONFIG: file, SHOAL_ZONE: 'env', SHOAL_HTTP_PORT: '2' };
+    expect(resolveConfig([], env)).toMatchObject({ zone: 'env', httpPort: 2, durability: 'os', join: ['/a'] });
+    expect(resolveConfig(['--zone', 'flag'], env)).toMatchObject({ zone: 'flag', httpPort: 2 });
+    expect(resolveConfig(['--join', '/x', '--join', '/y'], env).join).toEqual(['/x', '/y']);
+    expect(resolveConfig([], { SHOAL_JOIN: '/p,/q' }).join).toEqual(['/p', '/q']);
+  });
+
+  it('rejects unknown flags, bad values and unknown config keys with CONFIG_INVALID', () => {
+    expect(() => resolveConfig(['--bogus', '1'], {})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => resolveConfig(['--http-port', 'abc'], {})).toThrow(/expected a non-negative number/);
+    expect(() => resolveConfig(['--http-port', '70000'], {})).toThrow(/not a port/);
+    expect(() => resolveConfig([], { SHOAL_STORE: 'mongo' })).toThrow(/expected one of level, sqlite, postgres, s3/);
+    const file = join(tempDir(), 'c.json');
+    writeFileSync(file, '[1]');
+    expect(() => resolveConfig(['--config', file], {})).toThrow(/not a JSON object/);
+  });
+});

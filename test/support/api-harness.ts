@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { createLevelStore } from '../../plugins/store-level/index.ts';
+import { type Access, createApi, createMetricsRegistry } from '../../src/api/index.ts';
+import { createHlc } from '../../src/crdt/hlc.ts';
+import { LocalEngine } from '../../src/replication/local-engine.ts';
+import type { Store } from '../../src/store/index.ts';
+
+export interface ApiHarness {
+  app: FastifyInstance;
+  store: Store;
+  accesses: Access[];
+  close(): Promise<void>;
+}
+
+/** A data API over a fresh level store, for `app.inject()` tests. */
+export async function apiHarness(
+  options: { maxValueBytes?: number; adminToken?: string; maxBatchOps?: number } = {},
+): Promise<ApiHarness> {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-api-'));
+  const store = createLevelStore({ location: join(dir, 'db'), durability: 'os' });
+  await store.open();
+  const engine = new LocalEngine({ store, clock: createHlc({ node: 'n1' }) });
+  const accesses: Access[] = [];
+  const app = await createApi(
+    {
+      logger: pino({ level: 'silent' }),
+      engine,
+      registry: createMetricsRegistry(),
+      ready: () => true,
+      onAccess: (a) => accesses.push(a),
+      status: () => ({
+        peerId: 'p1',
+        multiaddrs: [],
+        zone: 'z1',
+        store: 'level',
+        epoch: 0,
+        peers: [],
+        version: 'test',
+        httpUrl: '',
+        uptimeMs: 0,
+        ready: true,
+      }),
+    },
+    { zone: 'z1', ...options },
+  );
+  return {
+    app,
+    store,
+    accesses,
+    async close() {
+      await app.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const recUrl = (key: string, query = '') => `/v1/records/${encodeURIComponent(key)}${query}`;
