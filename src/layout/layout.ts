@@ -1,0 +1,166 @@
+import type { PrivateKey } from '@libp2p/interface';
+import { throwIfAborted } from '../errors/index.ts';
+import { createRing, DEFAULT_PARTITIONS, DEFAULT_REPLICAS, type Placement, type Ring } from '../ring/index.ts';
+import { EpochChainImpl } from './chain.ts';
+import { isScope, partitionOfScope } from './epoch.ts';
+import { EpochRejectedError } from './errors.ts';
+import type {
+  ChainHead,
+  Epoch,
+  EpochChange,
+  EpochLog,
+  Layout,
+  LayoutOptions,
+  OverrideEvent,
+  ProposeOptions,
+  Scope,
+} from './index.ts';
+import { openChain } from './open.ts';
+import { clusterAuthoriser, clusterValidator, partitionPolicy } from './policy.ts';
+
+const RING_CACHE = 8;
+
+class LayoutImpl implements Layout {
+  readonly partitions: number;
+  readonly replicas: number;
+  readonly cluster: EpochChainImpl;
+  readonly #options: LayoutOptions;
+  readonly #chains = new Map<number, EpochChainImpl>();
+  readonly #rings = new Map<number, Ring>();
+  readonly #keyRing: Ring;
+
+  constructor(options: LayoutOptions) {
+    this.#options = options;
+    this.partitions = options.partitions ?? DEFAULT_PARTITIONS;
+    this.replicas = options.replicas ?? DEFAULT_REPLICAS;
+    this.#keyRing = createRing({ partitions: this.partitions, replicas: this.replicas });
+    this.cluster = new EpochChainImpl(this.clusterOptions());
+  }
+
+  clusterOptions() {
+    return {
+      scope: 'cluster' as const,
+      log: this.#options.log,
+      authorise: clusterAuthoriser(this.#options),
+      validate: clusterValidator((p) => this.#chains.get(p)),
+    };
+  }
+
+  partitionOptions(p: number) {
+    const policy = partitionPolicy({
+      partitions: this.partitions,
+      partitionOf: (key) => this.#keyRing.partitionOf(key),
+      cluster: this.cluster,
+      chainOf: (q) => this.#chains.get(q),
+      ringAt: (n) => this.ringAt(n),
+      strictCoordinator: this.#options.strictCoordinator,
+    });
+    return { scope: `partition:${p}` as const, log: this.#options.log, ...policy };
+  }
+
+  adopt(p: number, chain: EpochChainImpl): void {
+    this.#chains.set(p, chain);
+  }
+
+  chain(scope: Scope): EpochChainImpl {
+    const p = partitionOfScope(scope);
+    if (p === undefined) return this.cluster;
+    if (!Number.isInteger(p) || p < 0 || p >= this.partitions) throw new RangeError(`no partition ${p}`);
+    let chain = this.#chains.get(p);
+    if (chain === undefined) {
+      chain = new EpochChainImpl(this.partitionOptions(p));
+      this.#chains.set(p, chain);
+    }
+    return chain;
+  }
+
+  ring(): Ring {
+    return this.ringAt(this.cluster.head.number);
+  }
+
+  ringAt(number: number): Ring {
+    let ring = this.#rings.get(number);
+    if (ring === undefined) {
+      const members = [...this.cluster.layoutAt(number).members.values()];
+      ring = createRing({ partitions: this.partitions, replicas: this.replicas, members });
+      if (this.#rings.size >= RING_CACHE) this.#rings.delete(this.#rings.keys().next().value!);
+      this.#rings.set(number, ring);
+    }
+    return ring;
+  }
+
+  placement(key: string): Placement {
+    const ring = this.ring();
+    const chain = this.#chains.get(ring.partitionOf(key));
+    return ring.placement(key, chain?.layout().overrides);
+  }
+
+  append(epoch: Epoch, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const scope: unknown = epoch?.scope;
+    const p = isScope(scope) ? partitionOfScope(scope) : -1;
+    if (p === -1 || (p !== undefined && p >= this.partitions)) {
+      const number = typeof epoch?.number === 'number' ? epoch.number : -1;
+      return Promise.reject(
+        new EpochRejectedError('malformed', String(scope), number, 'no such scope in this cluster'),
+      );
+    }
+    return this.chain(epoch.scope).append(epoch, options);
+  }
+
+  propose(scope: Scope, change: EpochChange, privateKey: PrivateKey, options: ProposeOptions = {}): Promise<Epoch> {
+    const basis = scope === 'cluster' ? undefined : (options.basis ?? this.cluster.head.number);
+    return this.chain(scope).propose(change, privateKey, { ...options, basis });
+  }
+
+  checkpoint(privateKey: PrivateKey, options: ProposeOptions & { reason?: string } = {}): Promise<Epoch> {
+    const checkpoint = this.heads().filter((h) => h.scope !== 'cluster');
+    return this.cluster.propose({ reason: options.reason ?? 'checkpoint', checkpoint }, privateKey, options);
+  }
+
+  rollback(
+    scope: Scope,
+    toNumber: number,
+    privateKey: PrivateKey,
+    options: ProposeOptions & { reason?: string } = {},
+  ): Promise<Epoch> {
+    const basis = scope === 'cluster' ? undefined : (options.basis ?? this.cluster.head.number);
+    return this.chain(scope).rollback(toNumber, privateKey, { ...options, basis });
+  }
+
+  history(key: string): readonly OverrideEvent[] {
+    return this.#chains.get(this.#keyRing.partitionOf(key))?.history(key) ?? [];
+  }
+
+  heads(): ChainHead[] {
+    const parts = [...this.#chains.entries()]
+      .filter(([, c]) => c.head.number > 0)
+      .sort(([a], [b]) => a - b)
+      .map(([, c]) => c.head);
+    return [this.cluster.head, ...parts];
+  }
+}
+
+export function newLayout(options: LayoutOptions): Layout {
+  return new LayoutImpl(options);
+}
+
+export async function loadLayout(
+  options: LayoutOptions & { readonly log: EpochLog },
+  load: { signal?: AbortSignal } = {},
+): Promise<Layout> {
+  const layout = new LayoutImpl(options);
+  const cluster = await openChain({ ...layout.clusterOptions(), log: options.log }, load);
+  for (const e of cluster.epochs()) await layout.cluster.appendInternal(e, { ...load, persisted: true, trusted: true });
+  const checkpoint = new Map((layout.cluster.layout().checkpoint ?? []).map((h) => [h.scope, h]));
+  for (const scope of await options.log.scopes(load)) {
+    throwIfAborted(load.signal);
+    const p = partitionOfScope(scope);
+    if (p === undefined) continue;
+    const chain = await openChain(
+      { ...layout.partitionOptions(p), log: options.log },
+      { signal: load.signal, trusted: checkpoint.get(scope) },
+    );
+    layout.adopt(p, chain);
+  }
+  return layout;
+}

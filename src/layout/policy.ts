@@ -1,0 +1,105 @@
+/**
+ * Who may sign what, and what each scope may change. Used by {@link createLayout}; exported so other
+ * arrangements (the simulator, tests) can reuse the rules.
+ */
+import type { Ring, RingMember } from '../ring/index.ts';
+import { partitionOfScope } from './epoch.ts';
+import type { Authorise, Epoch, EpochChain, LayoutState, Validate } from './index.ts';
+
+/** The cluster sequencer: the up member with the lowest peer id (string order), or undefined when none is up. */
+export function sequencerOf(members: Iterable<RingMember>): string | undefined {
+  let best: string | undefined;
+  for (const m of members) if (m.state === 'up' && (best === undefined || m.id < best)) best = m.id;
+  return best;
+}
+
+/** Options of {@link clusterAuthoriser}. */
+export interface ClusterAuthoriserOptions {
+  /**
+   * Peer ids allowed to sign while the cluster has no members (the founding epoch). Default: the founding epoch
+   * must add its own signer as a member (whoever creates the cluster founds it).
+   */
+  readonly bootstrap?: ReadonlySet<string>;
+  /** Only the sequencer ({@link sequencerOf}) may sign, instead of any current member. Default false. */
+  readonly strictSequencer?: boolean;
+}
+
+/** Cluster-scope rule: a current member signs (or only the sequencer when strict); see {@link ClusterAuthoriserOptions}. */
+export function clusterAuthoriser(options: ClusterAuthoriserOptions = {}): Authorise {
+  return (epoch: Epoch, state: LayoutState) => {
+    if (state.members.size === 0) {
+      if (options.bootstrap !== undefined) return options.bootstrap.has(epoch.signer);
+      return (epoch.change.membersAdded ?? []).some((m) => m.id === epoch.signer);
+    }
+    if (options.strictSequencer) return sequencerOf(state.members.values()) === epoch.signer;
+    return state.members.has(epoch.signer);
+  };
+}
+
+/** Cluster-scope content rule: members and checkpoints only; checkpoints must agree with the chains held here. */
+export function clusterValidator(partitionChain: (partition: number) => EpochChain | undefined): Validate {
+  return (epoch: Epoch) => {
+    const c = epoch.change;
+    if (c.overridesSet?.length || c.overridesRemoved?.length) return 'overrides belong to partition chains';
+    for (const h of c.checkpoint ?? []) {
+      const p = partitionOfScope(h.scope);
+      if (p === undefined) return 'a checkpoint lists partition chains only';
+      const local = partitionChain(p)?.hashAt(h.number);
+      if (local !== undefined && local !== h.hash) return `checkpoint disagrees with local ${h.scope}#${h.number}`;
+    }
+    return undefined;
+  };
+}
+
+/** Options of {@link partitionPolicy}. */
+export interface PartitionPolicyOptions {
+  /** Q of the cluster. */
+  readonly partitions: number;
+  /** Partition of a record key (the ring's `partitionOf`). */
+  readonly partitionOf: (key: string) => number;
+  /** The cluster chain: `basis` must name one of its epochs. */
+  readonly cluster: EpochChain;
+  /** The partition chain the epoch is offered to (for the previous epoch's `basis`). */
+  readonly chainOf: (partition: number) => EpochChain | undefined;
+  /** The ring of the cluster layout at a cluster epoch number. */
+  readonly ringAt: (clusterEpoch: number) => Ring;
+  /**
+   * Only the partition's coordinator (ring primary at `basis`) may sign; otherwise any up member at `basis`.
+   * Default true.
+   */
+  readonly strictCoordinator?: boolean;
+}
+
+/**
+ * Partition-scope rules. Every partition epoch names a `basis` (the cluster epoch whose ring the signer used),
+ * so authorisation gives the same answer on every daemon and at every later reload. `basis` never goes
+ * backwards along a partition chain and may not be beyond the verifier's cluster head.
+ */
+export function partitionPolicy(options: PartitionPolicyOptions): { authorise: Authorise; validate: Validate } {
+  const strict = options.strictCoordinator ?? true;
+  const validate: Validate = (epoch: Epoch) => {
+    const p = partitionOfScope(epoch.scope);
+    if (p === undefined || p >= options.partitions) return `no partition ${epoch.scope}`;
+    const c = epoch.change;
+    if (c.membersAdded?.length || c.membersRemoved?.length || c.checkpoint?.length) {
+      return 'members and checkpoints belong to the cluster chain';
+    }
+    for (const key of [...(c.overridesSet ?? []).map((o) => o.key), ...(c.overridesRemoved ?? [])]) {
+      if (options.partitionOf(key) !== p) return `key ${JSON.stringify(key)} is not in partition ${p}`;
+    }
+    if (epoch.basis === undefined) return 'partition epochs must name their basis cluster epoch';
+    if (epoch.basis > options.cluster.head.number) return `basis ${epoch.basis} is beyond the cluster head`;
+    const chain = options.chainOf(p);
+    const previous = chain?.get(chain.head.number)?.basis ?? 0;
+    if (epoch.basis < previous) return `basis ${epoch.basis} goes backwards`;
+    return undefined;
+  };
+  const authorise: Authorise = (epoch: Epoch) => {
+    const p = partitionOfScope(epoch.scope)!;
+    const ring = options.ringAt(epoch.basis!);
+    return strict
+      ? ring.primaryOf(p) === epoch.signer
+      : ring.members.some((m) => m.id === epoch.signer && m.state === 'up');
+  };
+  return { authorise, validate };
+}
