@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ShoalError } from '../errors/index.ts';
 import type { Consistency, RecordEngine, RecordView, WriteConditions } from '../replication/engine.ts';
 import type { RecordMeta } from '../store/index.ts';
+import { acceptRawBodies } from './body.ts';
 import { clientSignal } from './client-signal.ts';
 import { validateKey } from './keys.ts';
 import { consistencyParam, errorResponses, etagOf, keyParams, metaSchema, parseEtag } from './schemas.ts';
@@ -64,10 +65,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
   };
 
   // Values are opaque bytes whatever their content type: no JSON or form parsing on these routes.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxValueBytes }, (_req, body, done) => {
-    done(null, body);
-  });
+  acceptRawBodies(app, opts.maxValueBytes);
 
   app.get(
     '/v1/records/:key',
@@ -107,7 +105,6 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
   app.put(
     '/v1/records/:key',
     {
-      bodyLimit: opts.maxValueBytes,
       schema: {
         summary: 'Write a record',
         description:

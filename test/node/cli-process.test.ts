@@ -113,3 +113,15 @@ describe('shoal init-cluster', () => {
     expect(again.code).toBe(1);
   });
 });
+
+describe('over-size bodies over a real socket', () => {
+  it('answer 413 PAYLOAD_TOO_LARGE to a client that sends the whole body first, and keep serving', async () => {
+    const d = await startDaemonProcess(['--max-value-bytes', '1048576']);
+    running.push(d);
+    const res = await fetch(rec(d, 'big'), { method: 'PUT', body: Buffer.alloc(5 * 1024 * 1024) });
+    expect(res.status).toBe(413);
+    expect((await res.json()).code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await fetch(rec(d, 'big'))).status).toBe(404);
+    expect((await fetch(rec(d, 'small'), { method: 'PUT', body: 'ok' })).status).toBe(201);
+  });
+});
