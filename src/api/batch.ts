@@ -55,7 +55,7 @@ function toRequestOp(o: BatchBodyOp, maxValueBytes: number): BatchRequestOp {
   const value = Buffer.from(o.value, o.encoding === 'base64' ? 'base64' : 'utf8');
   if (value.length > maxValueBytes)
     throw new ShoalError('PAYLOAD_TOO_LARGE', `value of ${JSON.stringify(key)} is over ${maxValueBytes} bytes`);
-  return { op: 'put', key, input: { value, type: 'blob', contentType: o.contentType ?? 'application/octet-stream' } };
+  return { op: 'put', key, input: { kind: 'blob', value, contentType: o.contentType ?? 'application/octet-stream' } };
 }
 
 /** `POST /v1/batch`: several puts, deletes and gets in one request, applied atomically on one daemon. */

@@ -4,6 +4,8 @@ import type { Consistency, RecordEngine, RecordView, WriteConditions } from '../
 import type { RecordMeta } from '../store/index.ts';
 import { acceptRawBodies } from './body.ts';
 import { clientSignal } from './client-signal.ts';
+import { patchInput, putInput, renderDoc } from './docs.ts';
+import { errorSchema } from './errors.ts';
 import { validateKey } from './keys.ts';
 import { consistencyParam, errorResponses, etagOf, keyParams, metaSchema, parseEtag } from './schemas.ts';
 
@@ -27,7 +29,7 @@ export interface Access {
 
 type KeyRequest = FastifyRequest<{
   Params: { key: string };
-  Querystring: { consistency?: Consistency; meta?: string };
+  Querystring: { consistency?: Consistency; meta?: string; type?: 'blob' | 'doc' };
 }>;
 
 const writeResponse = {
@@ -96,6 +98,10 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
         return reply.type('application/json; charset=utf-8').send(JSON.stringify({ key, ...rec.meta }));
       const inm = parseEtag(req.headers['if-none-match'] as string | undefined);
       if (inm !== undefined && (inm === '*' || inm === rec.meta.version)) return reply.code(304).send();
+      if (rec.meta.type === 'doc') {
+        const doc = renderDoc(req, rec);
+        return reply.type(doc.type).send(doc.body);
+      }
       return reply
         .type(rec.meta.contentType)
         .send(Buffer.from(rec.value.buffer, rec.value.byteOffset, rec.value.byteLength));
@@ -110,20 +116,47 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
         description:
           'Stores the body bytes as the value, keeping its content type. `If-Match: "<version>"` makes the write conditional; `If-None-Match: *` creates only.',
         params: keyParams,
-        querystring: { type: 'object', additionalProperties: false, properties: { consistency: consistencyParam } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { consistency: consistencyParam, type: { type: 'string', enum: ['blob', 'doc'] } },
+        },
         response: { 200: writeResponse, 201: writeResponse, ...errorResponses },
       },
     },
     async (req: KeyRequest, reply) => {
       const key = validateKey(req.params.key);
-      const body = req.body as Buffer | undefined;
-      const value = body ?? new Uint8Array(0);
-      const contentType = (req.headers['content-type'] as string | undefined) ?? 'application/octet-stream';
-      const result = await engine.put(key, { value, type: 'blob', contentType }, conditions(req), {
+      const value = (req.body as Buffer | undefined) ?? new Uint8Array(0);
+      const result = await engine.put(key, putInput(req, value, req.query.type), conditions(req), {
         consistency: req.query.consistency,
         signal: clientSignal(reply),
       });
       access(req, key, 'w', value.length);
+      metaHeaders(reply, result.meta);
+      return reply.code(result.created ? 201 : 200).send({ key, created: result.created, ...result.meta });
+    },
+  );
+
+  app.patch(
+    '/v1/records/:key',
+    {
+      schema: {
+        summary: 'Edit a doc record',
+        description:
+          'Applies a JSON merge patch (RFC 7386, application/merge-patch+json) or a raw Yjs update (application/vnd.shoal.yjs-update) to a doc record; concurrent edits of different fields all survive. Creates the doc when the key is empty.',
+        params: keyParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { consistency: consistencyParam } },
+        response: { 200: writeResponse, 201: writeResponse, 409: errorSchema, 415: errorSchema, ...errorResponses },
+      },
+    },
+    async (req: KeyRequest, reply) => {
+      const key = validateKey(req.params.key);
+      const body = (req.body as Buffer | undefined) ?? new Uint8Array(0);
+      const result = await engine.put(key, patchInput(req, body), conditions(req), {
+        consistency: req.query.consistency,
+        signal: clientSignal(reply),
+      });
+      access(req, key, 'w', body.length);
       metaHeaders(reply, result.meta);
       return reply.code(result.created ? 201 : 200).send({ key, created: result.created, ...result.meta });
     },

@@ -1,4 +1,5 @@
-import type { RecordMeta, RecordType } from '../store/index.ts';
+import type { DocWrite } from '../crdt/writes.ts';
+import type { RecordMeta } from '../store/index.ts';
 
 /** Consistency level of one request (see docs/consistency.md). */
 export type Consistency = 'one' | 'quorum' | 'all' | 'linearizable';
@@ -11,11 +12,8 @@ export interface RequestContext {
   origin?: string;
 }
 
-export interface WriteInput {
-  value: Uint8Array;
-  type: RecordType;
-  contentType: string;
-}
+/** A write: a blob replaces the value; a doc write edits (or starts) a Yjs document. */
+export type WriteInput = { kind: 'blob'; value: Uint8Array; contentType: string } | { kind: 'doc'; write: DocWrite };
 
 /** Conditions of a conditional write, from `If-Match` / `If-None-Match`. */
 export interface WriteConditions {

@@ -1,6 +1,8 @@
 import type { HlcClock } from '../crdt/hlc.ts';
+import { mergeRecord } from '../crdt/merge.ts';
 import { throwIfAborted } from '../errors/index.ts';
-import { checksumOf, type RecordMeta, type Store, type StoredRecord } from '../store/index.ts';
+import type { RecordMeta, Store, StoredRecord } from '../store/index.ts';
+import { buildRecord, checkConditions, isLive as live } from './build.ts';
 import type {
   BatchRequestOp,
   BatchResultOp,
@@ -13,7 +15,6 @@ import type {
   WriteInput,
   WriteResult,
 } from './engine.ts';
-import { PreconditionFailedError } from './errors.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { recordKeyOf, recordScanPrefix, recordStoreKey } from './record-keys.ts';
 
@@ -24,22 +25,7 @@ export interface LocalEngineComponents {
   now?: () => number;
 }
 
-const EMPTY = new Uint8Array(0);
 const MAX_LIST_LIMIT = 1000;
-
-const live = (r: StoredRecord | undefined): r is StoredRecord => r !== undefined && !r.meta.tombstone;
-
-function checkConditions(key: string, current: StoredRecord | undefined, c: WriteConditions | undefined): void {
-  if (!c) return;
-  const exists = live(current);
-  if (c.ifNoneMatch === '*' && exists)
-    throw new PreconditionFailedError(`record ${JSON.stringify(key)} already exists`);
-  if (c.ifMatch === undefined) return;
-  if (!exists) throw new PreconditionFailedError(`record ${JSON.stringify(key)} does not exist`);
-  if (c.ifMatch !== '*' && c.ifMatch !== current.meta.version) {
-    throw new PreconditionFailedError(`record ${JSON.stringify(key)} is at version ${current.meta.version}`);
-  }
-}
 
 /**
  * The records of this daemon's own store: versioned by the daemon's HLC, deletes kept as tombstones
@@ -80,8 +66,9 @@ export class LocalEngine implements RecordEngine {
     return this.#locks.run(key, async () => {
       const current = await this.#store.get(storeKey, { signal: ctx.signal });
       checkConditions(key, current, conditions);
-      const meta = this.#newMeta(current, input.value, input.type, input.contentType);
-      await this.#store.put(storeKey, { value: input.value, meta }, { signal: ctx.signal });
+      const record = buildRecord(current, input, this.#clock.now(), this.#now());
+      await this.#store.put(storeKey, record, { signal: ctx.signal });
+      const meta = record.meta;
       return { key, meta, created: !live(current) };
     });
   }
@@ -93,9 +80,9 @@ export class LocalEngine implements RecordEngine {
       const current = await this.#store.get(storeKey, { signal: ctx.signal });
       checkConditions(key, current, conditions);
       if (!live(current)) return undefined;
-      const meta = { ...this.#newMeta(current, EMPTY, current.meta.type, current.meta.contentType), tombstone: true };
-      await this.#store.put(storeKey, { value: EMPTY, meta }, { signal: ctx.signal });
-      return meta;
+      const tombstone = buildRecord(current, undefined, this.#clock.now(), this.#now());
+      await this.#store.put(storeKey, tombstone, { signal: ctx.signal });
+      return tombstone.meta;
     });
   }
 
@@ -141,14 +128,16 @@ export class LocalEngine implements RecordEngine {
           record: live(cur) ? { key: op.key, value: cur.value, meta: cur.meta } : undefined,
         });
       } else if (op.op === 'put') {
-        const meta = this.#newMeta(cur, op.input.value, op.input.type, op.input.contentType);
-        writes.push({ type: 'put', key: keys[i], record: { value: op.input.value, meta } });
-        results.push({ op: 'put', key: op.key, meta });
+        const record = buildRecord(cur, op.input, this.#clock.now(), this.#now());
+        writes.push({ type: 'put', key: keys[i], record });
+        results.push({ op: 'put', key: op.key, meta: record.meta });
       } else {
-        if (live(cur)) {
-          const meta = { ...this.#newMeta(cur, EMPTY, cur.meta.type, cur.meta.contentType), tombstone: true };
-          writes.push({ type: 'put', key: keys[i], record: { value: EMPTY, meta } });
-        }
+        if (live(cur))
+          writes.push({
+            type: 'put',
+            key: keys[i],
+            record: buildRecord(cur, undefined, this.#clock.now(), this.#now()),
+          });
         results.push({ op: 'delete', key: op.key, deleted: live(cur) });
       }
     });
@@ -156,21 +145,55 @@ export class LocalEngine implements RecordEngine {
     return results;
   }
 
-  #newMeta(
-    current: StoredRecord | undefined,
-    value: Uint8Array,
-    type: RecordMeta['type'],
-    contentType: string,
-  ): RecordMeta {
-    const now = this.#now();
-    return {
-      version: this.#clock.now(),
-      type,
-      contentType,
-      size: value.length,
-      checksum: checksumOf(value),
-      createdAt: live(current) ? current.meta.createdAt : now,
-      updatedAt: now,
-    };
+  /**
+   * Merges a record that came from another replica (replication, read repair, hints, anti-entropy,
+   * transfers) into the local copy through the CRDT rules; returns the merged record. Never
+   * overwrites: a stale incoming copy changes nothing.
+   */
+  async applyRecord(key: string, incoming: StoredRecord, ctx: RequestContext = {}): Promise<StoredRecord> {
+    throwIfAborted(ctx.signal);
+    const storeKey = recordStoreKey(key);
+    this.#clock.observe(incoming.meta.version);
+    return this.#locks.run(key, async () => {
+      const current = await this.#store.get(storeKey, { signal: ctx.signal });
+      const merged = mergeRecord(current, incoming);
+      if (merged.changed) await this.#store.put(storeKey, merged.record, { signal: ctx.signal });
+      return merged.record;
+    });
+  }
+
+  /** Every stored record (tombstones included), page by page, in key order: for anti-entropy and handoff. */
+  async *scanRecords(
+    options: { keysOnly?: boolean; pageSize?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<{ key: string; record: StoredRecord }> {
+    let after: Uint8Array | undefined;
+    const prefix = recordScanPrefix();
+    for (;;) {
+      const page = await this.#store.scan({
+        prefix,
+        after,
+        limit: options.pageSize ?? 500,
+        keysOnly: options.keysOnly,
+        signal: options.signal,
+      });
+      for (const e of page.entries) yield { key: recordKeyOf(e.key), record: e.record };
+      if (!page.cursor) return;
+      after = page.cursor;
+    }
+  }
+
+  /** Removes the local copy of a record this daemon no longer replicates (after handing it off). */
+  async dropRecord(key: string, expectedVersion: string): Promise<void> {
+    const storeKey = recordStoreKey(key);
+    await this.#locks.run(key, async () => {
+      const current = await this.#store.get(storeKey);
+      // A write that arrived after the hand-off started must not be lost: keep it for the next pass.
+      if (current && current.meta.version === expectedVersion) await this.#store.delete(storeKey);
+    });
+  }
+
+  /** The clock, for coordinators that order writes across replicas. */
+  get clock(): HlcClock {
+    return this.#clock;
   }
 }
