@@ -1,0 +1,135 @@
+import { CellTable } from './cells.ts';
+import { CountMinSketch, nextPow2 } from './count-min.ts';
+import { Interner } from './intern.ts';
+import { type ResolvedOptions, SLOT_ARRAY_BYTES, SLOT_KEY_BYTES } from './options.ts';
+import { type KeyAgg, SeriesStore } from './series.ts';
+import { SpaceSaving } from './space-saving.ts';
+
+/** Name that zones and apps beyond `maxZones` / `maxApps` are folded into. */
+export const OTHER = '(other)';
+
+/**
+ * The recording state: Space-Saving slots, the count-min sketch, the open bucket's cells and the series
+ * tier. `record` is the hot path; closing a bucket (`roll`) folds the cells into the series tier.
+ */
+export class StatsCore {
+  readonly o: ResolvedOptions;
+  readonly clock: () => number;
+  readonly ss: SpaceSaving;
+  readonly sketch: CountMinSketch;
+  readonly cells: CellTable;
+  readonly series: SeriesStore;
+  readonly zones: Interner;
+  readonly apps: Interner;
+  /** Slot → base bucket index of its key's first tracked access. */
+  readonly firstSeen: Uint32Array;
+  /** Slot → last non-zero size in bytes. */
+  readonly lastSize: Uint32Array;
+  /** Per zone id: reads, writes, bytes read, bytes written (cumulative). */
+  readonly zoneTotals: Float64Array;
+  /** Per app id: reads, writes (cumulative). */
+  readonly appTotals: Float64Array;
+  /** Absolute index of the open bucket (-1 before the first access). */
+  cur = -1;
+  total = 0;
+
+  constructor(o: ResolvedOptions, clock: () => number) {
+    this.o = o;
+    this.clock = clock;
+    this.ss = new SpaceSaving(o.hotCapacity);
+    this.sketch = new CountMinSketch(o.epsilon, o.delta);
+    const initial = nextPow2(o.hotCapacity);
+    this.cells = new CellTable(initial, initial * 4, o.maxZones, o.maxApps);
+    this.series = new SeriesStore({
+      bucketMs: o.bucketMs,
+      baseLen: o.baseLen,
+      hourLen: o.hourLen,
+      dayLen: o.dayLen,
+      maxLanes: o.seriesLanes,
+      halfLifeMs: o.halfLifeMs,
+    });
+    this.zones = new Interner(o.maxZones, OTHER);
+    this.apps = new Interner(o.maxApps, OTHER);
+    this.firstSeen = new Uint32Array(o.hotCapacity);
+    this.lastSize = new Uint32Array(o.hotCapacity);
+    this.zoneTotals = new Float64Array(o.maxZones * 4);
+    this.appTotals = new Float64Array(o.maxApps * 2);
+  }
+
+  record(key: string, op: 'r' | 'w', zone: string, app: string, bytes: number, tsMs?: number): void {
+    const ts = tsMs ?? this.clock();
+    const b = Math.floor(ts / this.o.bucketMs);
+    if (b > this.cur) this.roll(b);
+    const z = this.zones.id(zone);
+    const a = this.apps.id(app);
+    const write = op === 'w';
+    const ss = this.ss;
+    const slot = ss.offer(key);
+    const tracked = ss.countOf(slot) - ss.error[slot];
+    if (tracked === 1) this.firstSeen[slot] = b;
+    if (bytes > 0) this.lastSize[slot] = Math.min(bytes, 0xffffffff);
+    // A key that took over an evicted slot gets open-bucket cells from its second access on: one-off tail
+    // keys churning through the minimum slot would otherwise fill the table with cells nobody keeps.
+    if (ss.error[slot] === 0 || tracked > 1) this.cells.add(slot, ss.gen[slot], z, a, write);
+    this.sketch.add(key);
+    this.total++;
+    const zt = z * 4 + (write ? 1 : 0);
+    this.zoneTotals[zt]++;
+    this.zoneTotals[zt + 2] += bytes;
+    this.appTotals[a * 2 + (write ? 1 : 0)]++;
+  }
+
+  /** Closes the open bucket when the clock has moved past it. */
+  tick(nowMs = this.clock()): void {
+    const b = Math.floor(nowMs / this.o.bucketMs);
+    if (b > this.cur) this.roll(b);
+  }
+
+  /** Folds the open bucket into the series tier and opens bucket `next` (or keeps it open when equal). */
+  roll(next: number): void {
+    if (this.cur !== -1 && this.cells.used > 0) this.series.apply(this.cur, this.aggregate());
+    this.cells.clear();
+    if (next > this.cur) this.cur = next;
+  }
+
+  /** The open bucket's counts grouped by key (stale cells of evicted keys are skipped). */
+  aggregate(): Map<string, KeyAgg> {
+    const out = new Map<string, KeyAgg>();
+    const ss = this.ss;
+    this.cells.forEach((slot, gen, zone, app, r, w) => {
+      if (ss.gen[slot] !== gen) return;
+      const key = ss.keys[slot];
+      let agg = out.get(key);
+      if (!agg) {
+        agg = {
+          total: 0,
+          size: this.lastSize[slot],
+          firstSeenMs: this.firstSeen[slot] * this.o.bucketMs,
+          zones: new Map(),
+          apps: new Map(),
+        };
+        out.set(key, agg);
+      }
+      agg.total += r + w;
+      addPair(agg.zones, zone, r, w);
+      addPair(agg.apps, app, r, w);
+    });
+    return out;
+  }
+
+  /** Estimated heap bytes of everything this instance holds. */
+  memoryBytes(): number {
+    const slots = this.o.hotCapacity * SLOT_ARRAY_BYTES + this.ss.size * SLOT_KEY_BYTES + this.ss.keyChars;
+    const interned = (this.zones.size + this.apps.size) * 96;
+    const totals = this.zoneTotals.byteLength + this.appTotals.byteLength;
+    return slots + this.cells.bytes + this.sketch.bytes + this.series.bytes + interned + totals;
+  }
+}
+
+export function addPair(m: Map<number, [number, number]>, k: number, r: number, w: number): void {
+  const have = m.get(k);
+  if (have) {
+    have[0] += r;
+    have[1] += w;
+  } else m.set(k, [r, w]);
+}

@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CountMinSketch } from '../../src/stats/count-min.ts';
+import { SpaceSaving } from '../../src/stats/space-saving.ts';
+
+/** A skewed random stream: keys drawn from a Zipf-like mix of a few hot keys and a long tail. */
+const streamArb = fc
+  .record({
+    hot: fc.integer({ min: 1, max: 8 }),
+    tail: fc.integer({ min: 10, max: 2000 }),
+    length: fc.integer({ min: 1, max: 4000 }),
+    hotShare: fc.double({ min: 0, max: 0.9, noNaN: true }),
+    seed: fc.integer(),
+  })
+  .map(({ hot, tail, length, hotShare, seed }) => {
+    let x = seed >>> 0 || 1;
+    const rnd = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+    const out: string[] = [];
+    for (let i = 0; i < length; i++) {
+      out.push(rnd() < hotShare ? `hot-${Math.floor(rnd() * hot)}` : `tail-${Math.floor(rnd() * tail)}`);
+    }
+    return out;
+  });
+
+function bruteForce(stream: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const k of stream) m.set(k, (m.get(k) ?? 0) + 1);
+  return m;
+}
+
+describe('Space-Saving', () => {
+  it('tracks every key above N/C, brackets true counts, and is exact for keys tracked since their first access', () => {
+    fc.assert(
+      fc.property(streamArb, fc.integer({ min: 16, max: 200 }), (stream, capacity) => {
+        const ss = new SpaceSaving(capacity);
+        for (const k of stream) ss.offer(k);
+        const truth = bruteForce(stream);
+        const n = stream.length;
+        let sum = 0;
+        for (const [key, c] of truth) {
+          const slot = ss.slotOf(key);
+          if (c > n / capacity) expect(slot, `${key} (${c} of ${n}) must be tracked`).not.toBe(-1);
+          if (slot === -1) continue;
+          const count = ss.countOf(slot);
+          const error = ss.error[slot];
+          expect(count - error).toBeLessThanOrEqual(c);
+          expect(count).toBeGreaterThanOrEqual(c);
+          expect(error).toBeLessThanOrEqual(n / capacity);
+          if (error === 0) expect(count).toBe(c);
+        }
+        for (let s = 0; s < ss.size; s++) sum += ss.countOf(s);
+        // Space-Saving invariant: the counts add up to the stream length.
+        expect(sum).toBe(n);
+        expect(ss.size).toBe(Math.min(capacity, truth.size));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('never evicts a key that holds more than the minimum (the hot keys stay exact)', () => {
+    const ss = new SpaceSaving(16);
+    for (let i = 0; i < 20_000; i++) {
+      ss.offer(`hot-${i % 4}`);
+      ss.offer(`cold-${i}`);
+    }
+    for (let h = 0; h < 4; h++) {
+      const slot = ss.slotOf(`hot-${h}`);
+      expect(ss.error[slot]).toBe(0);
+      expect(ss.countOf(slot)).toBe(5000);
+    }
+  });
+});
+
+describe('count-min sketch (conservative update)', () => {
+  it('never underestimates and stays within epsilon * N except with probability delta', () => {
+    fc.assert(
+      fc.property(streamArb, (stream) => {
+        const epsilon = 0.01;
+        const delta = 0.001;
+        const cms = new CountMinSketch(epsilon, delta);
+        for (const k of stream) cms.add(k);
+        const truth = bruteForce(stream);
+        let violations = 0;
+        for (const [key, c] of truth) {
+          const est = cms.estimate(key);
+          expect(est).toBeGreaterThanOrEqual(c);
+          if (est > c + epsilon * stream.length) violations++;
+        }
+        // Each key fails the bound with probability <= delta; allow a generous multiple of the expectation.
+        expect(violations).toBeLessThanOrEqual(1 + 10 * delta * truth.size);
+        expect(cms.total).toBe(stream.length);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('derives width and depth from epsilon and delta', () => {
+    const cms = new CountMinSketch(1e-4, 1e-3);
+    expect(cms.width).toBe(32768);
+    expect(cms.depth).toBe(7);
+    expect(cms.bytes).toBe(32768 * 7 * 4);
+    expect(cms.estimate('never-seen')).toBe(0);
+  });
+});
