@@ -11,6 +11,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
       summary: 'write a new cluster secret: init-cluster --out <file>',
       load: () => import('./commands/init-cluster.ts'),
     },
+    leave: {
+      summary: 'decommission a running daemon: hand off its data, leave, exit',
+      load: () => import('./commands/leave.ts'),
+    },
+    stats: {
+      summary: 'access statistics: stats import --trace <csv> | stats top',
+      load: () => import('./commands/stats.ts'),
+    },
     errors: { summary: 'print the error catalogue (--markdown)', load: () => import('./commands/errors.ts') },
   };
 

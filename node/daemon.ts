@@ -2,28 +2,40 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { clusterRoutes } from '../src/api/cluster-routes.ts';
 import { createApi, createMetricsRegistry } from '../src/api/index.ts';
 import { createHlc } from '../src/crdt/hlc.ts';
+import { createNet, type Net, parseClusterSecret } from '../src/net/index.ts';
+import { DeferredEngine } from '../src/replication/deferred-engine.ts';
+import { createReplication, type Replication } from '../src/replication/index.ts';
 import { LocalEngine } from '../src/replication/local-engine.ts';
 import { StoreUnwritableError } from '../src/store/index.ts';
+import { clusterAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError } from './config.ts';
 import { loadOrCreateNodeId } from './identity.ts';
 import { createConfiguredStore } from './stores.ts';
 import { VERSION } from './version.ts';
 
-/** A running daemon: its HTTP URL and a graceful stop. */
+/** A running daemon: its HTTP URL, a graceful stop, and `done`, settled when it left the cluster. */
 export interface Daemon {
   url: string;
   app: FastifyInstance;
   stop(): Promise<void>;
+  /** Resolves once the daemon decommissioned itself (`POST /admin/leave`) and stopped. */
+  done: Promise<void>;
 }
 
-function readSecretFile(path: string, what: string): string {
+export interface DaemonTuning {
+  /** Pause between anti-entropy passes (ms). */
+  maintenanceIntervalMs?: number;
+}
+
+function readFileOrFail(path: string, what: string): Buffer {
   try {
-    const text = readFileSync(path, 'utf8').trim();
-    if (!text) throw new Error('file is empty');
-    return text;
+    const bytes = readFileSync(path);
+    if (bytes.length === 0) throw new Error('file is empty');
+    return bytes;
   } catch (err) {
     throw new ConfigError(`cannot read ${what} ${path}: ${(err as Error).message}`);
   }
@@ -41,59 +53,126 @@ async function prepareDataDir(dir: string): Promise<void> {
 }
 
 /**
- * The composition root: opens the store, builds the engine and the HTTP API, and listens.
- * Stop order: stop accepting requests, drain in-flight ones, then close the store.
+ * The composition root: opens the store, starts libp2p and replication, builds the HTTP API and
+ * listens. Stop order: stop accepting requests and drain them, stop replication and libp2p, close
+ * the store.
  */
-export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Daemon> {
-  const adminToken = cfg.adminTokenFile ? readSecretFile(cfg.adminTokenFile, 'admin token file') : undefined;
+export async function startDaemon(cfg: DaemonConfig, logger: Logger, tuning: DaemonTuning = {}): Promise<Daemon> {
+  const adminToken = cfg.adminTokenFile
+    ? readFileOrFail(cfg.adminTokenFile, 'admin token file').toString('utf8').trim()
+    : undefined;
+  const clusterSecret = cfg.clusterSecret
+    ? parseClusterSecret(readFileOrFail(cfg.clusterSecret, 'cluster secret file'))
+    : undefined;
   await prepareDataDir(cfg.dataDir);
   const store = createConfiguredStore(cfg);
   await store.open();
   let ready = false;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
   const startedAt = Date.now();
+  let app: FastifyInstance | undefined;
+  let net: Net | undefined;
+  let replication: Replication | undefined;
+  const step = (fn: (() => Promise<void>) | undefined) =>
+    fn?.().catch((err: unknown) => logger.warn({ err }, 'stop step failed'));
+  // Stop accepting requests and drain them first, then replication, libp2p, and last the store.
+  const runCleanup = async () => {
+    await step(app && (() => app!.close()));
+    await step(replication && (() => replication!.stop()));
+    await step(net && (() => net!.stop()));
+    await step(() => store.close());
+  };
   try {
     const nodeId = await loadOrCreateNodeId(store);
-    const clock = createHlc({ node: nodeId });
-    const engine = new LocalEngine({ store, clock });
+    const clock = createHlc({ node: nodeId, logger });
+    const local = new LocalEngine({ store, clock });
+    const engine = new DeferredEngine();
     const registry = createMetricsRegistry();
     let url = '';
-    const app = await createApi(
+    let stopping: Promise<void> | undefined;
+    const leave = () => {
+      stopping ??= (async () => {
+        ready = false;
+        await replication?.leave();
+        engine.close();
+        await runCleanup();
+        resolveDone();
+      })().catch((err: unknown) => logger.error({ err }, 'leave failed'));
+    };
+    app = await createApi(
       {
         logger,
         engine,
         registry,
         ready: () => ready,
         status: () => ({
-          peerId: nodeId,
-          multiaddrs: [],
+          peerId: net?.peerId ?? '',
+          multiaddrs: net?.multiaddrs() ?? [],
           zone: cfg.zone,
           store: store.kind,
           epoch: 0,
-          peers: [],
+          peers: replication?.ring.upPeers() ?? [],
           version: VERSION,
           httpUrl: url,
           uptimeMs: Date.now() - startedAt,
           ready,
         }),
       },
-      { zone: cfg.zone, maxValueBytes: cfg.maxValueBytes, adminToken, version: VERSION },
+      {
+        zone: cfg.zone,
+        maxValueBytes: cfg.maxValueBytes,
+        adminToken,
+        version: VERSION,
+        adminRoutes: [
+          clusterRoutes(
+            clusterAdmin(
+              () => net,
+              () => replication,
+              leave,
+            ),
+          ),
+        ],
+      },
     );
     await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
     url = `http://${cfg.httpHost.includes(':') ? `[${cfg.httpHost}]` : cfg.httpHost}:${port}`;
+    net = createNet(
+      { logger: logger.child({ module: 'net' }) },
+      {
+        dataDir: cfg.dataDir,
+        listen: cfg.listen,
+        join: cfg.join,
+        clusterSecret,
+        zone: cfg.zone,
+        capacity: cfg.capacity,
+        storeKind: store.kind,
+        apiUrl: url,
+      },
+    );
+    replication = createReplication(
+      { net, local, store, logger: logger.child({ module: 'replication' }) },
+      { maintenanceIntervalMs: tuning.maintenanceIntervalMs },
+    );
+    await net.start();
+    await replication.start();
+    engine.set(replication.engine);
     ready = true;
     return {
       url,
-      app,
+      app: app,
+      done,
       async stop() {
         ready = false;
-        await app.close();
-        await store.close();
+        await runCleanup();
       },
     };
   } catch (err) {
-    await store.close().catch(() => {});
+    await runCleanup();
     throw err;
   }
 }

@@ -1,11 +1,11 @@
 import { pino } from 'pino';
 import { resolveConfig } from '../config.ts';
-import { startDaemon } from '../daemon.ts';
+import { type Daemon, startDaemon } from '../daemon.ts';
 import { optionsTable } from '../options.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
 
-/** `shoal start [flags]`: runs a daemon until SIGTERM or SIGINT, then stops gracefully. */
+/** `shoal start [flags]`: runs a daemon until SIGTERM or SIGINT (or until it left the cluster), then stops gracefully. */
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(
@@ -15,12 +15,45 @@ export async function run(argv: string[]): Promise<number> {
   }
   const cfg = resolveConfig(argv);
   const logger = pino({ level: cfg.logLevel, base: { zone: cfg.zone } });
-  let daemon: Awaited<ReturnType<typeof startDaemon>>;
-  try {
-    daemon = await startDaemon(cfg, logger);
-  } catch (err) {
-    logger.flush();
-    throw err;
+  let daemon: Daemon | undefined;
+  let resolveExit!: (code: number) => void;
+  const exit = new Promise<number>((r) => {
+    resolveExit = r;
+  });
+  let stopping = false;
+  // Handlers go in before start-up, so a signal during start-up still stops the daemon cleanly.
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      resolveExit(1);
+      return;
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    const timer = setTimeout(() => {
+      logger.error('graceful stop timed out');
+      resolveExit(1);
+    }, STOP_TIMEOUT_MS);
+    const stopped = daemon ? daemon.stop() : Promise.resolve();
+    stopped.then(
+      () => {
+        clearTimeout(timer);
+        logger.info('stopped');
+        resolveExit(0);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        logger.error({ err }, 'stop failed');
+        resolveExit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  daemon = await startDaemon(cfg, logger);
+  if (stopping) {
+    await daemon.stop();
+    return exit;
   }
   logger.info(
     { url: daemon.url, dataDir: cfg.dataDir, store: cfg.store, durability: cfg.durability },
@@ -29,34 +62,9 @@ export async function run(argv: string[]): Promise<number> {
   process.stderr.write(
     `shoal listening on ${daemon.url} (data ${cfg.dataDir}, store ${cfg.store}, zone ${cfg.zone})\n`,
   );
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      logger.info({ signal }, 'stopping');
-      const timer = setTimeout(() => {
-        logger.error('graceful stop timed out');
-        resolve(1);
-      }, STOP_TIMEOUT_MS);
-      daemon.stop().then(
-        () => {
-          clearTimeout(timer);
-          logger.info('stopped');
-          resolve(0);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          logger.error({ err }, 'stop failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+  daemon.done.then(() => {
+    logger.info('left the cluster; exiting');
+    resolveExit(0);
   });
+  return exit;
 }

@@ -46,6 +46,8 @@ export interface ListOptions extends RequestContext {
   /** Continue after this key (exclusive). */
   after?: string;
   limit?: number;
+  /** Also list deleted records (their tombstones): a cluster-wide list needs them to merge pages. */
+  includeTombstones?: boolean;
 }
 
 export interface ListPage {

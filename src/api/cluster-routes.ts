@@ -1,0 +1,104 @@
+import type { FastifyInstance } from 'fastify';
+import { errorSchema } from './errors.ts';
+
+/** What the cluster admin routes need from the daemon. */
+export interface ClusterAdmin {
+  peers(): unknown[];
+  ring(): unknown;
+  join(multiaddr: string, signal: AbortSignal): Promise<unknown>;
+  /** Starts decommissioning: hands data off, leaves, and then the daemon exits. */
+  leave(): void;
+}
+
+const memberSchema = {
+  type: 'object',
+  properties: {
+    peerId: { type: 'string' },
+    zone: { type: 'string' },
+    capacity: { type: 'number' },
+    storeKind: { type: 'string' },
+    apiUrl: { type: 'string' },
+    multiaddrs: { type: 'array', items: { type: 'string' } },
+    status: { type: 'string', enum: ['up', 'suspect', 'down'] },
+    lastSeen: { type: 'integer' },
+    self: { type: 'boolean' },
+    leaving: { type: 'boolean' },
+    joinedAt: { type: 'integer' },
+  },
+} as const;
+
+const countsSchema = { type: 'object', additionalProperties: true } as const;
+
+/** `GET /admin/peers`, `GET /admin/ring`, `POST /admin/join`, `POST /admin/leave`. */
+export function clusterRoutes(admin: ClusterAdmin) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get(
+      '/admin/peers',
+      {
+        schema: {
+          summary: 'Cluster members and their health',
+          response: { 200: { type: 'object', properties: { members: { type: 'array', items: memberSchema } } } },
+        },
+      },
+      async () => ({
+        members: admin.peers(),
+      }),
+    );
+    app.get(
+      '/admin/ring',
+      {
+        schema: {
+          summary: 'Ring: partitions per daemon, replicas per zone',
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                partitions: { type: 'integer' },
+                replicas: { type: 'integer' },
+                members: { type: 'array', items: countsSchema },
+                zones: { type: 'array', items: countsSchema },
+                underReplicated: { type: 'integer' },
+                zoneCollisions: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
+      async () => admin.ring(),
+    );
+    app.post<{ Body: { multiaddr: string } }>(
+      '/admin/join',
+      {
+        schema: {
+          summary: 'Join the cluster of the daemon at this multiaddr',
+          body: {
+            type: 'object',
+            required: ['multiaddr'],
+            additionalProperties: false,
+            properties: { multiaddr: { type: 'string', minLength: 1 } },
+          },
+          response: {
+            200: { type: 'object', properties: { joined: memberSchema } },
+            400: errorSchema,
+            503: errorSchema,
+            504: errorSchema,
+          },
+        },
+      },
+      async (req) => ({ joined: await admin.join(req.body.multiaddr, AbortSignal.timeout(15_000)) }),
+    );
+    app.post(
+      '/admin/leave',
+      {
+        schema: {
+          summary: 'Decommission this daemon: hand its data to the others, leave, exit',
+          response: { 202: { type: 'object', properties: { leaving: { type: 'boolean' } } } },
+        },
+      },
+      async (_req, reply) => {
+        admin.leave();
+        return reply.code(202).send({ leaving: true });
+      },
+    );
+  };
+}

@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Faults } from './faults.ts';
+import type { ShoalLibp2p } from './libp2p.ts';
+
+/** Who sent a request, a bulk stream or a gossip message. */
+export interface PeerInfo {
+  /** The remote peer id (base58btc string). */
+  peerId: string;
+  /** The remote daemon's zone when membership knows it, else undefined. */
+  zone: string | undefined;
+}
+
+/** What the protocol parts of the Net share: the running libp2p node and a few lookups. */
+export interface NetCore {
+  readonly libp2p: ShoalLibp2p;
+  readonly logger: Logger;
+  readonly faults: Faults;
+  readonly selfZone: string;
+  zoneOf(peerId: string): string | undefined;
+}
+
+export function peerInfo(core: NetCore, peerId: string): PeerInfo {
+  return { peerId, zone: core.zoneOf(peerId) };
+}

@@ -1,0 +1,303 @@
+import type { PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { NetCore, PeerInfo } from './core.ts';
+import type { Gossip } from './gossip.ts';
+import { decodeMembers, encodeMembers, type MemberInfo } from './member-codec.ts';
+import type { MembersFile } from './members-store.ts';
+import type { Rpc } from './rpc.ts';
+
+/** Local view of a member's liveness. */
+export type MemberStatus = 'up' | 'suspect' | 'down';
+
+/** A cluster member as this daemon sees it. */
+export interface Member extends MemberInfo {
+  status: MemberStatus;
+  /** Last time (ms) this daemon heard from the member directly (ping, announce, signed gossip). */
+  lastSeen: number;
+  /** True for this daemon's own record. */
+  self: boolean;
+}
+
+/** Failure detector and membership timings. */
+export interface MembershipTimings {
+  /** How often every known member is pinged. Default 1000 ms. */
+  pingIntervalMs: number;
+  /** One ping's deadline. Default 1000 ms. */
+  pingTimeoutMs: number;
+  /** Not heard from for this long: `suspect`. Default 3000 ms. */
+  suspectAfterMs: number;
+  /** Not heard from for this long: `down`. Default 10 000 ms. */
+  downAfterMs: number;
+  /** Longest pause between re-dials of a down member (exponential backoff from pingIntervalMs). Default 30 000 ms. */
+  maxRedialMs: number;
+  /** How often this daemon gossips its own record on the members topic. Default 5000 ms. */
+  gossipIntervalMs: number;
+}
+
+export const DEFAULT_TIMINGS: MembershipTimings = {
+  pingIntervalMs: 1000,
+  pingTimeoutMs: 1000,
+  suspectAfterMs: 3000,
+  downAfterMs: 10_000,
+  maxRedialMs: 30_000,
+  gossipIntervalMs: 5000,
+};
+
+export const MEMBERS_PROTOCOL = '/shoal/members/1.0.0';
+
+interface Entry {
+  info: MemberInfo;
+  status: MemberStatus;
+  lastSeen: number;
+  nextAttempt: number;
+  backoffMs: number;
+  pinging: boolean;
+}
+
+export interface MembershipInit {
+  core: NetCore;
+  rpc: Rpc;
+  gossip: Gossip;
+  events: EventTarget;
+  timings: MembershipTimings;
+  topic: string;
+  file: MembersFile;
+  self: MemberInfo;
+}
+
+/**
+ * Membership and failure detection. Members learn each other transitively: on every new connection
+ * both sides exchange their full member lists over {@link MEMBERS_PROTOCOL}, and dial members they
+ * did not know; each daemon also gossips its own signed record every gossipIntervalMs.
+ *
+ * Failure detector (timeout-based, chosen over phi-accrual for predictability in small clusters and
+ * tests): every member is pinged each pingIntervalMs; any direct sign of life updates `lastSeen`.
+ * Status is a function of silence: `up`, then `suspect` after suspectAfterMs, `down` after
+ * downAfterMs; back to `up` on the next sign of life. Down members are re-dialled with exponential
+ * backoff (up to maxRedialMs) unless they announced they were leaving.
+ */
+export class Membership {
+  readonly #init: MembershipInit;
+  readonly #entries = new Map<string, Entry>();
+  readonly #announcing = new Set<string>();
+  #self: MemberInfo;
+  #timers: NodeJS.Timeout[] = [];
+  #unsubscribe: (() => void) | undefined;
+  #running = false;
+
+  constructor(init: MembershipInit) {
+    this.#init = init;
+    this.#self = init.self;
+  }
+
+  get self(): MemberInfo {
+    return this.#self;
+  }
+
+  async start(loaded: MemberInfo[]): Promise<void> {
+    const { core, rpc, gossip, timings, topic, file } = this.#init;
+    this.#running = true;
+    file.track(() => [...this.#entries.values()].map((e) => e.info));
+    for (const info of loaded) this.#add(info, 'down', 0);
+    await rpc.handle(MEMBERS_PROTOCOL, async (req, from) => this.#onAnnounce(req, from), {
+      maxFrameBytes: 8 * 1024 * 1024,
+    });
+    this.#unsubscribe = gossip.subscribe(topic, (data, from) => this.#onGossip(data, from), {
+      validate: (data, from) => {
+        try {
+          return decodeMembers(data).self.peerId === from.peerId;
+        } catch {
+          return false;
+        }
+      },
+    });
+    core.libp2p.addEventListener('peer:connect', this.#onConnect);
+    core.libp2p.addEventListener('peer:disconnect', this.#onDisconnect);
+    this.#timers.push(setInterval(() => this.#tick(), timings.pingIntervalMs));
+    this.#timers.push(setInterval(() => this.#gossipSelf(), timings.gossipIntervalMs));
+  }
+
+  stop(): void {
+    this.#running = false;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    this.#unsubscribe?.();
+    this.#init.core.libp2p.removeEventListener('peer:connect', this.#onConnect);
+    this.#init.core.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect);
+  }
+
+  members(): Member[] {
+    const out: Member[] = [{ ...this.#self, status: 'up', lastSeen: Date.now(), self: true }];
+    for (const e of this.#entries.values()) out.push(snapshot(e));
+    return out;
+  }
+
+  get(peerId: string): Member | undefined {
+    if (peerId === this.#self.peerId) return this.members()[0];
+    const e = this.#entries.get(peerId);
+    return e === undefined ? undefined : snapshot(e);
+  }
+
+  /** Exchanges member lists with a connected (or dialable) peer; resolves to the peer's record. */
+  async announce(peerId: string, signal?: AbortSignal): Promise<Member> {
+    const { rpc } = this.#init;
+    const res = await rpc.request(peerId, MEMBERS_PROTOCOL, this.#message(), { signal });
+    const msg = decodeMembers(res);
+    this.#merge(msg.self, true);
+    for (const info of msg.known) this.#merge(info, false);
+    return this.get(msg.self.peerId)!;
+  }
+
+  /** Marks this daemon as leaving and tells every reachable member (best effort, bounded by timeoutMs). */
+  async leave(timeoutMs: number): Promise<void> {
+    this.#self = { ...this.#self, leaving: true, updatedAt: Math.max(Date.now(), this.#self.updatedAt + 1) };
+    const signal = AbortSignal.timeout(timeoutMs);
+    const targets = [...this.#entries.values()].filter((e) => e.status !== 'down').map((e) => e.info.peerId);
+    await Promise.allSettled([
+      this.#init.gossip.publish(this.#init.topic, encodeMembers({ self: this.#self, known: [] }), { signal }),
+      ...targets.map((p) => this.announce(p, signal)),
+    ]);
+  }
+
+  readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
+    this.#announceBackground(evt.detail.toString());
+  };
+
+  /** A member that announced it is leaving is down as soon as its last connection closes. */
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const e = this.#entries.get(evt.detail.toString());
+    if (e !== undefined && e.info.leaving === true && e.status !== 'down') {
+      e.status = 'down';
+      this.#emit('member:down', e);
+    }
+  };
+
+  #announceBackground(peerId: string): void {
+    if (!this.#running || this.#announcing.has(peerId) || this.#init.core.faults.isBlocked(peerId)) return;
+    this.#announcing.add(peerId);
+    this.announce(peerId)
+      .catch((err: unknown) => this.#init.core.logger.debug({ err, peerId }, 'membership announce failed'))
+      .finally(() => this.#announcing.delete(peerId));
+  }
+
+  #message(): Uint8Array {
+    return encodeMembers({ self: this.#self, known: [...this.#entries.values()].map((e) => e.info) });
+  }
+
+  #onAnnounce(req: Uint8Array, from: PeerInfo): Promise<Uint8Array> {
+    const msg = decodeMembers(req);
+    if (msg.self.peerId === from.peerId) this.#merge(msg.self, true);
+    for (const info of msg.known) this.#merge(info, false);
+    return Promise.resolve(this.#message());
+  }
+
+  #onGossip(data: Uint8Array, from: PeerInfo): void {
+    const msg = decodeMembers(data);
+    if (msg.self.peerId === from.peerId) this.#merge(msg.self, true);
+  }
+
+  #gossipSelf(): void {
+    const { gossip, topic, core } = this.#init;
+    gossip
+      .publish(topic, encodeMembers({ self: this.#self, known: [] }))
+      .catch((err: unknown) => core.logger.debug({ err }, 'membership gossip failed'));
+  }
+
+  #add(info: MemberInfo, status: MemberStatus, lastSeen: number): Entry {
+    const e: Entry = {
+      info,
+      status,
+      lastSeen,
+      nextAttempt: 0,
+      backoffMs: this.#init.timings.pingIntervalMs,
+      pinging: false,
+    };
+    this.#entries.set(info.peerId, e);
+    this.#rememberAddrs(info);
+    return e;
+  }
+
+  #rememberAddrs(info: MemberInfo): void {
+    try {
+      const addrs = info.multiaddrs.map((m) => multiaddr(m).decapsulateCode(421));
+      this.#init.core.libp2p.peerStore
+        .merge(peerIdFromString(info.peerId), { multiaddrs: addrs })
+        .catch((err: unknown) => this.#init.core.logger.debug({ err }, 'peer store merge failed'));
+    } catch (err) {
+      this.#init.core.logger.debug({ err, peerId: info.peerId }, 'member has malformed multiaddrs');
+    }
+  }
+
+  /** Merges a record; `direct` means it came from the member itself (a sign of life). */
+  #merge(info: MemberInfo, direct: boolean): void {
+    if (info.peerId === this.#self.peerId) return;
+    const now = Date.now();
+    const existing = this.#entries.get(info.peerId);
+    if (existing === undefined) {
+      const e = this.#add(info, direct ? 'up' : 'suspect', now);
+      this.#init.file.changed();
+      this.#emit(direct ? 'member:up' : 'member:changed', e);
+      if (!direct) this.#announceBackground(info.peerId);
+      return;
+    }
+    if (info.updatedAt > existing.info.updatedAt) {
+      existing.info = info;
+      this.#rememberAddrs(info);
+      this.#init.file.changed();
+      if (!direct || existing.status === 'up') this.#emit('member:changed', existing);
+    }
+    if (direct) this.#alive(existing);
+  }
+
+  #alive(e: Entry): void {
+    e.lastSeen = Date.now();
+    e.backoffMs = this.#init.timings.pingIntervalMs;
+    e.nextAttempt = 0;
+    if (e.status !== 'up') {
+      e.status = 'up';
+      this.#emit('member:up', e);
+    }
+  }
+
+  #tick(): void {
+    const { timings, core } = this.#init;
+    const now = Date.now();
+    for (const e of this.#entries.values()) {
+      const silence = now - e.lastSeen;
+      if (e.status !== 'down' && silence > timings.downAfterMs) {
+        e.status = 'down';
+        this.#emit('member:down', e);
+      } else if (e.status === 'up' && silence > timings.suspectAfterMs) {
+        e.status = 'suspect';
+        this.#emit('member:changed', e);
+      }
+      if (e.pinging || now < e.nextAttempt || (e.status === 'down' && e.info.leaving === true)) continue;
+      if (core.faults.isBlocked(e.info.peerId)) continue;
+      e.pinging = true;
+      core.libp2p.services.ping
+        .ping(peerIdFromString(e.info.peerId), { signal: AbortSignal.timeout(timings.pingTimeoutMs) })
+        .then(
+          () => this.#alive(e),
+          () => {
+            if (e.status === 'down') {
+              e.nextAttempt = Date.now() + e.backoffMs;
+              e.backoffMs = Math.min(e.backoffMs * 2, timings.maxRedialMs);
+            }
+          },
+        )
+        .finally(() => {
+          e.pinging = false;
+        });
+    }
+  }
+
+  #emit(type: 'member:up' | 'member:down' | 'member:changed', e: Entry): void {
+    if (!this.#running) return;
+    this.#init.events.dispatchEvent(new CustomEvent(type, { detail: snapshot(e) }));
+  }
+}
+
+function snapshot(e: Entry): Member {
+  return { ...e.info, multiaddrs: [...e.info.multiaddrs], status: e.status, lastSeen: e.lastSeen, self: false };
+}

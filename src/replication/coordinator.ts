@@ -1,0 +1,165 @@
+import type { Logger } from 'pino';
+import { mergeRecords, recordsEqual } from '../crdt/merge.ts';
+import { throwIfAborted } from '../errors/index.ts';
+import type { RecordMeta, StoredRecord } from '../store/index.ts';
+import { buildRecord, checkConditions, isLive } from './build.ts';
+import type { ClusterRing } from './cluster-ring.ts';
+import type {
+  BatchRequestOp,
+  BatchResultOp,
+  Consistency,
+  ListOptions,
+  ListPage,
+  RecordEngine,
+  RecordView,
+  RequestContext,
+  WriteConditions,
+  WriteInput,
+  WriteResult,
+} from './engine.ts';
+import { QuorumNotReachedError, ReplicasUnavailableError } from './errors.ts';
+import type { HintQueue } from './hints.ts';
+import { listAcrossCluster } from './list.ts';
+import type { LocalEngine } from './local-engine.ts';
+import { type QuorumOutcome, quorumCall } from './quorum.ts';
+import type { ReplicaClient } from './replica-client.ts';
+
+export interface CoordinatorComponents {
+  local: LocalEngine;
+  ring: ClusterRing;
+  client: ReplicaClient;
+  hints: HintQueue;
+  logger: Logger;
+}
+
+/** Replicas that must answer for a level, out of `n`. */
+export function needed(level: Consistency, n: number): number {
+  if (level === 'one') return 1;
+  if (level === 'all') return n;
+  return Math.floor(n / 2) + 1;
+}
+
+/**
+ * Coordinates every request over the key's replicas (any daemon can coordinate any key).
+ * - writes: a fresh HLC version, sent to all replicas, acknowledged after `needed()` of them stored
+ *   it; a replica that failed gets a hint.
+ * - reads: `needed()` replicas answer, their copies are merged through the CRDT rules, and stale
+ *   replicas are repaired in the background (read repair).
+ * - `linearizable` (ABD, Attiya-Bar-Noy-Dolev): a read takes a majority's copies, and writes the
+ *   merged one back to a majority before answering, so no later read can return anything older; a
+ *   write first reads a majority, observes its versions so the new HLC version is greater, then
+ *   writes to a majority. Single-key only.
+ */
+export class Coordinator implements RecordEngine {
+  readonly #c: CoordinatorComponents;
+
+  constructor(components: CoordinatorComponents) {
+    this.#c = components;
+  }
+
+  #targets(key: string, level: Consistency): { replicas: readonly string[]; need: number } {
+    const replicas = this.#c.ring.replicasOf(key);
+    if (replicas.length === 0) throw new ReplicasUnavailableError('the ring has no members');
+    return { replicas, need: needed(level, replicas.length) };
+  }
+
+  /** Reads `need` copies and merges them; repairs stale replicas (synchronously for linearizable). */
+  async #read(key: string, level: Consistency, signal?: AbortSignal): Promise<StoredRecord | undefined> {
+    throwIfAborted(signal);
+    const { replicas, need } = this.#targets(key, level);
+    const self = this.#c.client.self;
+    if (level === 'one' && replicas.includes(self)) return this.#c.local.getRaw(key, { signal });
+    const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
+    if (available.length < need) throw this.#unavailable(key, level, available.length, need, replicas.length);
+    const { reached, settled } = quorumCall(available, need, (peer) => this.#c.client.get(peer, key, signal));
+    const outcome = await reached.catch((o: QuorumOutcome<StoredRecord | undefined>) => {
+      throw this.#unavailable(key, level, o.ok.length, need, replicas.length);
+    });
+    const merged = mergeRecords(outcome.ok.map((o) => o.value));
+    if (merged) this.#c.local.clock.observe(merged.meta.version);
+    if (merged && level === 'linearizable') await this.#repair(key, merged, outcome, signal);
+    settled.then((all) => (merged ? this.#repair(key, merged, all) : undefined)).catch(() => {});
+    return merged;
+  }
+
+  /** Writes `merged` to every replica that answered with something else. */
+  async #repair(
+    key: string,
+    merged: StoredRecord,
+    outcome: QuorumOutcome<StoredRecord | undefined>,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const stale = outcome.ok.filter((o) => !o.value || !recordsEqual(o.value, merged));
+    await Promise.all(stale.map((o) => this.#c.client.put(o.target, key, merged, signal)));
+  }
+
+  async #write(key: string, record: StoredRecord, level: Consistency, signal?: AbortSignal): Promise<void> {
+    const { replicas, need } = this.#targets(key, level);
+    const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
+    for (const down of replicas.filter((r) => !available.includes(r))) await this.#c.hints.add(down, key, record);
+    if (available.length < need) throw this.#unavailable(key, level, available.length, need, replicas.length);
+    const { reached, settled } = quorumCall(available, need, (peer) => this.#c.client.put(peer, key, record, signal));
+    settled
+      .then(async (all) => {
+        for (const f of all.failed) await this.#c.hints.add(f.target, key, record);
+      })
+      .catch((err: unknown) => this.#c.logger.warn({ err, key }, 'storing hints failed'));
+    await reached.catch((o: QuorumOutcome<string>) => {
+      throw this.#unavailable(key, level, o.ok.length, need, replicas.length);
+    });
+  }
+
+  #unavailable(key: string, level: Consistency, got: number, need: number, n: number): Error {
+    const what = `${JSON.stringify(key)} at consistency ${level}: ${got} of ${n} replicas answered, ${need} needed`;
+    return got === 0
+      ? new ReplicasUnavailableError(`no replica reachable for ${what}`)
+      : new QuorumNotReachedError(`quorum not reached for ${what}`);
+  }
+
+  async get(key: string, ctx: RequestContext = {}): Promise<RecordView | undefined> {
+    const rec = await this.#read(key, ctx.consistency ?? 'quorum', ctx.signal);
+    return isLive(rec) ? { key, value: rec.value, meta: rec.meta } : undefined;
+  }
+
+  async put(
+    key: string,
+    input: WriteInput,
+    conditions?: WriteConditions,
+    ctx: RequestContext = {},
+  ): Promise<WriteResult> {
+    const level = ctx.consistency ?? 'quorum';
+    // Doc edits, conditions and linearizable writes build on the current copy; blind blob writes do not.
+    const needsCurrent = input.kind === 'doc' || conditions !== undefined || level === 'linearizable';
+    const current = needsCurrent ? await this.#read(key, level === 'one' ? 'one' : 'quorum', ctx.signal) : undefined;
+    checkConditions(key, current, conditions);
+    const record = buildRecord(current, input, this.#c.local.clock.now(), Date.now());
+    await this.#write(key, record, level, ctx.signal);
+    return { key, meta: record.meta, created: needsCurrent ? !isLive(current) : true };
+  }
+
+  async delete(key: string, conditions?: WriteConditions, ctx: RequestContext = {}): Promise<RecordMeta | undefined> {
+    const level = ctx.consistency ?? 'quorum';
+    const current = await this.#read(key, level === 'one' ? 'one' : 'quorum', ctx.signal);
+    checkConditions(key, current, conditions);
+    if (!isLive(current)) return undefined;
+    const tombstone = buildRecord(current, undefined, this.#c.local.clock.now(), Date.now());
+    await this.#write(key, tombstone, level, ctx.signal);
+    return tombstone.meta;
+  }
+
+  list(options: ListOptions): Promise<ListPage> {
+    return listAcrossCluster(this.#c, options);
+  }
+
+  /** Each operation is coordinated on its own: a cluster batch is not atomic across keys. */
+  async batch(ops: BatchRequestOp[], ctx: RequestContext = {}): Promise<BatchResultOp[]> {
+    return Promise.all(
+      ops.map(async (op): Promise<BatchResultOp> => {
+        if (op.op === 'get') return { op: 'get', key: op.key, record: await this.get(op.key, ctx) };
+        if (op.op === 'put')
+          return { op: 'put', key: op.key, meta: (await this.put(op.key, op.input, undefined, ctx)).meta };
+        return { op: 'delete', key: op.key, deleted: (await this.delete(op.key, undefined, ctx)) !== undefined };
+      }),
+    );
+  }
+}

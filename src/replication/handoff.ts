@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { Net } from '../net/index.ts';
+import type { StoredRecord } from '../store/index.ts';
+import type { ClusterRing } from './cluster-ring.ts';
+import type { LocalEngine } from './local-engine.ts';
+import { sendRecords } from './transfer.ts';
+
+export interface HandoffComponents {
+  net: Net;
+  local: LocalEngine;
+  ring: ClusterRing;
+  logger: Logger;
+}
+
+export interface HandoffReport {
+  /** Records this daemon held but no longer replicates. */
+  foreign: number;
+  /** Of those, handed to every current replica and dropped here. */
+  handedOff: number;
+}
+
+/**
+ * Hands off the records this daemon no longer replicates (after a join, or all of them when it
+ * leaves): each goes to every current replica over a bulk stream, and the local copy is dropped only
+ * once all of them acknowledged it (never fewer copies than before). A record written meanwhile is
+ * kept for the next pass.
+ */
+export async function handOff(c: HandoffComponents, signal?: AbortSignal): Promise<HandoffReport> {
+  const self = c.ring.self;
+  const byPeer = new Map<string, Array<{ key: string; record: StoredRecord }>>();
+  const owners = new Map<string, { version: string; replicas: readonly string[] }>();
+  for await (const { key, record } of c.local.scanRecords({ signal })) {
+    const replicas = c.ring.replicasOf(key);
+    if (replicas.includes(self) || replicas.length === 0) continue;
+    owners.set(key, { version: record.meta.version, replicas });
+    for (const peer of replicas) {
+      let list = byPeer.get(peer);
+      if (!list) byPeer.set(peer, (list = []));
+      list.push({ key, record });
+    }
+  }
+  const report: HandoffReport = { foreign: owners.size, handedOff: 0 };
+  if (owners.size === 0) return report;
+  const delivered = new Set<string>();
+  for (const [peer, records] of byPeer) {
+    try {
+      const res = await sendRecords(c.net, peer, records, signal);
+      if (res.rejected === 0) delivered.add(peer);
+      else c.logger.warn({ peer, rejected: res.rejected }, 'hand-off: peer rejected records');
+    } catch (err) {
+      c.logger.info({ err, peer }, 'hand-off: peer unreachable, will retry');
+    }
+  }
+  for (const [key, { version, replicas }] of owners) {
+    if (replicas.every((r) => delivered.has(r))) {
+      await c.local.dropRecord(key, version);
+      report.handedOff++;
+    }
+  }
+  return report;
+}

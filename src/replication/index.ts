@@ -1,0 +1,107 @@
+/**
+ * `src/replication`: turns one daemon's store into a replica of the cluster.
+ *
+ * - {@link Coordinator}: any daemon coordinates any key over its ring replicas, at consistency
+ *   `one`, `quorum` (default), `all` or `linearizable` (ABD majority read with write-back), with
+ *   read repair and hinted handoff.
+ * - anti-entropy: two-level hash comparison (partition digests, then key versions) with each peer.
+ * - hand-off: records this daemon no longer replicates move to their replicas before being dropped.
+ * - bulk transfer: flow-controlled streams of checksummed records, merged on arrival.
+ * Every copy arriving from elsewhere merges through src/crdt; nothing overwrites.
+ */
+import type { Logger } from 'pino';
+import type { Net } from '../net/index.ts';
+import type { Store } from '../store/index.ts';
+import { ClusterRing } from './cluster-ring.ts';
+import { Coordinator } from './coordinator.ts';
+import { HintQueue } from './hints.ts';
+import type { LocalEngine } from './local-engine.ts';
+import { Maintenance } from './maintenance.ts';
+import { ReplicaClient } from './replica-client.ts';
+import { serveReplicaProtocol } from './replica-service.ts';
+import { serveTransfers } from './transfer.ts';
+
+export { ClusterRing } from './cluster-ring.ts';
+export { Coordinator, needed } from './coordinator.ts';
+export type * from './engine.ts';
+export { LocalEngine } from './local-engine.ts';
+
+export interface ReplicationComponents {
+  net: Net;
+  local: LocalEngine;
+  store: Store;
+  logger: Logger;
+}
+
+export interface ReplicationOptions {
+  /** Partitions of the key space (fixed for the cluster's life). Default 4096. */
+  partitions?: number;
+  /** Replicas per record. Default 3. */
+  replicas?: number;
+  /** Deadline of one replica call. Default 2000 ms. */
+  replicaTimeoutMs?: number;
+  /** Pause between anti-entropy / hand-off passes. Default 30 s. */
+  maintenanceIntervalMs?: number;
+  /** Hints older than this are dropped (anti-entropy covers them). Default 3 h. */
+  hintMaxAgeMs?: number;
+}
+
+export interface Replication {
+  readonly engine: Coordinator;
+  readonly ring: ClusterRing;
+  readonly hints: HintQueue;
+  readonly maintenance: Maintenance;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Hands every record to the remaining members (all replicas acknowledged), then leaves the cluster. */
+  leave(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export function createReplication(components: ReplicationComponents, options: ReplicationOptions = {}): Replication {
+  const { net, local, store, logger } = components;
+  const ring = new ClusterRing(net, { partitions: options.partitions ?? 4096, replicas: options.replicas ?? 3 });
+  const client = new ReplicaClient(net, local, { timeoutMs: options.replicaTimeoutMs ?? 2000 });
+  const hints = new HintQueue({ store, client, logger }, { maxAgeMs: options.hintMaxAgeMs ?? 3 * 3600_000 });
+  const engine = new Coordinator({ local, ring, client, hints, logger });
+  const maintenance = new Maintenance(
+    { net, local, ring, client, hints, logger },
+    { intervalMs: options.maintenanceIntervalMs ?? 30_000 },
+  );
+  const onMembers = () => {
+    if (ring.refresh()) logger.info({ members: ring.ring.members.length }, 'ring changed');
+    maintenance.kick();
+  };
+  return {
+    engine,
+    ring,
+    hints,
+    maintenance,
+    async start() {
+      await serveReplicaProtocol(net, local, ring, logger);
+      await serveTransfers(net, local, logger);
+      ring.refresh();
+      for (const type of ['member:up', 'member:down', 'member:changed'] as const) net.addEventListener(type, onMembers);
+      maintenance.start();
+    },
+    async stop() {
+      for (const type of ['member:up', 'member:down', 'member:changed'] as const)
+        net.removeEventListener(type, onMembers);
+      await maintenance.stop();
+    },
+    async leave({ timeoutMs = 120_000 } = {}) {
+      ring.markSelfLeaving();
+      const deadline = Date.now() + timeoutMs;
+      await maintenance.stop();
+      const { handOff } = await import('./handoff.ts');
+      for (;;) {
+        const report = await handOff({ net, local, ring, logger });
+        logger.info(report, 'leave: hand-off pass');
+        if (report.foreign === report.handedOff) break;
+        if (Date.now() > deadline)
+          throw new Error(`leave: ${report.foreign - report.handedOff} records could not be handed off in time`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await net.leave();
+    },
+  };
+}

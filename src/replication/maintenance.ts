@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import { type AntiEntropyComponents, syncWithPeer } from './anti-entropy.ts';
+import { handOff } from './handoff.ts';
+import type { HintQueue } from './hints.ts';
+
+export interface MaintenanceComponents extends AntiEntropyComponents {
+  hints: HintQueue;
+  logger: Logger;
+}
+
+/**
+ * The background repair loop, one pass at a time: replay hints to members that are up, sync with each
+ * of them (anti-entropy), and hand off records this daemon no longer replicates. Runs every
+ * `intervalMs`, and soon after a membership change ({@link Maintenance.kick}).
+ */
+export class Maintenance {
+  readonly #c: MaintenanceComponents;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #ac = new AbortController();
+  #passes = 0;
+
+  constructor(components: MaintenanceComponents, options: { intervalMs: number }) {
+    this.#c = components;
+    this.#intervalMs = options.intervalMs;
+  }
+
+  start(): void {
+    this.#ac = new AbortController();
+    this.#schedule(this.#intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#ac.abort();
+    await this.#running?.catch(() => {});
+  }
+
+  /** Completed passes (tests wait on it). */
+  get passes(): number {
+    return this.#passes;
+  }
+
+  /** Runs a pass soon (coalesces bursts of membership events). */
+  kick(delayMs = 200): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#schedule(delayMs);
+  }
+
+  /** Runs one pass now and waits for it. */
+  async runNow(): Promise<void> {
+    while (this.#running) await this.#running.catch(() => {});
+    await this.#pass();
+  }
+
+  #schedule(ms: number): void {
+    if (this.#ac.signal.aborted) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#pass().finally(() => this.#schedule(this.#again ? 50 : this.#intervalMs));
+    }, ms);
+    this.#timer.unref();
+  }
+
+  async #pass(): Promise<void> {
+    if (this.#running) return this.#running;
+    this.#again = false;
+    this.#running = (async () => {
+      const signal = this.#ac.signal;
+      for (const peer of this.#c.ring.upPeers()) {
+        if (signal.aborted) return;
+        try {
+          await this.#c.hints.replay(peer, signal);
+          const report = await syncWithPeer(this.#c, peer, signal);
+          if (report.pulled + report.pushed > 0) this.#c.logger.info(report, 'anti-entropy repaired records');
+        } catch (err) {
+          this.#c.logger.debug({ err, peer }, 'anti-entropy with peer failed');
+        }
+      }
+      try {
+        const report = await handOff(this.#c, signal);
+        if (report.foreign > 0) this.#c.logger.info(report, 'hand-off pass');
+      } catch (err) {
+        this.#c.logger.debug({ err }, 'hand-off pass failed');
+      }
+      this.#passes++;
+    })();
+    try {
+      await this.#running;
+    } finally {
+      this.#running = undefined;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import type { Net } from '../net/index.ts';
+import { ProtocolError } from '../net/index.ts';
+import { checksumOf, type StoredRecord } from '../store/index.ts';
+import type { LocalEngine } from './local-engine.ts';
+import {
+  decodeMessage,
+  encodeMessage,
+  fromWire,
+  REPLICA_PROTOCOL,
+  type ReplicaRequest,
+  type ReplicaResponse,
+  toWire,
+} from './wire.ts';
+
+export interface ReplicaClientOptions {
+  /** Deadline of one replica call (ms). */
+  timeoutMs: number;
+}
+
+/** Refuses a record whose bytes do not match its checksum (corruption in transit or at rest). */
+export function verifyRecord(key: string, record: StoredRecord, from: string): StoredRecord {
+  if (checksumOf(record.value) !== record.meta.checksum || record.value.byteLength !== record.meta.size) {
+    throw new ProtocolError(`record ${JSON.stringify(key)} from ${from} fails its checksum`);
+  }
+  return record;
+}
+
+/**
+ * Calls one replica: this daemon's own store directly, any other over the replica protocol.
+ * Every call has a deadline and honours the caller's signal.
+ */
+export class ReplicaClient {
+  readonly #net: Net;
+  readonly #local: LocalEngine;
+  readonly #timeoutMs: number;
+
+  constructor(net: Net, local: LocalEngine, options: ReplicaClientOptions) {
+    this.#net = net;
+    this.#local = local;
+    this.#timeoutMs = options.timeoutMs;
+  }
+
+  get self(): string {
+    return this.#net.peerId;
+  }
+
+  async call<T extends ReplicaResponse>(
+    peer: string,
+    req: ReplicaRequest,
+    signal?: AbortSignal,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<T> {
+    const res = await this.#net.request(peer, REPLICA_PROTOCOL, encodeMessage(req), { signal, timeoutMs });
+    const msg = decodeMessage<T>(res, peer);
+    if (msg.t !== req.t) throw new ProtocolError(`replica ${peer} answered ${msg.t} to ${req.t}`);
+    return msg;
+  }
+
+  async get(peer: string, key: string, signal?: AbortSignal): Promise<StoredRecord | undefined> {
+    if (peer === this.self) return this.#local.getRaw(key, { signal });
+    const res = await this.call<Extract<ReplicaResponse, { t: 'get' }>>(peer, { t: 'get', k: key }, signal);
+    return res.r ? verifyRecord(key, fromWire(res.r), peer) : undefined;
+  }
+
+  /** Stores (merges) `record` at `peer`; resolves with the version the replica holds afterwards. */
+  async put(peer: string, key: string, record: StoredRecord, signal?: AbortSignal): Promise<string> {
+    if (peer === this.self) return (await this.#local.applyRecord(key, record, { signal })).meta.version;
+    const res = await this.call<Extract<ReplicaResponse, { t: 'put' }>>(
+      peer,
+      { t: 'put', k: key, r: toWire(record) },
+      signal,
+    );
+    return res.v;
+  }
+}

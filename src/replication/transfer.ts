@@ -1,0 +1,79 @@
+import { decode, encode } from '@msgpack/msgpack';
+import type { Logger } from 'pino';
+import type { Net } from '../net/index.ts';
+import { ProtocolError } from '../net/index.ts';
+import type { StoredRecord } from '../store/index.ts';
+import type { LocalEngine } from './local-engine.ts';
+import { verifyRecord } from './replica-client.ts';
+import { checkWireRecord, fromWire, TRANSFER_PROTOCOL, toWire, type WireRecord } from './wire.ts';
+
+/** Records are grouped into frames of about this many bytes. */
+const FRAME_BYTES = 256 * 1024;
+
+export interface TransferResult {
+  applied: number;
+  rejected: number;
+}
+
+/**
+ * Streams records to `peer` over a flow-controlled bulk stream (at most a window of unacknowledged
+ * bytes in flight, so pnet never sees megabytes queued). The receiver verifies every checksum and
+ * merges each record through the CRDT rules.
+ */
+export async function sendRecords(
+  net: Net,
+  peer: string,
+  records: AsyncIterable<{ key: string; record: StoredRecord }> | Iterable<{ key: string; record: StoredRecord }>,
+  signal?: AbortSignal,
+): Promise<TransferResult> {
+  const sender = await net.openBulk(peer, TRANSFER_PROTOCOL, { signal });
+  try {
+    let batch: Array<[string, WireRecord]> = [];
+    let bytes = 0;
+    for await (const { key, record } of records) {
+      batch.push([key, toWire(record)]);
+      bytes += record.value.byteLength + key.length + 200;
+      if (bytes >= FRAME_BYTES) {
+        await sender.write(encode(batch), { signal });
+        batch = [];
+        bytes = 0;
+      }
+    }
+    if (batch.length > 0) await sender.write(encode(batch), { signal });
+    const result = decode(await sender.end({ signal, timeoutMs: 60_000 })) as TransferResult;
+    return result;
+  } catch (err) {
+    sender.abort(err as Error);
+    throw err;
+  }
+}
+
+/** Serves incoming transfers: verifies and merges every record. */
+export async function serveTransfers(net: Net, local: LocalEngine, logger: Logger): Promise<void> {
+  await net.handleBulk(TRANSFER_PROTOCOL, async (frames, from, { signal }) => {
+    const result: TransferResult = { applied: 0, rejected: 0 };
+    for await (const frame of frames) {
+      let batch: unknown;
+      try {
+        batch = decode(frame);
+      } catch {
+        throw new ProtocolError(`undecodable transfer frame from ${from.peerId}`);
+      }
+      if (!Array.isArray(batch)) throw new ProtocolError(`malformed transfer frame from ${from.peerId}`);
+      for (const entry of batch as unknown[]) {
+        if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !checkWireRecord(entry[1])) {
+          result.rejected++;
+          continue;
+        }
+        try {
+          await local.applyRecord(entry[0], verifyRecord(entry[0], fromWire(entry[1]), from.peerId), { signal });
+          result.applied++;
+        } catch (err) {
+          logger.warn({ err, key: entry[0], from: from.peerId }, 'transfer: record rejected');
+          result.rejected++;
+        }
+      }
+    }
+    return encode(result);
+  });
+}

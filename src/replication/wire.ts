@@ -1,0 +1,73 @@
+import { decode, encode } from '@msgpack/msgpack';
+import { ProtocolError } from '../net/index.ts';
+import type { RecordMeta, StoredRecord } from '../store/index.ts';
+
+/** The replica protocol: one request/response per stream, msgpack maps. */
+export const REPLICA_PROTOCOL = '/shoal/replica/1.0.0';
+/** Bulk transfer of records (rebalancing, hand-off, migration): frames of record batches. */
+export const TRANSFER_PROTOCOL = '/shoal/transfer/1.0.0';
+
+export type WireRecord = { v: Uint8Array; m: RecordMeta };
+
+export type ReplicaRequest =
+  | { t: 'get'; k: string }
+  | { t: 'put'; k: string; r: WireRecord }
+  | { t: 'digests'; p: number[] }
+  | { t: 'versions'; p: number[] }
+  | { t: 'fetch'; ks: string[] }
+  | { t: 'list'; prefix: string; after?: string; limit: number };
+
+export type ReplicaResponse =
+  | { t: 'get'; r?: WireRecord }
+  | { t: 'put'; v: string }
+  | { t: 'digests'; d: Array<[number, string]> }
+  | { t: 'versions'; e: Array<[number, string, string]> }
+  | { t: 'fetch'; rs: Array<[string, WireRecord]> }
+  | { t: 'list'; items: Array<[string, RecordMeta]>; more: boolean };
+
+export const toWire = (r: StoredRecord): WireRecord => ({ v: r.value, m: r.meta });
+export const fromWire = (w: WireRecord): StoredRecord => ({ value: w.v, meta: w.m });
+
+export function encodeMessage(msg: ReplicaRequest | ReplicaResponse): Uint8Array {
+  return encode(msg, { ignoreUndefined: true });
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isStr = (x: unknown): x is string => typeof x === 'string';
+
+function checkMeta(m: unknown): m is RecordMeta {
+  return (
+    isObj(m) &&
+    isStr(m.version) &&
+    (m.type === 'blob' || m.type === 'doc') &&
+    isStr(m.contentType) &&
+    typeof m.size === 'number' &&
+    isStr(m.checksum) &&
+    typeof m.createdAt === 'number' &&
+    typeof m.updatedAt === 'number'
+  );
+}
+
+export function checkWireRecord(r: unknown): r is WireRecord {
+  return isObj(r) && r.v instanceof Uint8Array && checkMeta(r.m);
+}
+
+/** Decodes and validates a message; anything malformed is a ProtocolError (the stream is answered with it). */
+export function decodeMessage<T extends ReplicaRequest | ReplicaResponse>(bytes: Uint8Array, from: string): T {
+  let msg: unknown;
+  try {
+    msg = decode(bytes);
+  } catch (err) {
+    throw new ProtocolError(`undecodable replica message from ${from}: ${(err as Error).message}`);
+  }
+  if (!isObj(msg) || !isStr(msg.t)) throw new ProtocolError(`malformed replica message from ${from}`);
+  const ok =
+    (msg.t === 'get' && (isStr(msg.k) || msg.r === undefined || checkWireRecord(msg.r))) ||
+    (msg.t === 'put' && ((isStr(msg.k) && checkWireRecord(msg.r)) || isStr(msg.v))) ||
+    (msg.t === 'digests' && (Array.isArray(msg.p) || Array.isArray(msg.d))) ||
+    (msg.t === 'versions' && (Array.isArray(msg.p) || Array.isArray(msg.e))) ||
+    (msg.t === 'fetch' && (Array.isArray(msg.ks) || Array.isArray(msg.rs))) ||
+    (msg.t === 'list' && (isStr(msg.prefix) || Array.isArray(msg.items)));
+  if (!ok) throw new ProtocolError(`malformed ${msg.t} message from ${from}`);
+  return msg as T;
+}

@@ -1,0 +1,75 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateClusterSecret, PeerUnreachableError } from '../../src/net/index.ts';
+import { cleanup, startCluster, startNet, tempDir, upCount, waitFor } from './helpers.ts';
+
+afterAll(cleanup);
+
+describe('membership', () => {
+  const secret = generateClusterSecret();
+
+  it('three nodes with the same secret see each other with zone and apiUrl', async () => {
+    const [a, b, c] = await startCluster(3, { clusterSecret: secret });
+    for (const net of [a, b, c]) {
+      const byId = new Map(net.members().map((m) => [m.peerId, m]));
+      expect(byId.get(a.peerId)?.zone).toBe('z0');
+      expect(byId.get(b.peerId)?.apiUrl).toBe('http://127.0.0.1:7001');
+      expect(byId.get(c.peerId)?.zone).toBe('z2');
+      expect(byId.get(net.peerId)?.self).toBe(true);
+    }
+    expect(a.multiaddrs()[0]).toMatch(new RegExp(`/p2p/${a.peerId}$`));
+  });
+
+  it('a node without the secret, or with another one, cannot join', async () => {
+    const seed = await startNet({ clusterSecret: secret });
+    const stranger = await startNet({});
+    await expect(stranger.join(seed.multiaddrs()[0], { timeoutMs: 1000 })).rejects.toBeInstanceOf(PeerUnreachableError);
+    const other = await startNet({ clusterSecret: generateClusterSecret() });
+    await expect(other.join(seed.multiaddrs()[0], { timeoutMs: 1000 })).rejects.toBeInstanceOf(PeerUnreachableError);
+    expect(seed.members().map((m) => m.peerId)).toEqual([seed.peerId]);
+  });
+});
+
+describe('failure detection', () => {
+  it('marks a stopped node down, and up again (same peer id) after it restarts with its dataDir', async () => {
+    const secret = generateClusterSecret();
+    const dirs = [await tempDir(), await tempDir(), await tempDir()];
+    const [a, b, c] = await startCluster(3, { clusterSecret: secret }, dirs);
+    const cId = c.peerId;
+    const events: string[] = [];
+    a.addEventListener('member:down', (e) => events.push(`down ${e.detail.peerId}`));
+    a.addEventListener('member:up', (e) => events.push(`up ${e.detail.peerId}`));
+    a.addEventListener('member:changed', (e) => events.push(`${e.detail.status} ${e.detail.peerId}`));
+    await c.stop();
+    await waitFor(() => a.member(cId)?.status === 'down' && b.member(cId)?.status === 'down');
+    expect(events).toEqual([`suspect ${cId}`, `down ${cId}`]);
+
+    // no --join: the restarted node finds the cluster from members.json
+    const c2 = await startNet({ clusterSecret: secret, dataDir: dirs[2], zone: 'z2' });
+    expect(c2.peerId).toBe(cId);
+    await waitFor(() => a.member(cId)?.status === 'up' && b.member(cId)?.status === 'up');
+    expect(events.slice(0, 3)).toEqual([`suspect ${cId}`, `down ${cId}`, `up ${cId}`]);
+    expect(a.member(cId)?.multiaddrs).toEqual(c2.multiaddrs());
+    await waitFor(() => upCount(c2.members()) === 3);
+  });
+
+  it('a blocked peer goes down on both sides and comes back when unblocked', async () => {
+    const [a, b] = await startCluster(2, { faults: { enabled: true } });
+    await a.blockPeer(b.peerId);
+    await waitFor(() => a.member(b.peerId)?.status === 'down' && b.member(a.peerId)?.status === 'down');
+    a.unblockPeer(b.peerId);
+    await waitFor(() => a.member(b.peerId)?.status === 'up' && b.member(a.peerId)?.status === 'up');
+  });
+
+  it('a leaving node is announced as leaving, goes down and is not re-dialled', async () => {
+    const [a, b] = await startCluster(2);
+    const bId = b.peerId;
+    await b.leave();
+    await waitFor(() => a.member(bId)?.leaving === true && a.member(bId)?.status === 'down');
+    expect(a.peers()).not.toContain(bId);
+  });
+
+  it('blockPeer needs faults enabled', async () => {
+    const [a, b] = await startCluster(2);
+    await expect(a.blockPeer(b.peerId)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
