@@ -17,6 +17,8 @@ export interface DaemonConfig {
   durability: 'fsync' | 'os';
   maxValueBytes: number;
   capacity: number;
+  replicas: number;
+  antiEntropyIntervalMs: number;
   logLevel: string;
   pgUrl?: string;
   s3Endpoint?: string;
@@ -110,6 +112,8 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   const cfg = out as unknown as DaemonConfig;
   if (cfg.httpPort > 65535) throw new ConfigError(`--http-port ${cfg.httpPort} is not a port`);
   if (cfg.capacity <= 0) throw new ConfigError('--capacity must be positive');
+  if (!Number.isInteger(cfg.replicas) || cfg.replicas < 1)
+    throw new ConfigError('--replicas must be a positive integer');
   if (cfg.zone.length === 0) throw new ConfigError('--zone must not be empty');
   return cfg;
 }

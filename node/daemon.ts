@@ -26,11 +26,6 @@ export interface Daemon {
   done: Promise<void>;
 }
 
-export interface DaemonTuning {
-  /** Pause between anti-entropy passes (ms). */
-  maintenanceIntervalMs?: number;
-}
-
 function readFileOrFail(path: string, what: string): Buffer {
   try {
     const bytes = readFileSync(path);
@@ -57,7 +52,7 @@ async function prepareDataDir(dir: string): Promise<void> {
  * listens. Stop order: stop accepting requests and drain them, stop replication and libp2p, close
  * the store.
  */
-export async function startDaemon(cfg: DaemonConfig, logger: Logger, tuning: DaemonTuning = {}): Promise<Daemon> {
+export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Daemon> {
   const adminToken = cfg.adminTokenFile
     ? readFileOrFail(cfg.adminTokenFile, 'admin token file').toString('utf8').trim()
     : undefined;
@@ -156,7 +151,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger, tuning: Dae
     );
     replication = createReplication(
       { net, local, store, logger: logger.child({ module: 'replication' }) },
-      { maintenanceIntervalMs: tuning.maintenanceIntervalMs },
+      { replicas: cfg.replicas, maintenanceIntervalMs: cfg.antiEntropyIntervalMs },
     );
     await net.start();
     await replication.start();

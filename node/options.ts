@@ -62,6 +62,18 @@ export const START_OPTIONS: readonly OptionSpec[] = [
   { flag: 'max-value-bytes', kind: 'number', default: 16 * 1024 * 1024, description: 'Largest record value accepted.' },
   { flag: 'capacity', kind: 'number', default: 1, description: 'Relative capacity weight of this daemon on the ring.' },
   {
+    flag: 'replicas',
+    kind: 'number',
+    default: 3,
+    description: 'Copies of every record (R); the same on every daemon of a cluster.',
+  },
+  {
+    flag: 'anti-entropy-interval-ms',
+    kind: 'number',
+    default: 30_000,
+    description: 'Pause between background repair passes (hints, anti-entropy, hand-off).',
+  },
+  {
     flag: 'log-level',
     kind: 'enum',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],

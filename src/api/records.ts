@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeHlc } from '../crdt/hlc.ts';
 import { ShoalError } from '../errors/index.ts';
 import type { Consistency, RecordEngine, RecordView, WriteConditions } from '../replication/engine.ts';
 import type { RecordMeta } from '../store/index.ts';
@@ -94,8 +95,12 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
       access(req, key, 'r', rec?.value.length ?? 0);
       if (!rec) throw new ShoalError('NOT_FOUND', `no record ${JSON.stringify(key)}`);
       metaHeaders(reply, rec.meta);
-      if (req.query.meta)
-        return reply.type('application/json; charset=utf-8').send(JSON.stringify({ key, ...rec.meta }));
+      if (req.query.meta === '1' || req.query.meta === 'true') {
+        const replicas = engine.inspect ? await engine.inspect(key, { signal: clientSignal(reply) }) : undefined;
+        return reply
+          .type('application/json; charset=utf-8')
+          .send(JSON.stringify({ key, ...rec.meta, hlc: decodeHlc(rec.meta.version), replicas }));
+      }
       const inm = parseEtag(req.headers['if-none-match'] as string | undefined);
       if (inm !== undefined && (inm === '*' || inm === rec.meta.version)) return reply.code(304).send();
       if (rec.meta.type === 'doc') {

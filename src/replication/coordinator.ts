@@ -12,6 +12,7 @@ import type {
   ListPage,
   RecordEngine,
   RecordView,
+  ReplicaCopy,
   RequestContext,
   WriteConditions,
   WriteInput,
@@ -145,6 +146,26 @@ export class Coordinator implements RecordEngine {
     const tombstone = buildRecord(current, undefined, this.#c.local.clock.now(), Date.now());
     await this.#write(key, tombstone, level, ctx.signal);
     return tombstone.meta;
+  }
+
+  async inspect(key: string, ctx: RequestContext = {}): Promise<ReplicaCopy[]> {
+    const replicas = this.#c.ring.replicasOf(key);
+    const copies = await Promise.all(
+      replicas.map(async (peerId) => {
+        try {
+          return { peerId, record: await this.#c.client.get(peerId, key, ctx.signal) };
+        } catch (err) {
+          return { peerId, error: (err as Error).message };
+        }
+      }),
+    );
+    const merged = mergeRecords(copies.map((c) => ('record' in c ? c.record : undefined)));
+    return copies.map((c) => {
+      if (!('record' in c)) return { peerId: c.peerId, agrees: false, error: c.error };
+      const agrees =
+        c.record === undefined ? merged === undefined : merged !== undefined && recordsEqual(c.record, merged);
+      return { peerId: c.peerId, version: c.record?.meta.version, tombstone: c.record?.meta.tombstone, agrees };
+    });
   }
 
   list(options: ListOptions): Promise<ListPage> {

@@ -47,4 +47,5 @@ export class DeferredEngine implements RecordEngine {
   delete: RecordEngine['delete'] = async (...a) => (await this.#ready()).delete(...a);
   list: RecordEngine['list'] = async (...a) => (await this.#ready()).list(...a);
   batch: RecordEngine['batch'] = async (...a) => (await this.#ready()).batch(...a);
+  inspect: NonNullable<RecordEngine['inspect']> = async (...a) => (await this.#ready()).inspect?.(...a) ?? [];
 }

@@ -66,6 +66,18 @@ export type BatchResultOp =
   | { op: 'delete'; key: string; deleted: boolean }
   | { op: 'get'; key: string; record?: RecordView };
 
+/** One replica's copy of a record, as `?meta=1` reports it. */
+export interface ReplicaCopy {
+  peerId: string;
+  /** Version it holds (absent when it has no copy or did not answer). */
+  version?: string;
+  tombstone?: boolean;
+  /** True when its copy equals the merged record. */
+  agrees: boolean;
+  /** Why it did not answer. */
+  error?: string;
+}
+
 /**
  * What the data API needs from the layer below: the local engine on a single daemon, the
  * replication coordinator in a cluster. Every call honours `signal`.
@@ -77,4 +89,6 @@ export interface RecordEngine {
   delete(key: string, conditions?: WriteConditions, ctx?: RequestContext): Promise<RecordMeta | undefined>;
   list(options: ListOptions): Promise<ListPage>;
   batch(ops: BatchRequestOp[], ctx?: RequestContext): Promise<BatchResultOp[]>;
+  /** Every replica's copy of the key and whether it agrees with the merged one. */
+  inspect?(key: string, ctx?: RequestContext): Promise<ReplicaCopy[]>;
 }

@@ -34,8 +34,8 @@ export async function handOff(c: HandoffComponents, signal?: AbortSignal): Promi
     if (replicas.includes(self) || replicas.length === 0) continue;
     owners.set(key, { version: record.meta.version, replicas });
     for (const peer of replicas) {
-      let list = byPeer.get(peer);
-      if (!list) byPeer.set(peer, (list = []));
+      const list = byPeer.get(peer) ?? [];
+      if (list.length === 0) byPeer.set(peer, list);
       list.push({ key, record });
     }
   }

@@ -1,0 +1,42 @@
+import { recordUrl } from '../support/cluster.ts';
+
+type D = { url: string };
+
+export async function put(d: D, key: string, value: string, consistency = 'quorum'): Promise<number> {
+  const r = await fetch(recordUrl(d, key, consistency), {
+    method: 'PUT',
+    body: value,
+    signal: AbortSignal.timeout(10_000),
+  });
+  await r.arrayBuffer();
+  return r.status;
+}
+
+export async function get(d: D, key: string, consistency = 'quorum'): Promise<{ status: number; body: string }> {
+  const r = await fetch(recordUrl(d, key, consistency), { signal: AbortSignal.timeout(10_000) });
+  return { status: r.status, body: await r.text() };
+}
+
+export interface MetaView {
+  version: string;
+  replicas: Array<{ peerId: string; version?: string; agrees: boolean; error?: string }>;
+}
+
+export async function meta(d: D, key: string): Promise<MetaView> {
+  const r = await fetch(`${d.url}/v1/records/${encodeURIComponent(key)}?meta=1`, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  return (await r.json()) as MetaView;
+}
+
+export async function eventually(fn: () => Promise<boolean>, ms: number, stepMs = 200): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await fn().catch(() => false)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** Short repair passes, so tests see hints and anti-entropy act within seconds. */
+export const FAST_REPAIR = ['--anti-entropy-interval-ms', '1000'];
