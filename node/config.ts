@@ -21,8 +21,10 @@ export interface DaemonConfig {
   antiEntropyIntervalMs: number;
   logLevel: string;
   pgUrl?: string;
+  pgTable: string;
   s3Endpoint?: string;
   s3Bucket: string;
+  s3Prefix: string;
   s3Region: string;
   s3AccessKeyId?: string;
   s3SecretAccessKey?: string;
