@@ -11,7 +11,9 @@ const value = Buffer.alloc(100, 'v');
 
 async function startBare(): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [resolve(import.meta.dirname, 'support/bare-fastify.ts'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [resolve(import.meta.dirname, 'support/bare-fastify.ts'), String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((res) => proc.stdout?.once('data', () => res()));
   return { url: `http://127.0.0.1:${port}`, proc };
 }
@@ -30,7 +32,12 @@ async function daemonRuns(durability: 'os' | 'fsync'): Promise<{ get: LoadResult
       requests: [
         {
           method: 'PUT',
-          setupRequest: (req) => ({ ...req, path: `/v1/records/p${n++ % 10000}`, body: value, headers: { 'content-type': 'application/octet-stream' } }),
+          setupRequest: (req) => ({
+            ...req,
+            path: `/v1/records/p${n++ % 10000}`,
+            body: value,
+            headers: { 'content-type': 'application/octet-stream' },
+          }),
         },
       ],
     });
@@ -42,7 +49,12 @@ async function daemonRuns(durability: 'os' | 'fsync'): Promise<{ get: LoadResult
 
 const bare = await startBare();
 const bareGet = await load('bare fastify GET', { url: `${bare.url}/const` });
-const barePut = await load('bare fastify PUT', { url: `${bare.url}/const`, method: 'PUT', body: value, headers: { 'content-type': 'application/octet-stream' } });
+const barePut = await load('bare fastify PUT', {
+  url: `${bare.url}/const`,
+  method: 'PUT',
+  body: value,
+  headers: { 'content-type': 'application/octet-stream' },
+});
 bare.proc.kill('SIGKILL');
 const os = await daemonRuns('os');
 const fsync = await daemonRuns('fsync');
@@ -58,7 +70,12 @@ const results = {
   },
   targets: { getVsBare: 0.6, putOsVsBare: 0.4 },
 };
-for (const r of results.runs) console.log(`${r.name.padEnd(24)} ${String(r.reqPerSec).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  errors ${r.errors} non2xx ${r.non2xx}`);
-console.log(`GET ratio ${results.ratios.getVsBare} (target >= 0.6); PUT os ratio ${results.ratios.putOsVsBare} (target >= 0.4); PUT fsync ratio ${results.ratios.putFsyncVsBare}`);
+for (const r of results.runs)
+  console.log(
+    `${r.name.padEnd(24)} ${String(r.reqPerSec).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  errors ${r.errors} non2xx ${r.non2xx}`,
+  );
+console.log(
+  `GET ratio ${results.ratios.getVsBare} (target >= 0.6); PUT os ratio ${results.ratios.putOsVsBare} (target >= 0.4); PUT fsync ratio ${results.ratios.putFsyncVsBare}`,
+);
 mkdirSync(resolve(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(resolve(ROOT, 'bench/results/http.json'), `${JSON.stringify(results, null, 2)}\n`);

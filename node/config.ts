@@ -19,6 +19,8 @@ export interface DaemonConfig {
   capacity: number;
   replicas: number;
   antiEntropyIntervalMs: number;
+  statsBucketMs: number;
+  statsGossipIntervalMs: number;
   logLevel: string;
   pgUrl?: string;
   pgTable: string;

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { clusterRoutes } from '../src/api/cluster-routes.ts';
 import { createApi, createMetricsRegistry } from '../src/api/index.ts';
+import { statsRoutes } from '../src/api/stats-routes.ts';
 import { createHlc } from '../src/crdt/hlc.ts';
 import { createNet, type Net, parseClusterSecret } from '../src/net/index.ts';
 import { DeferredEngine } from '../src/replication/deferred-engine.ts';
@@ -14,6 +15,7 @@ import { clusterAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError } from './config.ts';
 import { loadOrCreateNodeId } from './identity.ts';
+import { type DaemonStats, startStats } from './stats-wiring.ts';
 import { createConfiguredStore } from './stores.ts';
 import { VERSION } from './version.ts';
 
@@ -71,6 +73,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   let app: FastifyInstance | undefined;
   let net: Net | undefined;
   let replication: Replication | undefined;
+  let stats: DaemonStats | undefined;
   const step = (fn: (() => Promise<void>) | undefined) =>
     fn?.().catch((err: unknown) => logger.warn({ err }, 'stop step failed'));
   // Stop accepting requests and drain them first, then replication, libp2p, and last the store.
@@ -78,12 +81,18 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     await step(app && (() => app!.close()));
     await step(replication && (() => replication!.stop()));
     await step(net && (() => net!.stop()));
+    await step(stats && (() => stats!.stop()));
     await step(() => store.close());
   };
   try {
     const nodeId = await loadOrCreateNodeId(store);
     const clock = createHlc({ node: nodeId, logger });
     const local = new LocalEngine({ store, clock });
+    stats = await startStats(store, logger, {
+      bucketMs: cfg.statsBucketMs,
+      gossipIntervalMs: cfg.statsGossipIntervalMs,
+    });
+    const recorder = stats.stats;
     const engine = new DeferredEngine();
     const registry = createMetricsRegistry();
     let url = '';
@@ -102,6 +111,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         logger,
         engine,
         registry,
+        onAccess: (a) => recorder.record(a.key, a.op, a.origin, a.app, a.bytes),
         ready: () => ready,
         status: () => ({
           peerId: net?.peerId ?? '',
@@ -129,6 +139,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
               leave,
             ),
           ),
+          statsRoutes(stats.admin),
         ],
       },
     );
@@ -155,6 +166,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     );
     await net.start();
     await replication.start();
+    stats.startGossip(net, cfg.zone);
     engine.set(replication.engine);
     ready = true;
     return {

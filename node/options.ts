@@ -74,6 +74,18 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     description: 'Pause between background repair passes (hints, anti-entropy, hand-off).',
   },
   {
+    flag: 'stats-bucket-ms',
+    kind: 'number',
+    default: 60_000,
+    description: 'Width of the access-statistics time buckets (must divide an hour).',
+  },
+  {
+    flag: 'stats-gossip-interval-ms',
+    kind: 'number',
+    default: 15_000,
+    description: 'Pause between access-statistics summaries gossiped to the cluster.',
+  },
+  {
     flag: 'log-level',
     kind: 'enum',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
