@@ -1,4 +1,5 @@
 import type { ClusterAdmin } from '../src/api/cluster-routes.ts';
+import type { FaultAdmin } from '../src/api/fault-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
 import type { Net } from '../src/net/index.ts';
 import type { Replication } from '../src/replication/index.ts';
@@ -22,5 +23,24 @@ export function clusterAdmin(
       return member;
     },
     leave,
+  };
+}
+
+/** Fault injection over the daemon's net (refused by the net unless started with faults enabled). */
+export function faultAdmin(net: () => Net | undefined): FaultAdmin {
+  const need = (): Net => {
+    const n = net();
+    if (!n) throw new ShoalError('NOT_READY', 'the daemon is starting or stopping');
+    return n;
+  };
+  return {
+    block: async (peerIds) => {
+      for (const p of peerIds) await need().blockPeer(p);
+    },
+    unblock: (peerIds) => {
+      for (const p of peerIds) need().unblockPeer(p);
+    },
+    setLatency: (matrix) =>
+      need().setLatency(Object.keys(matrix).length === 0 ? undefined : (from, to) => matrix[from]?.[to] ?? 0),
   };
 }

@@ -20,6 +20,7 @@ export interface DaemonConfig {
   replicas: number;
   antiEntropyIntervalMs: number;
   statsBucketMs: number;
+  faultInjection: 'off' | 'on';
   statsGossipIntervalMs: number;
   logLevel: string;
   pgUrl?: string;

@@ -3,6 +3,7 @@ import { access, constants } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { clusterRoutes } from '../src/api/cluster-routes.ts';
+import { faultRoutes } from '../src/api/fault-routes.ts';
 import { createApi, createMetricsRegistry } from '../src/api/index.ts';
 import { statsRoutes } from '../src/api/stats-routes.ts';
 import { createHlc } from '../src/crdt/hlc.ts';
@@ -11,7 +12,7 @@ import { DeferredEngine } from '../src/replication/deferred-engine.ts';
 import { createReplication, type Replication } from '../src/replication/index.ts';
 import { LocalEngine } from '../src/replication/local-engine.ts';
 import { StoreUnwritableError } from '../src/store/index.ts';
-import { clusterAdmin } from './cluster-admin.ts';
+import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError } from './config.ts';
 import { loadOrCreateNodeId } from './identity.ts';
@@ -140,6 +141,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
             ),
           ),
           statsRoutes(stats.admin),
+          ...(cfg.faultInjection === 'on' ? [faultRoutes(faultAdmin(() => net))] : []),
         ],
       },
     );
@@ -158,6 +160,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         capacity: cfg.capacity,
         storeKind: store.kind,
         apiUrl: url,
+        faults: { enabled: cfg.faultInjection === 'on' },
       },
     );
     replication = createReplication(

@@ -86,6 +86,13 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     description: 'Pause between access-statistics summaries gossiped to the cluster.',
   },
   {
+    flag: 'fault-injection',
+    kind: 'enum',
+    values: ['off', 'on'],
+    default: 'off',
+    description: 'Tests and benchmarks only: enables /admin/faults (partitions, emulated zone latency).',
+  },
+  {
     flag: 'log-level',
     kind: 'enum',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],

@@ -94,7 +94,8 @@ export class Coordinator implements RecordEngine {
     await Promise.all(stale.map((o) => this.#c.client.put(o.target, key, merged, signal)));
   }
 
-  async #write(key: string, record: StoredRecord, level: Consistency, signal?: AbortSignal): Promise<void> {
+  /** Sends `record` to the replicas; resolves once `needed()` stored it, with whether any held a live copy before. */
+  async #write(key: string, record: StoredRecord, level: Consistency, signal?: AbortSignal): Promise<boolean> {
     const { replicas, need } = this.#targets(key, level);
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
     for (const down of replicas.filter((r) => !available.includes(r))) await this.#c.hints.add(down, key, record);
@@ -105,9 +106,10 @@ export class Coordinator implements RecordEngine {
         for (const f of all.failed) await this.#c.hints.add(f.target, key, record);
       })
       .catch((err: unknown) => this.#c.logger.warn({ err, key }, 'storing hints failed'));
-    await reached.catch((o: QuorumOutcome<string>) => {
+    const acked = await reached.catch((o: QuorumOutcome<{ version: string; existed: boolean }>) => {
       throw this.#unavailable(key, level, o.ok.length, need, replicas.length);
     });
+    return acked.ok.some((o) => o.value.existed);
   }
 
   #unavailable(key: string, level: Consistency, got: number, need: number, n: number): Error {
@@ -134,8 +136,8 @@ export class Coordinator implements RecordEngine {
     const current = needsCurrent ? await this.#read(key, level === 'one' ? 'one' : 'quorum', ctx.signal) : undefined;
     checkConditions(key, current, conditions);
     const record = buildRecord(current, input, this.#c.local.clock.now(), Date.now());
-    await this.#write(key, record, level, ctx.signal);
-    return { key, meta: record.meta, created: needsCurrent ? !isLive(current) : true };
+    const existed = await this.#write(key, record, level, ctx.signal);
+    return { key, meta: record.meta, created: needsCurrent ? !isLive(current) : !existed };
   }
 
   async delete(key: string, conditions?: WriteConditions, ctx: RequestContext = {}): Promise<RecordMeta | undefined> {

@@ -148,9 +148,13 @@ export class LocalEngine implements RecordEngine {
   /**
    * Merges a record that came from another replica (replication, read repair, hints, anti-entropy,
    * transfers) into the local copy through the CRDT rules; returns the merged record. Never
-   * overwrites: a stale incoming copy changes nothing.
+   * overwrites: a stale incoming copy changes nothing. `existed`: a live copy was here before.
    */
-  async applyRecord(key: string, incoming: StoredRecord, ctx: RequestContext = {}): Promise<StoredRecord> {
+  async applyRecord(
+    key: string,
+    incoming: StoredRecord,
+    ctx: RequestContext = {},
+  ): Promise<{ record: StoredRecord; existed: boolean }> {
     throwIfAborted(ctx.signal);
     const storeKey = recordStoreKey(key);
     this.#clock.observe(incoming.meta.version);
@@ -158,7 +162,7 @@ export class LocalEngine implements RecordEngine {
       const current = await this.#store.get(storeKey, { signal: ctx.signal });
       const merged = mergeRecord(current, incoming);
       if (merged.changed) await this.#store.put(storeKey, merged.record, { signal: ctx.signal });
-      return merged.record;
+      return { record: merged.record, existed: live(current) };
     });
   }
 

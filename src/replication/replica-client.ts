@@ -62,14 +62,22 @@ export class ReplicaClient {
     return res.r ? verifyRecord(key, fromWire(res.r), peer) : undefined;
   }
 
-  /** Stores (merges) `record` at `peer`; resolves with the version the replica holds afterwards. */
-  async put(peer: string, key: string, record: StoredRecord, signal?: AbortSignal): Promise<string> {
-    if (peer === this.self) return (await this.#local.applyRecord(key, record, { signal })).meta.version;
+  /** Stores (merges) `record` at `peer`: the version it holds afterwards, and whether it held a live copy before. */
+  async put(
+    peer: string,
+    key: string,
+    record: StoredRecord,
+    signal?: AbortSignal,
+  ): Promise<{ version: string; existed: boolean }> {
+    if (peer === this.self) {
+      const res = await this.#local.applyRecord(key, record, { signal });
+      return { version: res.record.meta.version, existed: res.existed };
+    }
     const res = await this.call<Extract<ReplicaResponse, { t: 'put' }>>(
       peer,
       { t: 'put', k: key, r: toWire(record) },
       signal,
     );
-    return res.v;
+    return { version: res.v, existed: res.e === true };
   }
 }

@@ -37,7 +37,7 @@ export async function serveReplicaProtocol(
       }
       case 'put': {
         const merged = await local.applyRecord(req.k, verifyRecord(req.k, fromWire(req.r), from), { signal });
-        return { t: 'put', v: merged.meta.version };
+        return { t: 'put', v: merged.record.meta.version, e: merged.existed };
       }
       case 'digests': {
         const d = await partitionDigests(local, ring.ring, new Set(req.p), signal);

@@ -19,7 +19,7 @@ export type ReplicaRequest =
 
 export type ReplicaResponse =
   | { t: 'get'; r?: WireRecord }
-  | { t: 'put'; v: string }
+  | { t: 'put'; v: string; e?: boolean }
   | { t: 'digests'; d: Array<[number, string]> }
   | { t: 'versions'; e: Array<[number, string, string]> }
   | { t: 'fetch'; rs: Array<[string, WireRecord]> }

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Cluster, recordUrl, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
+import { eventually, FAST_REPAIR, get } from './helpers.ts';
+
+const ARGS = [...FAST_REPAIR, '--fault-injection', 'on'];
+let c: Cluster;
+let ids: string[];
+
+beforeAll(async () => {
+  c = await startCluster({ n: 3, extra: [ARGS, ARGS, ARGS] });
+  ids = await Promise.all(c.daemons.map(async (d) => (await statusOf(d)).peerId));
+});
+afterAll(stopAllClusters);
+
+const faults = (i: number, action: 'block' | 'unblock', peerIds: string[]) =>
+  fetch(`${c.daemons[i].url}/admin/faults/${action}`, {
+    method: 'POST',
+    body: JSON.stringify({ peerIds }),
+    headers: { 'content-type': 'application/json' },
+  });
+
+async function send(
+  i: number,
+  method: string,
+  key: string,
+  body: string,
+  query: string,
+  contentType = 'application/octet-stream',
+) {
+  const r = await fetch(recordUrl(c.daemons[i], key) + query, {
+    method,
+    body,
+    headers: { 'content-type': contentType },
+    signal: AbortSignal.timeout(10_000),
+  });
+  await r.arrayBuffer();
+  return r.status;
+}
+
+describe('a partitioned three-daemon cluster', () => {
+  it('converges after healing: conflicting blobs resolve to one value everywhere, concurrent doc fields all survive', {
+    timeout: 60_000,
+  }, async () => {
+    expect(await send(0, 'PUT', 'profile', '{"name":"ada"}', '?type=doc&consistency=all', 'application/json')).toBe(
+      201,
+    );
+    expect(await send(0, 'PUT', 'color', 'base', '?consistency=all')).toBe(201);
+
+    // A on one side, B and C on the other.
+    for (const r of [
+      await faults(0, 'block', [ids[1], ids[2]]),
+      await faults(1, 'block', [ids[0]]),
+      await faults(2, 'block', [ids[0]]),
+    ]) {
+      expect(r.status).toBe(200);
+    }
+    const patch = 'application/merge-patch+json';
+    expect(await send(0, 'PATCH', 'profile', '{"city":"Oslo"}', '?consistency=one', patch)).toBe(200);
+    expect(await send(0, 'PUT', 'color', 'red', '?consistency=one')).toBe(200);
+    expect(await send(1, 'PATCH', 'profile', '{"lang":"en"}', '?consistency=one', patch)).toBe(200);
+    expect(await send(2, 'PATCH', 'profile', '{"name":"ada lovelace"}', '?consistency=one', patch)).toBe(200);
+    expect(await send(1, 'PUT', 'color', 'blue', '?consistency=one')).toBe(200);
+    // Each side sees only its own edits.
+    expect(JSON.parse((await get(c.daemons[0], 'profile', 'one')).body)).toEqual({ name: 'ada', city: 'Oslo' });
+    expect((await get(c.daemons[0], 'color', 'one')).body).toBe('red');
+
+    for (const [i, peers] of [
+      [0, [ids[1], ids[2]]],
+      [1, [ids[0]]],
+      [2, [ids[0]]],
+    ] as const)
+      await faults(i, 'unblock', [...peers]);
+
+    // Reads of a doc return canonical JSON: keys sorted.
+    const expected = '{"city":"Oslo","lang":"en","name":"ada lovelace"}';
+    let last = '';
+    const converged = await eventually(
+      async () => {
+        const profiles = await Promise.all(c.daemons.map((d) => get(d, 'profile', 'one')));
+        const colors = await Promise.all(c.daemons.map((d) => get(d, 'color', 'one')));
+        last = JSON.stringify({ profiles, colors });
+        return (
+          profiles.every((p) => p.status === 200 && p.body === expected) &&
+          colors.every((x) => x.status === 200 && x.body === colors[0].body)
+        );
+      },
+      20_000,
+      500,
+    );
+    expect(converged, last).toBe(true);
+    // Blob conflicts resolve by HLC last-writer-wins: one of the two sides' values, the same everywhere.
+    expect(['red', 'blue']).toContain((await get(c.daemons[2], 'color', 'all')).body);
+  });
+});
