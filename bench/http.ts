@@ -18,16 +18,22 @@ async function startBare(): Promise<{ url: string; proc: ChildProcess }> {
   return { url: `http://127.0.0.1:${port}`, proc };
 }
 
-async function daemonRuns(durability: 'os' | 'fsync'): Promise<{ get: LoadResult; put: LoadResult }> {
-  const d = await startDaemonProcess(['--durability', durability, '--log-level', 'error'], tempDir());
+async function daemonRuns(
+  durability: 'os' | 'fsync',
+  stats: 'on' | 'off' = 'on',
+): Promise<{ get: LoadResult; put: LoadResult }> {
+  const d = await startDaemonProcess(
+    ['--durability', durability, '--log-level', 'error', '--access-stats', stats],
+    tempDir(),
+  );
   try {
     for (let i = 0; i < 1000; i++) await fetch(`${d.url}/v1/records/k${i}`, { method: 'PUT', body: value });
-    const get = await load(`daemon GET (${durability})`, {
+    const get = await load(`daemon GET (${durability}, stats ${stats})`, {
       url: d.url,
       requests: Array.from({ length: 50 }, (_, i) => ({ method: 'GET', path: `/v1/records/k${i * 20}` })),
     });
     let n = 0;
-    const put = await load(`daemon PUT (${durability})`, {
+    const put = await load(`daemon PUT (${durability}, stats ${stats})`, {
       url: d.url,
       requests: [
         {
@@ -58,24 +64,26 @@ const barePut = await load('bare fastify PUT', {
 bare.proc.kill('SIGKILL');
 const os = await daemonRuns('os');
 const fsync = await daemonRuns('fsync');
+const noStats = await daemonRuns('os', 'off');
 
 const results = {
   date: new Date().toISOString(),
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-  runs: [bareGet, barePut, os.get, os.put, fsync.get, fsync.put],
+  runs: [bareGet, barePut, os.get, os.put, fsync.get, fsync.put, noStats.get, noStats.put],
   ratios: {
     getVsBare: +(os.get.reqPerSec / bareGet.reqPerSec).toFixed(3),
     putOsVsBare: +(os.put.reqPerSec / barePut.reqPerSec).toFixed(3),
     putFsyncVsBare: +(fsync.put.reqPerSec / barePut.reqPerSec).toFixed(3),
+    getStatsOnVsOff: +(os.get.reqPerSec / noStats.get.reqPerSec).toFixed(3),
   },
-  targets: { getVsBare: 0.6, putOsVsBare: 0.4 },
+  targets: { getVsBare: 0.6, putOsVsBare: 0.4, getStatsOnVsOff: 0.9 },
 };
 for (const r of results.runs)
   console.log(
     `${r.name.padEnd(24)} ${String(r.reqPerSec).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  errors ${r.errors} non2xx ${r.non2xx}`,
   );
 console.log(
-  `GET ratio ${results.ratios.getVsBare} (target >= 0.6); PUT os ratio ${results.ratios.putOsVsBare} (target >= 0.4); PUT fsync ratio ${results.ratios.putFsyncVsBare}`,
+  `GET ratio ${results.ratios.getVsBare} (target >= 0.6); PUT os ratio ${results.ratios.putOsVsBare} (target >= 0.4); PUT fsync ratio ${results.ratios.putFsyncVsBare}; GET stats on/off ${results.ratios.getStatsOnVsOff} (target >= 0.9)`,
 );
 mkdirSync(resolve(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(resolve(ROOT, 'bench/results/http.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -21,6 +21,7 @@ export interface DaemonConfig {
   antiEntropyIntervalMs: number;
   statsBucketMs: number;
   faultInjection: 'off' | 'on';
+  accessStats: 'on' | 'off';
   statsGossipIntervalMs: number;
   logLevel: string;
   pgUrl?: string;

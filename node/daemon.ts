@@ -112,7 +112,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         logger,
         engine,
         registry,
-        onAccess: (a) => recorder.record(a.key, a.op, a.origin, a.app, a.bytes),
+        onAccess: cfg.accessStats === 'on' ? (a) => recorder.record(a.key, a.op, a.origin, a.app, a.bytes) : undefined,
         ready: () => ready,
         status: () => ({
           peerId: net?.peerId ?? '',

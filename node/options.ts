@@ -86,6 +86,13 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     description: 'Pause between access-statistics summaries gossiped to the cluster.',
   },
   {
+    flag: 'access-stats',
+    kind: 'enum',
+    values: ['on', 'off'],
+    default: 'on',
+    description: 'Record per-record access statistics (needed by the PAE); off only to measure their cost.',
+  },
+  {
     flag: 'fault-injection',
     kind: 'enum',
     values: ['off', 'on'],

@@ -1,15 +1,19 @@
 import type { Logger } from 'pino';
+import type { Net } from '../net/index.ts';
 import { KEYSPACE, prefixKey, type Store, type StoredRecord } from '../store/index.ts';
-import type { ReplicaClient } from './replica-client.ts';
+import { sendRecords } from './transfer.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 export interface HintQueueComponents {
   store: Store;
-  client: ReplicaClient;
+  net: Net;
   logger: Logger;
 }
+
+/** Hints sent per bulk stream. */
+const REPLAY_PAGE = 2000;
 
 /**
  * Hinted handoff: a write a replica missed (down, timed out) is kept in this daemon's store under
@@ -49,7 +53,10 @@ export class HintQueue {
     }
   }
 
-  /** Sends every hint for `peer`; stops at the first failure (the peer went away again). */
+  /**
+   * Sends every hint for `peer` over bulk streams, a page at a time, and deletes a page's hints once
+   * the peer acknowledged the whole page; stops at the first failure (the peer went away again).
+   */
   async replay(peer: string, signal?: AbortSignal): Promise<number> {
     if (this.#replaying.has(peer)) return 0;
     this.#replaying.add(peer);
@@ -57,16 +64,17 @@ export class HintQueue {
     let sent = 0;
     try {
       for (;;) {
-        const page = await this.#c.store.scan({ prefix, limit: 100, signal });
+        const page = await this.#c.store.scan({ prefix, limit: REPLAY_PAGE, signal });
         if (page.entries.length === 0) return sent;
-        for (const e of page.entries) {
-          const key = dec.decode(e.key.subarray(prefix.length));
-          if (Date.now() - e.record.meta.updatedAt <= this.#maxAgeMs) {
-            await this.#c.client.put(peer, key, e.record, signal);
-            sent++;
-          }
-          await this.#c.store.delete(e.key);
+        const fresh = page.entries
+          .filter((e) => Date.now() - e.record.meta.updatedAt <= this.#maxAgeMs)
+          .map((e) => ({ key: dec.decode(e.key.subarray(prefix.length)), record: e.record }));
+        if (fresh.length > 0) {
+          const res = await sendRecords(this.#c.net, peer, fresh, signal);
+          if (res.rejected > 0) this.#c.logger.warn({ peer, rejected: res.rejected }, 'hint replay: records rejected');
+          sent += res.applied;
         }
+        await this.#c.store.batch(page.entries.map((e) => ({ type: 'del' as const, key: e.key })));
       }
     } catch (err) {
       this.#c.logger.debug({ err, peer }, 'hint replay stopped');

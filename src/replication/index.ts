@@ -61,7 +61,7 @@ export function createReplication(components: ReplicationComponents, options: Re
   const { net, local, store, logger } = components;
   const ring = new ClusterRing(net, { partitions: options.partitions ?? 4096, replicas: options.replicas ?? 3 });
   const client = new ReplicaClient(net, local, { timeoutMs: options.replicaTimeoutMs ?? 2000 });
-  const hints = new HintQueue({ store, client, logger }, { maxAgeMs: options.hintMaxAgeMs ?? 3 * 3600_000 });
+  const hints = new HintQueue({ store, net, logger }, { maxAgeMs: options.hintMaxAgeMs ?? 3 * 3600_000 });
   const engine = new Coordinator({ local, ring, client, hints, logger });
   const maintenance = new Maintenance(
     { net, local, ring, client, hints, logger },
