@@ -23,6 +23,7 @@ export function clusterAdmin(
       return member;
     },
     leave,
+    inspect: (key, signal) => need(replication()).engine.inspect(key, { signal }),
   };
 }
 

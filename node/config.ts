@@ -22,6 +22,7 @@ export interface DaemonConfig {
   statsBucketMs: number;
   faultInjection: 'off' | 'on';
   accessStats: 'on' | 'off';
+  tombstoneGraceMs: number;
   statsGossipIntervalMs: number;
   logLevel: string;
   pgUrl?: string;

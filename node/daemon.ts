@@ -6,7 +6,7 @@ import { clusterRoutes } from '../src/api/cluster-routes.ts';
 import { faultRoutes } from '../src/api/fault-routes.ts';
 import { createApi, createMetricsRegistry } from '../src/api/index.ts';
 import { statsRoutes } from '../src/api/stats-routes.ts';
-import { createHlc } from '../src/crdt/hlc.ts';
+import { createPersistentHlc, type PersistentHlcClock } from '../src/crdt/hlc-persistent.ts';
 import { createNet, type Net, parseClusterSecret } from '../src/net/index.ts';
 import { DeferredEngine } from '../src/replication/deferred-engine.ts';
 import { createReplication, type Replication } from '../src/replication/index.ts';
@@ -15,7 +15,7 @@ import { StoreUnwritableError } from '../src/store/index.ts';
 import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError } from './config.ts';
-import { loadOrCreateNodeId } from './identity.ts';
+import { hlcPersistence, loadOrCreateNodeId } from './identity.ts';
 import { type DaemonStats, startStats } from './stats-wiring.ts';
 import { createConfiguredStore } from './stores.ts';
 import { VERSION } from './version.ts';
@@ -75,6 +75,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   let net: Net | undefined;
   let replication: Replication | undefined;
   let stats: DaemonStats | undefined;
+  let clock: PersistentHlcClock | undefined;
   const step = (fn: (() => Promise<void>) | undefined) =>
     fn?.().catch((err: unknown) => logger.warn({ err }, 'stop step failed'));
   // Stop accepting requests and drain them first, then replication, libp2p, and last the store.
@@ -83,11 +84,14 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     await step(replication && (() => replication!.stop()));
     await step(net && (() => net!.stop()));
     await step(stats && (() => stats!.stop()));
+    await step(clock && (() => clock!.stop()));
     await step(() => store.close());
   };
   try {
     const nodeId = await loadOrCreateNodeId(store);
-    const clock = createHlc({ node: nodeId, logger });
+    // Versions never go backwards across a restart, even if the wall clock does.
+    clock = createPersistentHlc({ node: nodeId, logger, persistence: hlcPersistence(store) });
+    await clock.start();
     const local = new LocalEngine({ store, clock });
     stats = await startStats(store, logger, {
       bucketMs: cfg.statsBucketMs,
@@ -165,7 +169,11 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     );
     replication = createReplication(
       { net, local, store, logger: logger.child({ module: 'replication' }) },
-      { replicas: cfg.replicas, maintenanceIntervalMs: cfg.antiEntropyIntervalMs },
+      {
+        replicas: cfg.replicas,
+        maintenanceIntervalMs: cfg.antiEntropyIntervalMs,
+        tombstoneGraceMs: cfg.tombstoneGraceMs,
+      },
     );
     await net.start();
     await replication.start();

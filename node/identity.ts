@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { HlcPersistence } from '../src/crdt/hlc-persistent.ts';
 import { checksumOf, KEYSPACE, prefixKey, type Store } from '../src/store/index.ts';
 
 const NODE_ID_KEY = prefixKey(KEYSPACE.meta, new TextEncoder().encode('node-id'));
@@ -26,4 +27,32 @@ export async function loadOrCreateNodeId(store: Store): Promise<string> {
     },
   });
   return id;
+}
+
+const HLC_KEY = prefixKey(KEYSPACE.meta, new TextEncoder().encode('hlc-ceiling'));
+
+/** Where the persistent clock keeps its ceiling: the store's meta keyspace (fsync'd like every write). */
+export function hlcPersistence(store: Store): HlcPersistence {
+  return {
+    async load() {
+      const rec = await store.get(HLC_KEY);
+      return rec ? new TextDecoder().decode(rec.value) : undefined;
+    },
+    async save(value) {
+      const bytes = new TextEncoder().encode(value);
+      const now = Date.now();
+      await store.put(HLC_KEY, {
+        value: bytes,
+        meta: {
+          version: '',
+          type: 'blob',
+          contentType: 'text/plain',
+          size: bytes.length,
+          checksum: checksumOf(bytes),
+          createdAt: now,
+          updatedAt: now,
+        },
+      });
+    },
+  };
 }

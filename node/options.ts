@@ -86,6 +86,13 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     description: 'Pause between access-statistics summaries gossiped to the cluster.',
   },
   {
+    flag: 'tombstone-grace-ms',
+    kind: 'number',
+    default: 21_600_000,
+    description:
+      'Age after which a delete tombstone held by every replica is collected (longer than hint lifetime + repair cycle).',
+  },
+  {
     flag: 'access-stats',
     kind: 'enum',
     values: ['on', 'off'],

@@ -8,6 +8,8 @@ export interface ClusterAdmin {
   join(multiaddr: string, signal: AbortSignal): Promise<unknown>;
   /** Starts decommissioning: hands data off, leaves, and then the daemon exits. */
   leave(): void;
+  /** Every replica's copy of a key (deleted keys too: their tombstones). */
+  inspect(key: string, signal: AbortSignal): Promise<unknown[]>;
 }
 
 const memberSchema = {
@@ -65,6 +67,19 @@ export function clusterRoutes(admin: ClusterAdmin) {
         },
       },
       async () => admin.ring(),
+    );
+    app.get<{ Params: { key: string } }>(
+      '/admin/records/:key',
+      {
+        schema: {
+          summary: "Where a key lives: its replicas and each one's version (tombstones included)",
+          params: { type: 'object', properties: { key: { type: 'string' } } },
+        },
+      },
+      async (req) => ({
+        key: req.params.key,
+        replicas: await admin.inspect(req.params.key, AbortSignal.timeout(10_000)),
+      }),
     );
     app.post<{ Body: { multiaddr: string } }>(
       '/admin/join',

@@ -25,6 +25,10 @@ export const ERROR_CATALOGUE = {
   PAYLOAD_TOO_LARGE: { status: 413, description: 'Value larger than the configured limit (default 16 MiB).' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Content type not accepted by this route.' },
   TOO_MANY_OPS: { status: 413, description: 'Batch has more operations than the configured limit.' },
+  TRACE_FORMAT: {
+    status: 400,
+    description: 'A trace file row (or its header) is malformed; the message names the line.',
+  },
   CONFLICT: {
     status: 409,
     description: 'The operation conflicts with the current state (for example a doc patch on a blob).',

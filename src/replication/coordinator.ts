@@ -135,7 +135,7 @@ export class Coordinator implements RecordEngine {
     const needsCurrent = input.kind === 'doc' || conditions !== undefined || level === 'linearizable';
     const current = needsCurrent ? await this.#read(key, level === 'one' ? 'one' : 'quorum', ctx.signal) : undefined;
     checkConditions(key, current, conditions);
-    const record = buildRecord(current, input, this.#c.local.clock.now(), Date.now());
+    const record = buildRecord(current, input, await this.#c.local.version(), Date.now());
     const existed = await this.#write(key, record, level, ctx.signal);
     return { key, meta: record.meta, created: needsCurrent ? !isLive(current) : !existed };
   }
@@ -145,7 +145,7 @@ export class Coordinator implements RecordEngine {
     const current = await this.#read(key, level === 'one' ? 'one' : 'quorum', ctx.signal);
     checkConditions(key, current, conditions);
     if (!isLive(current)) return undefined;
-    const tombstone = buildRecord(current, undefined, this.#c.local.clock.now(), Date.now());
+    const tombstone = buildRecord(current, undefined, await this.#c.local.version(), Date.now());
     await this.#write(key, tombstone, level, ctx.signal);
     return tombstone.meta;
   }

@@ -44,6 +44,8 @@ export interface ReplicationOptions {
   maintenanceIntervalMs?: number;
   /** Hints older than this are dropped (anti-entropy covers them). Default 3 h. */
   hintMaxAgeMs?: number;
+  /** Tombstones older than this are collected once every replica holds them. Default 6 h. */
+  tombstoneGraceMs?: number;
 }
 
 export interface Replication {
@@ -65,7 +67,7 @@ export function createReplication(components: ReplicationComponents, options: Re
   const engine = new Coordinator({ local, ring, client, hints, logger });
   const maintenance = new Maintenance(
     { net, local, ring, client, hints, logger },
-    { intervalMs: options.maintenanceIntervalMs ?? 30_000 },
+    { intervalMs: options.maintenanceIntervalMs ?? 30_000, tombstoneGraceMs: options.tombstoneGraceMs ?? 6 * 3600_000 },
   );
   const onMembers = () => {
     if (ring.refresh()) logger.info({ members: ring.ring.members.length }, 'ring changed');

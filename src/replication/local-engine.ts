@@ -18,9 +18,12 @@ import type {
 import { KeyedMutex } from './keyed-mutex.ts';
 import { recordKeyOf, recordScanPrefix, recordStoreKey } from './record-keys.ts';
 
+/** The daemon's clock; `next()` (a persistent clock) resolves once the version is covered by its durable ceiling. */
+export type EngineClock = HlcClock & { next?: () => Promise<string> };
+
 export interface LocalEngineComponents {
   store: Store;
-  clock: HlcClock;
+  clock: EngineClock;
   /** Wall clock in ms (injectable for tests). */
   now?: () => number;
 }
@@ -34,7 +37,7 @@ const MAX_LIST_LIMIT = 1000;
  */
 export class LocalEngine implements RecordEngine {
   readonly #store: Store;
-  readonly #clock: HlcClock;
+  readonly #clock: EngineClock;
   readonly #now: () => number;
   readonly #locks = new KeyedMutex();
 
@@ -66,7 +69,7 @@ export class LocalEngine implements RecordEngine {
     return this.#locks.run(key, async () => {
       const current = await this.#store.get(storeKey, { signal: ctx.signal });
       checkConditions(key, current, conditions);
-      const record = buildRecord(current, input, this.#clock.now(), this.#now());
+      const record = buildRecord(current, input, await this.version(), this.#now());
       await this.#store.put(storeKey, record, { signal: ctx.signal });
       const meta = record.meta;
       return { key, meta, created: !live(current) };
@@ -80,7 +83,7 @@ export class LocalEngine implements RecordEngine {
       const current = await this.#store.get(storeKey, { signal: ctx.signal });
       checkConditions(key, current, conditions);
       if (!live(current)) return undefined;
-      const tombstone = buildRecord(current, undefined, this.#clock.now(), this.#now());
+      const tombstone = buildRecord(current, undefined, await this.version(), this.#now());
       await this.#store.put(storeKey, tombstone, { signal: ctx.signal });
       return tombstone.meta;
     });
@@ -118,6 +121,7 @@ export class LocalEngine implements RecordEngine {
     const keys = ops.map((o) => recordStoreKey(o.key));
     const current = await this.#store.getMany(keys, { signal: ctx.signal });
     const results: BatchResultOp[] = [];
+    const version = await this.version();
     const writes: Parameters<Store['batch']>[0] = [];
     ops.forEach((op, i) => {
       const cur = current[i];
@@ -128,7 +132,7 @@ export class LocalEngine implements RecordEngine {
           record: live(cur) ? { key: op.key, value: cur.value, meta: cur.meta } : undefined,
         });
       } else if (op.op === 'put') {
-        const record = buildRecord(cur, op.input, this.#clock.now(), this.#now());
+        const record = buildRecord(cur, op.input, version, this.#now());
         writes.push({ type: 'put', key: keys[i], record });
         results.push({ op: 'put', key: op.key, meta: record.meta });
       } else {
@@ -136,7 +140,7 @@ export class LocalEngine implements RecordEngine {
           writes.push({
             type: 'put',
             key: keys[i],
-            record: buildRecord(cur, undefined, this.#clock.now(), this.#now()),
+            record: buildRecord(cur, undefined, version, this.#now()),
           });
         results.push({ op: 'delete', key: op.key, deleted: live(cur) });
       }
@@ -196,8 +200,24 @@ export class LocalEngine implements RecordEngine {
     });
   }
 
+  /** Removes the tombstone of `key` if it is exactly version `version` (tombstone GC); true when removed. */
+  async purgeTombstone(key: string, version: string): Promise<boolean> {
+    const storeKey = recordStoreKey(key);
+    return this.#locks.run(key, async () => {
+      const current = await this.#store.get(storeKey);
+      if (!current?.meta.tombstone || current.meta.version !== version) return false;
+      await this.#store.delete(storeKey);
+      return true;
+    });
+  }
+
   /** The clock, for coordinators that order writes across replicas. */
   get clock(): HlcClock {
     return this.#clock;
+  }
+
+  /** A fresh version for a write, durable across a crash when the clock is persistent. */
+  version(): Promise<string> {
+    return this.#clock.next ? this.#clock.next() : Promise.resolve(this.#clock.now());
   }
 }

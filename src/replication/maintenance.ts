@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { type AntiEntropyComponents, syncWithPeer } from './anti-entropy.ts';
 import { handOff } from './handoff.ts';
 import type { HintQueue } from './hints.ts';
+import { collectTombstones } from './tombstone-gc.ts';
 
 export interface MaintenanceComponents extends AntiEntropyComponents {
   hints: HintQueue;
@@ -22,9 +23,12 @@ export class Maintenance {
   #ac = new AbortController();
   #passes = 0;
 
-  constructor(components: MaintenanceComponents, options: { intervalMs: number }) {
+  readonly #tombstoneGraceMs: number;
+
+  constructor(components: MaintenanceComponents, options: { intervalMs: number; tombstoneGraceMs: number }) {
     this.#c = components;
     this.#intervalMs = options.intervalMs;
+    this.#tombstoneGraceMs = options.tombstoneGraceMs;
   }
 
   start(): void {
@@ -88,6 +92,11 @@ export class Maintenance {
         if (report.foreign > 0) this.#c.logger.info(report, 'hand-off pass');
       } catch (err) {
         this.#c.logger.debug({ err }, 'hand-off pass failed');
+      }
+      try {
+        await collectTombstones(this.#c, this.#tombstoneGraceMs, signal);
+      } catch (err) {
+        this.#c.logger.debug({ err }, 'tombstone collection failed');
       }
       this.#passes++;
     })();

@@ -64,6 +64,8 @@ export async function serveReplicaProtocol(
         });
         return { t: 'list', items: page.items.map((i) => [i.key, i.meta]), more: page.next !== undefined };
       }
+      case 'purge':
+        return { t: 'purge', ok: await local.purgeTombstone(req.k, req.v) };
       default:
         logger.warn({ from }, 'unknown replica request');
         throw new Error('unknown replica request');

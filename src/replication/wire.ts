@@ -15,7 +15,8 @@ export type ReplicaRequest =
   | { t: 'digests'; p: number[] }
   | { t: 'versions'; p: number[] }
   | { t: 'fetch'; ks: string[] }
-  | { t: 'list'; prefix: string; after?: string; limit: number };
+  | { t: 'list'; prefix: string; after?: string; limit: number }
+  | { t: 'purge'; k: string; v: string };
 
 export type ReplicaResponse =
   | { t: 'get'; r?: WireRecord }
@@ -23,7 +24,8 @@ export type ReplicaResponse =
   | { t: 'digests'; d: Array<[number, string]> }
   | { t: 'versions'; e: Array<[number, string, string]> }
   | { t: 'fetch'; rs: Array<[string, WireRecord]> }
-  | { t: 'list'; items: Array<[string, RecordMeta]>; more: boolean };
+  | { t: 'list'; items: Array<[string, RecordMeta]>; more: boolean }
+  | { t: 'purge'; ok: boolean };
 
 export const toWire = (r: StoredRecord): WireRecord => ({ v: r.value, m: r.meta });
 export const fromWire = (w: WireRecord): StoredRecord => ({ value: w.v, meta: w.m });
@@ -67,7 +69,8 @@ export function decodeMessage<T extends ReplicaRequest | ReplicaResponse>(bytes:
     (msg.t === 'digests' && (Array.isArray(msg.p) || Array.isArray(msg.d))) ||
     (msg.t === 'versions' && (Array.isArray(msg.p) || Array.isArray(msg.e))) ||
     (msg.t === 'fetch' && (Array.isArray(msg.ks) || Array.isArray(msg.rs))) ||
-    (msg.t === 'list' && (isStr(msg.prefix) || Array.isArray(msg.items)));
+    (msg.t === 'list' && (isStr(msg.prefix) || Array.isArray(msg.items))) ||
+    (msg.t === 'purge' && ((isStr(msg.k) && isStr(msg.v)) || typeof msg.ok === 'boolean'));
   if (!ok) throw new ProtocolError(`malformed ${msg.t} message from ${from}`);
   return msg as T;
 }
