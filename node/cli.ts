@@ -19,6 +19,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
       summary: 'access statistics: stats import --trace <csv> | stats top',
       load: () => import('./commands/stats.ts'),
     },
+    pae: {
+      summary: 'predictive access engine: pae train | eval | predict (see docs/pae.md)',
+      load: () => import('./commands/pae.ts'),
+    },
     errors: { summary: 'print the error catalogue (--markdown)', load: () => import('./commands/errors.ts') },
   };
 

@@ -23,6 +23,8 @@ export interface DaemonConfig {
   faultInjection: 'off' | 'on';
   accessStats: 'on' | 'off';
   tombstoneGraceMs: number;
+  paeModel?: string;
+  paeIntervalMs: number;
   statsGossipIntervalMs: number;
   logLevel: string;
   pgUrl?: string;

@@ -5,9 +5,11 @@ import type { Logger } from 'pino';
 import { clusterRoutes } from '../src/api/cluster-routes.ts';
 import { faultRoutes } from '../src/api/fault-routes.ts';
 import { createApi, createMetricsRegistry } from '../src/api/index.ts';
+import { paeRoutes } from '../src/api/pae-routes.ts';
 import { statsRoutes } from '../src/api/stats-routes.ts';
 import { createPersistentHlc, type PersistentHlcClock } from '../src/crdt/hlc-persistent.ts';
 import { createNet, type Net, parseClusterSecret } from '../src/net/index.ts';
+import type { Pae } from '../src/pae/index.ts';
 import { DeferredEngine } from '../src/replication/deferred-engine.ts';
 import { createReplication, type Replication } from '../src/replication/index.ts';
 import { LocalEngine } from '../src/replication/local-engine.ts';
@@ -16,6 +18,7 @@ import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError } from './config.ts';
 import { hlcPersistence, loadOrCreateNodeId } from './identity.ts';
+import { startPae } from './pae-wiring.ts';
 import { type DaemonStats, startStats } from './stats-wiring.ts';
 import { createConfiguredStore } from './stores.ts';
 import { VERSION } from './version.ts';
@@ -76,6 +79,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   let replication: Replication | undefined;
   let stats: DaemonStats | undefined;
   let clock: PersistentHlcClock | undefined;
+  let pae: Pae | undefined;
   const step = (fn: (() => Promise<void>) | undefined) =>
     fn?.().catch((err: unknown) => logger.warn({ err }, 'stop step failed'));
   // Stop accepting requests and drain them first, then replication, libp2p, and last the store.
@@ -83,6 +87,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     await step(app && (() => app!.close()));
     await step(replication && (() => replication!.stop()));
     await step(net && (() => net!.stop()));
+    await step(pae && (() => pae!.stop()));
     await step(stats && (() => stats!.stop()));
     await step(clock && (() => clock!.stop()));
     await step(() => store.close());
@@ -98,6 +103,8 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       gossipIntervalMs: cfg.statsGossipIntervalMs,
     });
     const recorder = stats.stats;
+    const paeParts = await startPae(recorder, logger, { modelPath: cfg.paeModel, intervalMs: cfg.paeIntervalMs });
+    pae = paeParts.pae;
     const engine = new DeferredEngine();
     const registry = createMetricsRegistry();
     let url = '';
@@ -145,6 +152,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
             ),
           ),
           statsRoutes(stats.admin),
+          paeRoutes(paeParts.admin),
           ...(cfg.faultInjection === 'on' ? [faultRoutes(faultAdmin(() => net))] : []),
         ],
       },

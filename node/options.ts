@@ -93,6 +93,18 @@ export const START_OPTIONS: readonly OptionSpec[] = [
       'Age after which a delete tombstone held by every replica is collected (longer than hint lifetime + repair cycle).',
   },
   {
+    flag: 'pae-model',
+    kind: 'string',
+    description:
+      'ONNX forecasting model (default: the shipped models/default.onnx; a bad model falls back to the best baseline).',
+  },
+  {
+    flag: 'pae-interval-ms',
+    kind: 'number',
+    default: 60_000,
+    description: 'Pause between Predictive Access Engine cycles.',
+  },
+  {
     flag: 'access-stats',
     kind: 'enum',
     values: ['on', 'off'],

@@ -117,7 +117,7 @@ export interface Net {
   handle(protocol: string, handler: RequestHandler, opts?: HandleOptions): Promise<void>;
   unhandle(protocol: string): Promise<void>;
   /**
-   * One request/response on a new stream over the existing connection (dialled once, then reused).
+   * One request/response over the long-lived multiplexed RPC channel to the peer (opened once, then reused; see README.md).
    * Rejects with NetTimeoutError after `timeoutMs` (default requestTimeoutMs), NetAbortedError when
    * `signal` fires, PeerUnreachableError, ProtocolError, or RemoteError carrying the handler's code.
    */

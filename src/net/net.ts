@@ -204,7 +204,9 @@ export class NetImpl implements Net {
   }
 
   async unhandle(protocol: string): Promise<void> {
-    await this.#running().unhandle(protocol);
+    const libp2p = this.#running();
+    this.#rpc?.unhandle(protocol);
+    await libp2p.unhandle(protocol); // bulk protocols are libp2p stream protocols
   }
 
   request(peerId: string, protocol: string, req: Uint8Array, opts?: RequestOptions): Promise<Uint8Array> {

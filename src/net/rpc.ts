@@ -1,20 +1,21 @@
 import type { Connection, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { ERROR_CATALOGUE, type ErrorCode, ShoalError } from '../errors/index.ts';
 import { callScope } from './call.ts';
-import { type NetCore, type PeerInfo, peerInfo } from './core.ts';
-import { NetAbortedError, NetNotRunningError, ProtocolError, RemoteError } from './errors.ts';
-import { FrameReader, tagged, writeFrame } from './frames.ts';
+import { ClientChannel } from './channel-client.ts';
+import { MUX_PROTOCOL } from './channel-codec.ts';
+import { type HandlerEntry, type RequestHandler, ServerChannel } from './channel-server.ts';
+import type { NetCore } from './core.ts';
+import { NetNotRunningError } from './errors.ts';
 
-/** Answers one request; throw a ShoalError to send its code and message back to the caller. */
-export type RequestHandler = (req: Uint8Array, from: PeerInfo, opts: { signal: AbortSignal }) => Promise<Uint8Array>;
+export { decodeError, encodeError, MUX_PROTOCOL } from './channel-codec.ts';
+export type { RequestHandler } from './channel-server.ts';
 
 export interface HandleOptions {
-  /** Largest request accepted; a bigger one resets the stream. Default 16 MiB + 64 KiB. */
+  /** Largest request accepted; a bigger one is refused (the caller gets MessageTooLargeError). Default 16 MiB + 64 KiB. */
   maxFrameBytes?: number;
-  /** How long the handler may take before its signal fires and the stream is reset. Default 30 000 ms. */
+  /** How long the handler may take before its signal fires and the caller gets NetTimeoutError. Default 30 000 ms. */
   handlerTimeoutMs?: number;
-  /** Concurrent inbound streams of this protocol per connection. Default 256 (request() sends at most 256 at once per peer). */
+  /** Concurrent requests of this protocol per calling peer; more are refused (PeerUnreachableError). Default 256. */
   maxInboundStreams?: number;
 }
 
@@ -27,19 +28,26 @@ export interface RequestOptions {
 }
 
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024 + 64 * 1024;
-const OK = 0;
-const ERR = 1;
-const STREAM_LIMIT = 256;
+/** Calls in flight towards one peer; more wait for a slot. */
+const PEER_IN_FLIGHT = 256;
+/** Channel streams one connection may open to us (one is normal; a few while reopening). */
+const MAX_CHANNEL_STREAMS = 8;
 
 /**
- * Request/response over a stream per call: the client opens a stream on the (reused) connection,
- * writes one frame and half-closes; the server answers one frame `[0x00, ...bytes]` on success or
- * `[0x01, ...json {code, message}]` when the handler threw, then closes.
+ * Request/response over one long-lived multiplexed channel per peer ({@link MUX_PROTOCOL}; wire
+ * format in channel-codec.ts): opened lazily on the first call, shared by every protocol and every
+ * concurrent call, reopened on the next call after it dies. Calls that were pending on a channel
+ * that died reject with PeerUnreachableError and are NOT retried (requests need not be
+ * idempotent); a call that times out or is aborted only drops itself.
  */
 export class Rpc {
   readonly #core: NetCore;
   readonly #defaultTimeoutMs: number;
+  readonly #handlers = new Map<string, HandlerEntry>();
+  readonly #channels = new Map<string, ClientChannel>();
+  readonly #opening = new Map<string, Promise<ClientChannel>>();
   readonly #slots = new Map<string, { active: number; waiters: (() => void)[] }>();
+  #serving: Promise<void> | undefined;
 
   constructor(core: NetCore, defaultTimeoutMs: number) {
     this.#core = core;
@@ -47,53 +55,28 @@ export class Rpc {
   }
 
   async handle(protocol: string, handler: RequestHandler, opts: HandleOptions = {}): Promise<void> {
-    const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    const handlerTimeoutMs = opts.handlerTimeoutMs ?? 30_000;
-    const limit = opts.maxInboundStreams ?? STREAM_LIMIT;
-    await this.#core.libp2p.handle(
-      protocol,
-      (stream, connection) => this.#serve(stream, connection, handler, maxFrameBytes, handlerTimeoutMs),
-      { maxInboundStreams: limit, maxOutboundStreams: Math.max(limit, STREAM_LIMIT), force: true },
-    );
+    this.#handlers.set(protocol, {
+      handler,
+      maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      handlerTimeoutMs: opts.handlerTimeoutMs ?? 30_000,
+      maxConcurrent: opts.maxInboundStreams ?? PEER_IN_FLIGHT,
+    });
+    this.#serving ??= this.#core.libp2p.handle(MUX_PROTOCOL, (s, c) => this.#serve(s, c), {
+      maxInboundStreams: MAX_CHANNEL_STREAMS,
+      maxOutboundStreams: MAX_CHANNEL_STREAMS,
+      force: true,
+    });
+    await this.#serving;
   }
 
-  async #serve(
-    stream: Stream,
-    connection: Connection,
-    handler: RequestHandler,
-    maxFrameBytes: number,
-    timeoutMs: number,
-  ): Promise<void> {
+  /** Stops serving `protocol`: its new requests are refused (the caller gets PeerUnreachableError). */
+  unhandle(protocol: string): void {
+    this.#handlers.delete(protocol);
+  }
+
+  #serve(stream: Stream, connection: Connection): void {
     const from = connection.remotePeer.toString();
-    const log = this.#core.logger;
-    // the handler's signal fires on its deadline and when the caller goes away (stream reset/closed)
-    const gone = new AbortController();
-    const onClose = (): void => gone.abort(new NetAbortedError(`caller ${from} went away`));
-    stream.addEventListener('close', onClose, { once: true });
-    const scope = callScope(timeoutMs, gone.signal, `handler ${stream.protocol}`);
-    scope.signal.addEventListener('abort', () => stream.abort(scope.signal.reason), { once: true });
-    const reader = new FrameReader(stream, maxFrameBytes);
-    try {
-      const req = await reader.next();
-      if (req === undefined) throw new ProtocolError('stream closed before the request frame');
-      let answer: Uint8Array;
-      try {
-        answer = tagged(OK, await handler(req, peerInfo(this.#core, from), { signal: scope.signal }));
-      } catch (err) {
-        if (scope.signal.aborted) throw err;
-        answer = tagged(ERR, encodeError(err));
-        if (!(err instanceof ShoalError)) log.warn({ err, protocol: stream.protocol, from }, 'rpc handler failed');
-      }
-      await this.#core.faults.delay(this.#core.selfZone, this.#core.zoneOf(from) ?? '', scope.signal);
-      await writeFrame(stream, answer, scope.signal);
-      await stream.close({ signal: scope.signal });
-    } catch (err) {
-      log.debug({ err, protocol: stream.protocol, from }, 'rpc stream failed');
-      stream.abort(err instanceof Error ? err : new ProtocolError(String(err)));
-    } finally {
-      scope.dispose();
-      stream.removeEventListener('close', onClose);
-    }
+    void new ServerChannel(this.#core, stream, from, (p) => this.#handlers.get(p)).serve();
   }
 
   async request(peerId: string, protocol: string, req: Uint8Array, opts: RequestOptions = {}): Promise<Uint8Array> {
@@ -101,44 +84,46 @@ export class Rpc {
     if (core.libp2p.status !== 'started') throw new NetNotRunningError();
     const timeoutMs = opts.timeoutMs ?? this.#defaultTimeoutMs;
     const scope = callScope(timeoutMs, opts.signal, `request ${protocol} to ${peerId}`);
-    let stream: Stream | undefined;
     let release: (() => void) | undefined;
-    const abortStream = (): void => stream?.abort(scope.signal.reason);
-    scope.signal.addEventListener('abort', abortStream, { once: true });
     try {
       await core.faults.delay(core.selfZone, core.zoneOf(peerId) ?? '', scope.signal);
       release = await this.#slot(peerId, scope.signal);
-      try {
-        stream = await core.libp2p.dialProtocol(peerIdFromString(peerId), protocol, {
-          signal: scope.signal,
-          maxOutboundStreams: STREAM_LIMIT,
-        });
-      } catch (err) {
-        throw scope.fail(err, peerId, 'cannot reach');
-      }
-      if (scope.signal.aborted) abortStream();
-      await writeFrame(stream, req, scope.signal);
-      await stream.close({ signal: scope.signal });
-      const reader = new FrameReader(stream, opts.maxResponseBytes ?? DEFAULT_MAX_FRAME_BYTES);
-      const frame = await reader.next();
-      if (frame === undefined || frame.byteLength === 0) {
-        throw new ProtocolError(`${peerId} closed ${protocol} without an answer`);
-      }
-      if (frame[0] === OK) return frame.subarray(1);
-      if (frame[0] === ERR) throw decodeError(peerId, frame.subarray(1));
-      throw new ProtocolError(`${peerId} sent an unknown response tag ${frame[0]}`);
+      const channel = await this.#channel(peerId, scope.signal);
+      return await channel.call(protocol, req, opts.maxResponseBytes ?? DEFAULT_MAX_FRAME_BYTES, scope.signal);
     } catch (err) {
-      const e = scope.fail(err, peerId, `${protocol} failed on`);
-      if (e instanceof ProtocolError) stream?.abort(e);
-      throw e;
+      throw scope.fail(err, peerId, `${protocol} failed on`);
     } finally {
       release?.();
-      scope.signal.removeEventListener('abort', abortStream);
       scope.dispose();
     }
   }
 
-  /** Waits for one of the STREAM_LIMIT concurrent request slots towards `peerId`. */
+  /** The open channel to `peerId`, or a new one (one dial shared by concurrent callers). */
+  #channel(peerId: string, signal: AbortSignal): Promise<ClientChannel> {
+    const open = this.#channels.get(peerId);
+    if (open?.isOpen === true) return Promise.resolve(open);
+    if (open !== undefined) this.#channels.delete(peerId);
+    let opening = this.#opening.get(peerId);
+    if (opening === undefined) {
+      opening = this.#open(peerId).finally(() => this.#opening.delete(peerId));
+      opening.catch(() => undefined);
+      this.#opening.set(peerId, opening);
+    }
+    return raceSignal(opening, signal);
+  }
+
+  async #open(peerId: string): Promise<ClientChannel> {
+    const stream = await this.#core.libp2p.dialProtocol(peerIdFromString(peerId), MUX_PROTOCOL, {
+      signal: AbortSignal.timeout(this.#defaultTimeoutMs),
+      maxOutboundStreams: MAX_CHANNEL_STREAMS,
+    });
+    const channel = new ClientChannel(stream, peerId, this.#core.logger);
+    this.#channels.set(peerId, channel);
+    this.#core.logger.debug({ peerId }, 'rpc channel opened');
+    return channel;
+  }
+
+  /** Waits for one of the PEER_IN_FLIGHT concurrent request slots towards `peerId`. */
   async #slot(peerId: string, signal: AbortSignal): Promise<() => void> {
     let s = this.#slots.get(peerId);
     if (s === undefined) {
@@ -146,7 +131,7 @@ export class Rpc {
       this.#slots.set(peerId, s);
     }
     const slots = s;
-    while (slots.active >= STREAM_LIMIT) {
+    while (slots.active >= PEER_IN_FLIGHT) {
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {
           slots.waiters.splice(slots.waiters.indexOf(wake), 1);
@@ -170,21 +155,21 @@ export class Rpc {
   }
 }
 
-export function encodeError(err: unknown): Uint8Array {
-  const e = err instanceof ShoalError ? err : new ShoalError('INTERNAL', 'internal error');
-  return new TextEncoder().encode(JSON.stringify({ code: e.code, message: e.message }));
-}
-
-export function decodeError(peerId: string, bytes: Uint8Array): ShoalError {
-  try {
-    const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    if (typeof parsed === 'object' && parsed !== null) {
-      const { code, message } = parsed as { code?: unknown; message?: unknown };
-      const known = typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code);
-      return new RemoteError(peerId, known ? (code as ErrorCode) : 'INTERNAL', String(message ?? 'remote error'));
-    }
-  } catch {
-    // fall through
-  }
-  return new ProtocolError(`${peerId} sent a malformed error frame`);
+/** `promise`, or the signal's reason if it fires first (the promise itself keeps running). */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }

@@ -42,11 +42,9 @@ export interface TraceRow {
 export class TraceFormatError extends ShoalError {
   readonly line: number;
   constructor(line: number, message: string) {
-    super('INVALID_BODY', `trace line ${line}: ${message}`);
+    super('TRACE_FORMAT', `trace line ${line}: ${message}`);
     this.name = 'TraceFormatError';
     this.line = line;
-    // TRACE_FORMAT is not in the shared catalogue yet (reported for addition); same 400 status as INVALID_BODY.
-    Object.defineProperty(this, 'code', { value: 'TRACE_FORMAT', enumerable: true });
   }
 }
 

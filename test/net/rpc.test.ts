@@ -6,6 +6,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShoalError } from '../../src/errors/index.ts';
+import { MUX_PROTOCOL } from '../../src/net/channel-codec.ts';
 import {
   generateClusterSecret,
   type Net,
@@ -73,14 +74,17 @@ describe('request/response', () => {
     await expect(a.request(b.peerId, ECHO, enc('x'), { signal: pre })).rejects.toBeInstanceOf(NetAbortedError);
   });
 
-  it('an oversized request resets the stream; the server keeps answering', async () => {
+  it('an oversized request is refused; the server keeps answering', async () => {
     const err = await a.request(b.peerId, SMALL, new Uint8Array(4096)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ShoalError);
-    expect(err).not.toBeInstanceOf(NetTimeoutError);
+    expect(err).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    // bigger than one channel frame: refused on the first fragment, the rest is discarded
+    const huge = await a.request(b.peerId, SMALL, new Uint8Array(300_000)).catch((e: unknown) => e);
+    expect(huge).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect((await a.request(b.peerId, SMALL, new Uint8Array(1000))).byteLength).toBe(1000);
   });
 
-  it('garbage frames from a raw libp2p peer close that stream without crashing the server', async () => {
+  it('garbage frames from a raw libp2p peer close that channel without crashing the server', async () => {
     const raw = await createLibp2p({
       transports: [tcp()],
       connectionEncrypters: [noise()],
@@ -93,8 +97,11 @@ describe('request/response', () => {
         new Uint8Array(12).fill(0xff),
         Uint8Array.of(0x05, 1, 2),
         Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x08),
+        Uint8Array.of(0x02, 0x09, 0x01), // unknown frame type
+        Uint8Array.of(0x02, 0x01, 0x01), // a response frame sent to the server
+        Uint8Array.of(0x03, 0x00, 0x01, 0x7f), // request whose protocol id runs past the frame
       ]) {
-        const stream = await raw.dialProtocol(target, ECHO);
+        const stream = await raw.dialProtocol(target, MUX_PROTOCOL);
         stream.send(garbage);
         await stream.close();
         const chunks: number[] = [];

@@ -1,0 +1,197 @@
+import type { Stream } from '@libp2p/interface';
+import { ShoalError } from '../errors/index.ts';
+import { callScope } from './call.ts';
+import { Assembly, type ChannelFrame, encodeError, Kind, parseRequestHead } from './channel-codec.ts';
+import { readChannel } from './channel-reader.ts';
+import { ChannelWriter } from './channel-writer.ts';
+import { type NetCore, type PeerInfo, peerInfo } from './core.ts';
+import { MessageTooLargeError, NetAbortedError, NetTimeoutError, ProtocolError } from './errors.ts';
+
+/** Answers one request; throw a ShoalError to send its code and message back to the caller. */
+export type RequestHandler = (req: Uint8Array, from: PeerInfo, opts: { signal: AbortSignal }) => Promise<Uint8Array>;
+
+/** A served protocol and its limits. */
+export interface HandlerEntry {
+  handler: RequestHandler;
+  maxFrameBytes: number;
+  handlerTimeoutMs: number;
+  /** Concurrent requests of this protocol per channel; more are refused (the caller sees PeerUnreachableError). */
+  maxConcurrent: number;
+}
+
+/** Requests running or arriving at once on one channel before new ones are refused as busy. */
+export const SERVER_MAX_CONCURRENT = 512;
+/** Open ids (running, arriving, or being discarded) past which the caller is misbehaving: the channel closes. */
+const SERVER_MAX_OPEN_IDS = 2 * SERVER_MAX_CONCURRENT;
+
+interface Incoming {
+  /** undefined while the request is discarded (refused, waiting for its last fragment). */
+  entry: HandlerEntry | undefined;
+  protocol: string;
+  assembly: Assembly | undefined;
+}
+
+/**
+ * The serving side of one multiplexed RPC channel (one inbound stream from a peer). Reassembles
+ * requests, runs handlers concurrently and queues each answer as soon as it is ready, so answers go
+ * out of order. A handler's signal fires on its deadline, on a CANCEL from the caller, and when the
+ * channel closes. A malformed frame closes this channel only (logged); other channels and the
+ * daemon are unaffected.
+ */
+export class ServerChannel {
+  readonly #core: NetCore;
+  readonly #from: string;
+  readonly #stream: Stream;
+  readonly #lookup: (protocol: string) => HandlerEntry | undefined;
+  readonly #writer: ChannelWriter;
+  readonly #incoming = new Map<number, Incoming>();
+  readonly #running = new Map<number, AbortController>();
+  readonly #perProtocol = new Map<string, number>();
+  readonly #closed = new AbortController();
+  #whenIdle: (() => void) | undefined;
+
+  constructor(core: NetCore, stream: Stream, from: string, lookup: (protocol: string) => HandlerEntry | undefined) {
+    this.#core = core;
+    this.#stream = stream;
+    this.#from = from;
+    this.#lookup = lookup;
+    this.#writer = new ChannelWriter(stream, (err) => this.close(err));
+    stream.addEventListener('close', (evt) => this.close(evt.error ?? new Error('stream closed')), { once: true });
+  }
+
+  /** Serves until the stream ends or a malformed frame arrives. Never rejects. */
+  async serve(): Promise<void> {
+    try {
+      await readChannel(this.#stream, (frame) => this.#onFrame(frame));
+      // the caller half-closed: finish running requests, send their answers, then close our side
+      await this.#idle();
+      await this.#writer.idle();
+      if (this.#stream.status === 'open') await this.#stream.close().catch(() => undefined);
+      this.close(new Error('the caller closed the channel'));
+    } catch (err) {
+      this.close(err);
+    }
+  }
+
+  close(reason: unknown): void {
+    if (this.#closed.signal.aborted) return;
+    const message = reason instanceof Error ? reason.message : String(reason);
+    if (reason instanceof ProtocolError) {
+      this.#core.logger.warn({ from: this.#from, reason: message }, 'closing rpc channel: peer sent a malformed frame');
+    } else {
+      this.#core.logger.debug({ from: this.#from, reason: message }, 'rpc channel closed');
+    }
+    this.#closed.abort(new NetAbortedError(`caller ${this.#from} went away`));
+    this.#writer.close();
+    if (this.#stream.status === 'open') this.#stream.abort(reason instanceof Error ? reason : new Error(message));
+    this.#incoming.clear();
+  }
+
+  #onFrame(f: ChannelFrame): void {
+    if (f.kind === Kind.CANCEL) {
+      const arriving = this.#incoming.get(f.id);
+      this.#incoming.delete(f.id);
+      if (arriving?.entry !== undefined) this.#release(arriving.protocol);
+      this.#running.get(f.id)?.abort(new NetAbortedError(`caller ${this.#from} went away`));
+      return;
+    }
+    if (f.kind !== Kind.REQUEST) throw new ProtocolError(`rpc client sent a server frame (type ${f.kind})`);
+    let inc = this.#incoming.get(f.id);
+    let part = f.body;
+    if (inc === undefined) {
+      if (this.#running.has(f.id)) throw new ProtocolError(`rpc client reused the running request id ${f.id}`);
+      if (this.#incoming.size + this.#running.size >= SERVER_MAX_OPEN_IDS) {
+        throw new ProtocolError(`rpc client exceeded ${SERVER_MAX_OPEN_IDS} open requests`);
+      }
+      const head = parseRequestHead(f.body);
+      part = head.rest;
+      inc = this.#admit(f.id, head.protocol);
+      this.#incoming.set(f.id, inc);
+    }
+    const { entry, assembly } = inc;
+    if (entry !== undefined && assembly !== undefined && !assembly.add(part)) {
+      inc.entry = undefined;
+      inc.assembly = undefined;
+      this.#release(inc.protocol);
+      this.#refuse(f.id, new MessageTooLargeError(`request over ${entry.maxFrameBytes} bytes for ${inc.protocol}`));
+    }
+    if (f.more) return;
+    this.#incoming.delete(f.id);
+    if (inc.entry !== undefined && inc.assembly !== undefined) {
+      void this.#run(f.id, inc.protocol, inc.entry, inc.assembly.bytesOut());
+    }
+  }
+
+  /** Decides whether a new request may run; a refused one is answered now and its fragments discarded. */
+  #admit(id: number, protocol: string): Incoming {
+    const entry = this.#lookup(protocol);
+    const refused = (err: ShoalError): Incoming => {
+      this.#refuse(id, err);
+      return { entry: undefined, protocol, assembly: undefined };
+    };
+    if (entry === undefined)
+      return refused(new ShoalError('REPLICAS_UNAVAILABLE', `protocol ${protocol} is not served`));
+    if (this.#incoming.size + this.#running.size >= SERVER_MAX_CONCURRENT) {
+      return refused(new ShoalError('REPLICAS_UNAVAILABLE', `too many concurrent requests (${SERVER_MAX_CONCURRENT})`));
+    }
+    const active = this.#perProtocol.get(protocol) ?? 0;
+    if (active >= entry.maxConcurrent) {
+      return refused(new ShoalError('REPLICAS_UNAVAILABLE', `too many concurrent ${protocol} requests`));
+    }
+    this.#perProtocol.set(protocol, active + 1);
+    return { entry, protocol, assembly: new Assembly(entry.maxFrameBytes) };
+  }
+
+  #refuse(id: number, err: ShoalError): void {
+    this.#writer.enqueue(Kind.REFUSED, id, encodeError(err));
+  }
+
+  #release(protocol: string): void {
+    const n = (this.#perProtocol.get(protocol) ?? 1) - 1;
+    if (n <= 0) this.#perProtocol.delete(protocol);
+    else this.#perProtocol.set(protocol, n);
+  }
+
+  async #run(id: number, protocol: string, entry: HandlerEntry, req: Uint8Array): Promise<void> {
+    const gone = new AbortController();
+    this.#running.set(id, gone);
+    const onClosed = (): void => gone.abort(this.#closed.signal.reason);
+    this.#closed.signal.addEventListener('abort', onClosed, { once: true });
+    const scope = callScope(entry.handlerTimeoutMs, gone.signal, `handler ${protocol}`);
+    const log = this.#core.logger;
+    try {
+      let kind: Kind = Kind.OK;
+      let answer: Uint8Array;
+      try {
+        answer = await entry.handler(req, peerInfo(this.#core, this.#from), { signal: scope.signal });
+      } catch (err) {
+        if (gone.signal.aborted) return; // the caller went away: nobody to answer
+        if (scope.signal.reason instanceof NetTimeoutError) {
+          kind = Kind.REFUSED;
+          answer = encodeError(scope.signal.reason);
+        } else {
+          kind = Kind.ERROR;
+          answer = encodeError(err);
+          if (!(err instanceof ShoalError)) log.warn({ err, protocol, from: this.#from }, 'rpc handler failed');
+        }
+      }
+      await this.#core.faults.delay(this.#core.selfZone, this.#core.zoneOf(this.#from) ?? '', gone.signal);
+      if (!gone.signal.aborted) this.#writer.enqueue(kind, id, answer);
+    } catch (err) {
+      log.debug({ err, protocol, from: this.#from }, 'rpc request dropped');
+    } finally {
+      scope.dispose();
+      this.#closed.signal.removeEventListener('abort', onClosed);
+      this.#running.delete(id);
+      this.#release(protocol);
+      if (this.#running.size === 0) this.#whenIdle?.();
+    }
+  }
+
+  #idle(): Promise<void> {
+    if (this.#running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#whenIdle = resolve;
+    });
+  }
+}

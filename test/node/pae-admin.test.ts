@@ -1,0 +1,34 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { type DaemonProcess, kill9, startDaemonProcess } from '../support/daemon-process.ts';
+
+let d: DaemonProcess | undefined;
+afterAll(async () => {
+  if (d) await kill9(d);
+});
+
+describe('the daemon runs the PAE over its own access statistics', () => {
+  it('serves the model in use and a heatmap of the records being read, by zone', async () => {
+    d = await startDaemonProcess(['--stats-bucket-ms', '1000', '--pae-interval-ms', '500']);
+    const model = await (await fetch(`${d.url}/admin/pae/model`)).json();
+    expect(model).toMatchObject({ name: 'default', kind: 'onnx' });
+    expect(model.metrics?.traces).toBeDefined();
+    await fetch(`${d.url}/v1/records/hot`, { method: 'PUT', body: 'x' });
+    const deadline = Date.now() + 15_000;
+    let heat: { records: Array<{ key: string; zones: Array<{ zone: string; probability: number }> }> } = {
+      records: [],
+    };
+    while (Date.now() < deadline) {
+      for (let i = 0; i < 20; i++)
+        await (await fetch(`${d.url}/v1/records/hot`, { headers: { 'x-shoal-origin': 'eu' } })).arrayBuffer();
+      heat = await (await fetch(`${d.url}/admin/heatmap?limit=5`)).json();
+      if (heat.records.some((r) => r.key === 'hot')) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const hot = heat.records.find((r) => r.key === 'hot');
+    expect(hot).toBeDefined();
+    const eu = hot!.zones.find((z) => z.zone === 'eu');
+    expect(eu!.probability).toBeGreaterThan(0.5);
+    const bad = await fetch(`${d.url}/admin/heatmap?limit=0`);
+    expect((await bad.json()).code).toBe('INVALID_QUERY');
+  });
+});
