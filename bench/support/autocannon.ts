@@ -9,8 +9,9 @@ export interface LoadResult {
   non2xx: number;
 }
 
-/** Runs autocannon for `seconds` and summarises the result. */
+/** Runs autocannon (after a 2 s unmeasured warm-up, so both sides are JIT-compiled) and summarises the result. */
 export async function load(name: string, opts: autocannon.Options): Promise<LoadResult> {
+  await autocannon({ connections: 16, pipelining: 1, ...opts, duration: 2 });
   const r = await autocannon({ connections: 16, pipelining: 1, duration: 8, ...opts });
   return {
     name,

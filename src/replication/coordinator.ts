@@ -69,7 +69,9 @@ export class Coordinator implements RecordEngine {
     throwIfAborted(signal);
     const { replicas, need } = this.#targets(key, level);
     const self = this.#c.client.self;
-    if (level === 'one' && replicas.includes(self)) return this.#c.local.getRaw(key, { signal });
+    // Only this daemon's copy is needed (level one, or this daemon is the only replica): no fan-out.
+    if ((level === 'one' || replicas.length === 1) && replicas.includes(self))
+      return this.#c.local.getRaw(key, { signal });
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
     if (available.length < need) throw this.#unavailable(key, level, available.length, need, replicas.length);
     const { reached, settled } = quorumCall(available, need, (peer) => this.#c.client.get(peer, key, signal));
@@ -97,6 +99,9 @@ export class Coordinator implements RecordEngine {
   /** Sends `record` to the replicas; resolves once `needed()` stored it, with whether any held a live copy before. */
   async #write(key: string, record: StoredRecord, level: Consistency, signal?: AbortSignal): Promise<boolean> {
     const { replicas, need } = this.#targets(key, level);
+    if (replicas.length === 1 && replicas[0] === this.#c.client.self) {
+      return (await this.#c.local.applyRecord(key, record, { signal })).existed;
+    }
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
     for (const down of replicas.filter((r) => !available.includes(r))) await this.#c.hints.add(down, key, record);
     if (available.length < need) throw this.#unavailable(key, level, available.length, need, replicas.length);

@@ -42,10 +42,14 @@ export class DeferredEngine implements RecordEngine {
     return this.#engine;
   }
 
-  get: RecordEngine['get'] = async (...a) => (await this.#ready()).get(...a);
-  put: RecordEngine['put'] = async (...a) => (await this.#ready()).put(...a);
-  delete: RecordEngine['delete'] = async (...a) => (await this.#ready()).delete(...a);
-  list: RecordEngine['list'] = async (...a) => (await this.#ready()).list(...a);
-  batch: RecordEngine['batch'] = async (...a) => (await this.#ready()).batch(...a);
+  // The common case (engine set) calls straight through, without an extra await per request.
+  get: RecordEngine['get'] = (...a) => (this.#engine ? this.#engine.get(...a) : this.#ready().then((e) => e.get(...a)));
+  put: RecordEngine['put'] = (...a) => (this.#engine ? this.#engine.put(...a) : this.#ready().then((e) => e.put(...a)));
+  delete: RecordEngine['delete'] = (...a) =>
+    this.#engine ? this.#engine.delete(...a) : this.#ready().then((e) => e.delete(...a));
+  list: RecordEngine['list'] = (...a) =>
+    this.#engine ? this.#engine.list(...a) : this.#ready().then((e) => e.list(...a));
+  batch: RecordEngine['batch'] = (...a) =>
+    this.#engine ? this.#engine.batch(...a) : this.#ready().then((e) => e.batch(...a));
   inspect: NonNullable<RecordEngine['inspect']> = async (...a) => (await this.#ready()).inspect?.(...a) ?? [];
 }
