@@ -3,11 +3,13 @@ import type { FaultAdmin } from '../src/api/fault-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
 import type { Net } from '../src/net/index.ts';
 import type { Replication } from '../src/replication/index.ts';
+import type { LayoutKeeper } from '../src/replication/layout-keeper.ts';
 
 /** The cluster admin operations over the daemon's net and replication (either may still be starting). */
 export function clusterAdmin(
   net: () => Net | undefined,
   replication: () => Replication | undefined,
+  keeper: () => LayoutKeeper | undefined,
   leave: () => void,
 ): ClusterAdmin {
   const need = <T>(x: T | undefined): T => {
@@ -24,6 +26,10 @@ export function clusterAdmin(
     },
     leave,
     inspect: (key, signal) => need(replication()).engine.inspect(key, { signal }),
+    layout: () => {
+      const k = need(keeper());
+      return { head: k.layout.cluster.head, epochs: k.recent() };
+    },
   };
 }
 

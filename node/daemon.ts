@@ -8,10 +8,11 @@ import { createApi, createMetricsRegistry } from '../src/api/index.ts';
 import { paeRoutes } from '../src/api/pae-routes.ts';
 import { statsRoutes } from '../src/api/stats-routes.ts';
 import { createPersistentHlc, type PersistentHlcClock } from '../src/crdt/hlc-persistent.ts';
-import { createNet, type Net, parseClusterSecret } from '../src/net/index.ts';
+import { createNet, loadOrCreatePeerKey, type Net, parseClusterSecret } from '../src/net/index.ts';
 import type { Pae } from '../src/pae/index.ts';
 import { DeferredEngine } from '../src/replication/deferred-engine.ts';
 import { createReplication, type Replication } from '../src/replication/index.ts';
+import { LayoutKeeper } from '../src/replication/layout-keeper.ts';
 import { LocalEngine } from '../src/replication/local-engine.ts';
 import { StoreUnwritableError } from '../src/store/index.ts';
 import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
@@ -80,11 +81,13 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   let stats: DaemonStats | undefined;
   let clock: PersistentHlcClock | undefined;
   let pae: Pae | undefined;
+  let keeper: LayoutKeeper | undefined;
   const step = (fn: (() => Promise<void>) | undefined) =>
     fn?.().catch((err: unknown) => logger.warn({ err }, 'stop step failed'));
   // Stop accepting requests and drain them first, then replication, libp2p, and last the store.
   const runCleanup = async () => {
     await step(app && (() => app!.close()));
+    await step(keeper && (() => keeper!.stop()));
     await step(replication && (() => replication!.stop()));
     await step(net && (() => net!.stop()));
     await step(pae && (() => pae!.stop()));
@@ -130,7 +133,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
           multiaddrs: net?.multiaddrs() ?? [],
           zone: cfg.zone,
           store: store.kind,
-          epoch: 0,
+          epoch: keeper?.layout.cluster.head.number ?? 0,
           peers: replication?.ring.upPeers() ?? [],
           version: VERSION,
           httpUrl: url,
@@ -148,6 +151,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
             clusterAdmin(
               () => net,
               () => replication,
+              () => keeper,
               leave,
             ),
           ),
@@ -186,6 +190,17 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     await net.start();
     await replication.start();
     stats.startGossip(net, cfg.zone);
+    keeper = new LayoutKeeper({
+      net,
+      ring: replication.ring,
+      store,
+      peerKey: await loadOrCreatePeerKey(cfg.dataDir),
+      logger: logger.child({ module: 'layout' }),
+    });
+    await keeper.start();
+    const liveKeeper = keeper;
+    for (const type of ['member:up', 'member:down', 'member:changed'] as const)
+      net.addEventListener(type, () => liveKeeper.kick());
     engine.set(replication.engine);
     ready = true;
     return {

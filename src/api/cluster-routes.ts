@@ -8,6 +8,8 @@ export interface ClusterAdmin {
   join(multiaddr: string, signal: AbortSignal): Promise<unknown>;
   /** Starts decommissioning: hands data off, leaves, and then the daemon exits. */
   leave(): void;
+  /** The signed cluster epoch chain: head and newest epochs. */
+  layout(): unknown;
   /** Every replica's copy of a key (deleted keys too: their tombstones). */
   inspect(key: string, signal: AbortSignal): Promise<unknown[]>;
 }
@@ -67,6 +69,11 @@ export function clusterRoutes(admin: ClusterAdmin) {
         },
       },
       async () => admin.ring(),
+    );
+    app.get(
+      '/admin/layout',
+      { schema: { summary: 'Signed, hash-chained cluster epochs: head and the newest 50' } },
+      async () => admin.layout(),
     );
     app.get<{ Params: { key: string } }>(
       '/admin/records/:key',

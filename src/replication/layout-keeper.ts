@@ -1,0 +1,163 @@
+import type { PrivateKey } from '@libp2p/interface';
+import { decode, encode } from '@msgpack/msgpack';
+import type { Logger } from 'pino';
+import { type Epoch, type Layout, openLayout } from '../layout/index.ts';
+import { StoreEpochLog } from '../layout/store-log.ts';
+import type { Net } from '../net/index.ts';
+import type { Member } from '../ring/index.ts';
+import type { Store } from '../store/index.ts';
+import type { ClusterRing } from './cluster-ring.ts';
+
+/** Serves a daemon's cluster epoch chain to peers that are behind or forked. */
+export const LAYOUT_PROTOCOL = '/shoal/layout/1.0.0';
+const HEAD_KEY = new TextEncoder().encode('/shoal/layout/head');
+
+export interface LayoutKeeperComponents {
+  net: Net;
+  ring: ClusterRing;
+  store: Store;
+  peerKey: PrivateKey;
+  logger: Logger;
+}
+
+/** One epoch as `GET /admin/layout` shows it. */
+export interface EpochSummary {
+  number: number;
+  hash: string;
+  signer: string;
+  ts: number;
+  reason: string;
+  members: string[];
+}
+
+const sameMember = (a: Member | undefined, b: Member) =>
+  a !== undefined &&
+  a.zone === b.zone &&
+  (a.capacity ?? 1) === (b.capacity ?? 1) &&
+  (a.state ?? 'up') === (b.state ?? 'up');
+
+/**
+ * Records every ring membership change as a signed, hash-chained cluster epoch. The sequencer (the
+ * lowest up peer id) proposes: when the members it sees differ from the chain's, it signs and appends
+ * an epoch and publishes the new head in the DHT. Every other daemon pulls the sequencer's chain and
+ * appends the epochs it lacks; each is verified (signature, authorised signer, parent hash). A daemon
+ * whose own chain forked from the sequencer's (it founded a chain alone before joining) logs it and
+ * adopts the sequencer's chain, verifying every epoch. Placement still follows the membership
+ * protocol; the chain is the signed, queryable history of it (and the base for overrides).
+ */
+export class LayoutKeeper {
+  readonly #c: LayoutKeeperComponents;
+  readonly #log: StoreEpochLog;
+  #layout!: Layout;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #busy: Promise<void> | undefined;
+
+  constructor(components: LayoutKeeperComponents) {
+    this.#c = components;
+    this.#log = new StoreEpochLog(components.store);
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.#layout = await openLayout({ log: this.#log });
+    } catch (err) {
+      this.#c.logger.error({ err }, 'layout: stored chain does not verify; starting a fresh one');
+      await this.#log.reset('cluster');
+      this.#layout = await openLayout({ log: this.#log });
+    }
+    await this.#c.net.handle(LAYOUT_PROTOCOL, async () => encode(this.#layout.cluster.epochs(), { ignoreUndefined: true }));
+    this.#running = true;
+    this.#timer = setInterval(() => this.kick(), 2000);
+    this.#timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearInterval(this.#timer);
+    await this.#busy?.catch(() => {});
+  }
+
+  get layout(): Layout {
+    return this.#layout;
+  }
+
+  /** The cluster chain's newest epochs, newest last. */
+  recent(limit = 50): EpochSummary[] {
+    const chain = this.#layout.cluster;
+    return chain.epochs(Math.max(1, chain.head.number - limit + 1)).map((e) => ({
+      number: e.number,
+      hash: chain.hashAt(e.number) ?? '',
+      signer: e.signer,
+      ts: e.ts,
+      reason: e.change.reason,
+      members: [...chain.layoutAt(e.number).members.keys()],
+    }));
+  }
+
+  /** Reconciles soon (membership changed); one reconciliation at a time. */
+  kick(): void {
+    if (!this.#running || this.#busy) return;
+    this.#busy = this.#reconcile()
+      .catch((err: unknown) => this.#c.logger.debug({ err }, 'layout: reconcile failed'))
+      .finally(() => {
+        this.#busy = undefined;
+      });
+  }
+
+  async #reconcile(): Promise<void> {
+    const self = this.#c.net.peerId;
+    const up = this.#c.net.members().filter((m) => m.status === 'up' && !m.leaving);
+    const sequencer = up.map((m) => m.peerId).sort()[0];
+    if (sequencer === self) await this.#propose();
+    else if (sequencer !== undefined) await this.#pull(sequencer);
+  }
+
+  async #propose(): Promise<void> {
+    const wanted = this.#c.ring.ring.members.map((m) => ({
+      id: m.id,
+      zone: m.zone,
+      capacity: m.capacity,
+      state: m.state,
+    }));
+    const have = this.#layout.cluster.layout().members;
+    const added = wanted.filter((m) => !sameMember(have.get(m.id), m));
+    const removed = [...have.keys()].filter((id) => !wanted.some((m) => m.id === id));
+    if (added.length === 0 && removed.length === 0) return;
+    const reason = [
+      added.length ? `members: ${added.map((m) => `${m.id.slice(-8)}(${m.state})`).join(' ')}` : '',
+      removed.length ? `removed ${removed.length}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    const epoch = await this.#layout.cluster.propose(
+      { membersAdded: added, membersRemoved: removed, reason },
+      this.#c.peerKey,
+    );
+    await this.#layout.append(epoch);
+    this.#c.logger.info({ epoch: epoch.number, reason }, 'layout: cluster epoch appended');
+    const head = this.#layout.cluster.head;
+    this.#c.net
+      .dhtPut(HEAD_KEY, encode({ number: head.number, hash: head.hash, signer: epoch.signer }))
+      .catch(() => {});
+  }
+
+  async #pull(sequencer: string): Promise<void> {
+    const theirs = decode(
+      await this.#c.net.request(sequencer, LAYOUT_PROTOCOL, new Uint8Array(0), { timeoutMs: 5000 }),
+    ) as Epoch[];
+    const mine = this.#layout.cluster;
+    const common = Math.min(mine.head.number, theirs.length);
+    const forkAt = Array.from({ length: common }, (_, i) => i + 1).find((n) => mine.get(n)?.sig !== theirs[n - 1].sig);
+    if (forkAt !== undefined) {
+      this.#c.logger.warn(
+        { forkAt, sequencer },
+        'layout: local chain forked from the cluster chain; adopting the cluster chain',
+      );
+      await this.#log.reset('cluster');
+      this.#layout = await openLayout({ log: this.#log });
+    }
+    for (const epoch of theirs.slice(this.#layout.cluster.head.number)) await this.#layout.append(epoch);
+  }
+}
