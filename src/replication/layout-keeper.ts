@@ -66,7 +66,9 @@ export class LayoutKeeper {
       await this.#log.reset('cluster');
       this.#layout = await openLayout({ log: this.#log });
     }
-    await this.#c.net.handle(LAYOUT_PROTOCOL, async () => encode(this.#layout.cluster.epochs(), { ignoreUndefined: true }));
+    await this.#c.net.handle(LAYOUT_PROTOCOL, async () =>
+      encode(this.#layout.cluster.epochs(), { ignoreUndefined: true }),
+    );
     this.#running = true;
     this.#timer = setInterval(() => this.kick(), 2000);
     this.#timer.unref();
