@@ -10,7 +10,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { pino } from 'pino';
 import { createNet, DEFAULT_WINDOW_BYTES, generateClusterSecret, type Net } from '../src/net/index.ts';
 import { startCluster } from '../test/support/cluster.ts';
-import { type LoadResult, load } from './support/autocannon.ts';
+import { type LoadResult, recordGets, recordPuts } from './support/autocannon.ts';
 import { rawTcpTransfer } from './support/raw-tcp.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -70,30 +70,8 @@ async function httpLoad(label: string, url: string): Promise<{ get: LoadResult; 
     16,
     (k) => put(url, k, 'quorum'),
   );
-  const get = await load(`${label} GET quorum`, {
-    url,
-    duration: SECONDS,
-    requests: Array.from({ length: 50 }, (_, i) => ({
-      method: 'GET',
-      path: `/v1/records/k${i * 20}?consistency=quorum`,
-    })),
-  });
-  let n = 0;
-  const putRun = await load(`${label} PUT quorum`, {
-    url,
-    duration: SECONDS,
-    requests: [
-      {
-        method: 'PUT',
-        setupRequest: (req) => ({
-          ...req,
-          path: `/v1/records/p${n++ % 10000}?consistency=quorum`,
-          body: value,
-          headers: { 'content-type': 'application/octet-stream' },
-        }),
-      },
-    ],
-  });
+  const get = await recordGets(`${label} GET quorum`, url, SECONDS, '?consistency=quorum');
+  const putRun = await recordPuts(`${label} PUT quorum`, url, SECONDS, value, '?consistency=quorum');
   return { get, put: putRun };
 }
 

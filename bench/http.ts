@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { type DaemonProcess, freePort, kill9, startDaemonProcess, tempDir } from '../test/support/daemon-process.ts';
-import { type LoadResult, load } from './support/autocannon.ts';
+import { type LoadResult, load, recordGets, recordPuts } from './support/autocannon.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -32,31 +32,8 @@ async function daemon(durability: 'os' | 'fsync', stats: 'on' | 'off'): Promise<
   return d;
 }
 
-const getLoad = (name: string, url: string) =>
-  load(name, {
-    url,
-    duration: SECONDS,
-    requests: Array.from({ length: 50 }, (_, i) => ({ method: 'GET', path: `/v1/records/k${i * 20}` })),
-  });
-
-function putLoad(name: string, url: string): Promise<LoadResult> {
-  let n = 0;
-  return load(name, {
-    url,
-    duration: SECONDS,
-    requests: [
-      {
-        method: 'PUT',
-        setupRequest: (req) => ({
-          ...req,
-          path: `/v1/records/p${n++ % 10000}`,
-          body: value,
-          headers: { 'content-type': 'application/octet-stream' },
-        }),
-      },
-    ],
-  });
-}
+const getLoad = (name: string, url: string) => recordGets(name, url, SECONDS);
+const putLoad = (name: string, url: string) => recordPuts(name, url, SECONDS, value);
 
 const median = (runs: LoadResult[]): LoadResult => {
   const sorted = [...runs].sort((a, b) => a.reqPerSec - b.reqPerSec);

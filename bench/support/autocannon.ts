@@ -22,3 +22,38 @@ export async function load(name: string, opts: autocannon.Options): Promise<Load
     non2xx: r.non2xx,
   };
 }
+
+/** GETs spread over the keys `k0`..`k999` (50 of them, 20 apart), the records the benches preload. */
+export function recordGets(name: string, url: string, seconds: number, query = ''): Promise<LoadResult> {
+  return load(name, {
+    url,
+    duration: seconds,
+    requests: Array.from({ length: 50 }, (_, i) => ({ method: 'GET', path: `/v1/records/k${i * 20}${query}` })),
+  });
+}
+
+/** PUTs of `value` to keys `p0`..`p9999` in turn. */
+export function recordPuts(
+  name: string,
+  url: string,
+  seconds: number,
+  value: Uint8Array,
+  query = '',
+): Promise<LoadResult> {
+  let n = 0;
+  return load(name, {
+    url,
+    duration: seconds,
+    requests: [
+      {
+        method: 'PUT',
+        setupRequest: (req) => ({
+          ...req,
+          path: `/v1/records/p${n++ % 10000}${query}`,
+          body: Buffer.from(value),
+          headers: { 'content-type': 'application/octet-stream' },
+        }),
+      },
+    ],
+  });
+}

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeHlc } from '../crdt/hlc.ts';
 import { ShoalError } from '../errors/index.ts';
-import type { Consistency, RecordEngine, RecordView, WriteConditions } from '../replication/engine.ts';
+import type { Consistency, RecordEngine, RecordView, WriteConditions, WriteInput } from '../replication/engine.ts';
 import type { RecordMeta } from '../store/index.ts';
 import { acceptRawBodies } from './body.ts';
 import { clientSignal } from './client-signal.ts';
@@ -67,6 +67,19 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
     onAccess({ key, op, origin, app: appTag, bytes });
   };
 
+  /** PUT and PATCH: the body becomes a write (a blob, a doc replacement or a doc edit) at the requested level. */
+  const write = async (req: KeyRequest, reply: FastifyReply, input: (body: Uint8Array) => WriteInput) => {
+    const key = validateKey(req.params.key);
+    const body = (req.body as Buffer | undefined) ?? new Uint8Array(0);
+    const result = await engine.put(key, input(body), conditions(req), {
+      consistency: req.query.consistency,
+      signal: clientSignal(reply),
+    });
+    access(req, key, 'w', body.length);
+    metaHeaders(reply, result.meta);
+    return reply.code(result.created ? 201 : 200).send({ key, created: result.created, ...result.meta });
+  };
+
   // Values are opaque bytes whatever their content type: no JSON or form parsing on these routes.
   acceptRawBodies(app, opts.maxValueBytes);
 
@@ -129,17 +142,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
         response: { 200: writeResponse, 201: writeResponse, ...errorResponses },
       },
     },
-    async (req: KeyRequest, reply) => {
-      const key = validateKey(req.params.key);
-      const value = (req.body as Buffer | undefined) ?? new Uint8Array(0);
-      const result = await engine.put(key, putInput(req, value, req.query.type), conditions(req), {
-        consistency: req.query.consistency,
-        signal: clientSignal(reply),
-      });
-      access(req, key, 'w', value.length);
-      metaHeaders(reply, result.meta);
-      return reply.code(result.created ? 201 : 200).send({ key, created: result.created, ...result.meta });
-    },
+    (req: KeyRequest, reply) => write(req, reply, (body) => putInput(req, body, req.query.type)),
   );
 
   app.patch(
@@ -154,17 +157,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
         response: { 200: writeResponse, 201: writeResponse, 409: errorSchema, 415: errorSchema, ...errorResponses },
       },
     },
-    async (req: KeyRequest, reply) => {
-      const key = validateKey(req.params.key);
-      const body = (req.body as Buffer | undefined) ?? new Uint8Array(0);
-      const result = await engine.put(key, patchInput(req, body), conditions(req), {
-        consistency: req.query.consistency,
-        signal: clientSignal(reply),
-      });
-      access(req, key, 'w', body.length);
-      metaHeaders(reply, result.meta);
-      return reply.code(result.created ? 201 : 200).send({ key, created: result.created, ...result.meta });
-    },
+    (req: KeyRequest, reply) => write(req, reply, (body) => patchInput(req, body)),
   );
 
   app.delete(
