@@ -36,7 +36,9 @@ describe('three daemons under faults', () => {
         if (status === 201 || status === 200) acked.set(key, `v${i}`);
       }
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // Kill mid-load: once 60 writes are acknowledged (bounded wait), while the writers keep going.
+    const deadline = Date.now() + 20_000;
+    while (acked.size < 60 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await c.kill9(1);
     await Promise.all(writers);
     stop = true;

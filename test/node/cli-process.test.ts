@@ -37,7 +37,9 @@ describe('shoal start as a process', () => {
         }
       }
     });
-    await new Promise((r) => setTimeout(r, 400));
+    // Kill mid-load: once 50 writes are acknowledged (bounded wait), while the writers keep going.
+    const deadline = Date.now() + 20_000;
+    while (acked.size < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await kill9(d);
     await Promise.all(writers);
     expect(acked.size).toBeGreaterThan(20);
