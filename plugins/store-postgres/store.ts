@@ -46,6 +46,7 @@ export class PostgresStore implements Store {
   readonly #sql: Statements;
   /** Prefix of the names of this store's prepared statements (unique per schema.table). */
   readonly #name: string;
+  readonly #names = new Map<string, string>();
   #pool: pg.Pool | undefined;
   #lockClient: pg.Client | undefined;
 
@@ -180,7 +181,7 @@ export class PostgresStore implements Store {
   async #query(name: string, text: string, values: unknown[]): Promise<Row[]> {
     const pool = this.#openPool();
     try {
-      const res = await pool.query<Row>({ ...this.#named(name, text, values), rowMode: 'array' });
+      const res = await pool.query<Row>({ name: this.#fullName(name), text, values, rowMode: 'array' });
       return res.rows;
     } catch (err) {
       throw mapPgError(this.#target, err, name);
@@ -188,7 +189,17 @@ export class PostgresStore implements Store {
   }
 
   #named(name: string, text: string, values: unknown[]): pg.QueryConfig {
-    return { name: `${this.#name}_${name}`, text, values };
+    return { name: this.#fullName(name), text, values };
+  }
+
+  /** `<store prefix>_<name>`, built once per name (pg looks prepared statements up by this string). */
+  #fullName(name: string): string {
+    let full = this.#names.get(name);
+    if (full === undefined) {
+      full = `${this.#name}_${name}`;
+      this.#names.set(name, full);
+    }
+    return full;
   }
 
   async #connect(): Promise<pg.PoolClient> {

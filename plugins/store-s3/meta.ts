@@ -1,4 +1,4 @@
-import { decode, encode } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { RecordMeta } from '../../src/store/index.ts';
 import { StoreError } from '../../src/store/index.ts';
 
@@ -8,12 +8,18 @@ export const META_FIELD = 'shoal';
 /** S3 allows 2 KB of user metadata per object (names and values). */
 const MAX_META_BYTES = 2048 - META_FIELD.length;
 
+// One encoder and decoder for the process (the msgpack `encode`/`decode` helpers allocate a new one,
+// with a 2 KiB buffer, per call). Both are synchronous, so calls never interleave.
+const encoder = new Encoder();
+const decoder = new Decoder();
+
 /**
  * The whole {@link RecordMeta} as base64url(msgpack): header-safe ASCII whatever the content type or
  * version contain, and compact (about 200 bytes for a typical record).
  */
 export function encodeMeta(meta: RecordMeta): string {
-  const text = Buffer.from(encode(meta)).toString('base64url');
+  const bytes = encoder.encodeSharedRef(meta);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
   if (text.length > MAX_META_BYTES) {
     throw new StoreError(`s3 store: record metadata is ${text.length} bytes encoded, S3 allows ${MAX_META_BYTES}`);
   }
@@ -25,7 +31,7 @@ export function decodeMeta(metadata: Record<string, string> | undefined): Record
   const text = metadata?.[META_FIELD];
   if (!text) return undefined;
   try {
-    return decode(Buffer.from(text, 'base64url')) as RecordMeta;
+    return decoder.decode(Buffer.from(text, 'base64url')) as RecordMeta;
   } catch {
     return undefined;
   }

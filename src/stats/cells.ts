@@ -1,21 +1,22 @@
 import { nextPow2 } from './count-min.ts';
 import { fmix32 } from './hash.ts';
 
+/** Int32 fields per cell: packed (slot, zone, app) or -1 when empty, slot generation, reads, writes. */
+const C = 4;
+
 /**
  * Counters of the open time bucket per (slot, zone, app) of tracked keys: an open-addressing hash table
- * in typed arrays (linear probing), cleared when the bucket closes. A cell also stores the slot's
- * generation so that counts of a key that lost its Space-Saving slot mid-bucket are not credited to the
- * slot's new key. The table doubles when 70% full, up to `maxSize`; past that, new cells are dropped
- * (counted in `dropped`) while their accesses still reach Space-Saving, the sketch and the zone totals.
+ * (linear probing) of 16-byte cell records in one Int32Array, so a probe touches one cache line, cleared when
+ * the bucket closes. A cell also stores the slot's generation so that counts of a key that lost its
+ * Space-Saving slot mid-bucket are not credited to the slot's new key. The table doubles when 70% full, up
+ * to `maxSize`; past that, new cells are dropped (counted in `dropped`) while their accesses still reach
+ * Space-Saving, the sketch and the zone totals.
  */
 export class CellTable {
   size: number;
   used = 0;
   dropped = 0;
-  cellKey: Int32Array;
-  cellGen: Uint32Array;
-  reads: Uint32Array;
-  writes: Uint32Array;
+  #cells: Int32Array;
   readonly #maxSize: number;
   readonly #zoneApps: number;
   readonly #apps: number;
@@ -25,20 +26,19 @@ export class CellTable {
     this.#maxSize = Math.max(this.size, nextPow2(maxSize));
     this.#zoneApps = maxZones * maxApps;
     this.#apps = maxApps;
-    this.cellKey = new Int32Array(this.size).fill(-1);
-    this.cellGen = new Uint32Array(this.size);
-    this.reads = new Uint32Array(this.size);
-    this.writes = new Uint32Array(this.size);
+    this.#cells = emptyCells(this.size);
   }
 
   /** Adds one access; `write` selects the writes counter. */
   add(slot: number, gen: number, zone: number, app: number, write: boolean): void {
     const k = slot * this.#zoneApps + zone * this.#apps + app;
+    const g = gen | 0;
     const mask = this.size - 1;
-    let i = fmix32(k ^ Math.imul(gen, 0x27d4eb2d)) & mask;
+    const cells = this.#cells;
+    let i = fmix32(k ^ Math.imul(g, 0x27d4eb2d)) & mask;
     for (;;) {
-      const c = this.cellKey[i];
-      if (c === k && this.cellGen[i] === gen) break;
+      const c = cells[i * C];
+      if (c === k && cells[i * C + 1] === g) break;
       if (c === -1) {
         if (this.used + 1 > this.size * 0.7) {
           if (this.size >= this.#maxSize) {
@@ -49,58 +49,58 @@ export class CellTable {
           this.add(slot, gen, zone, app, write);
           return;
         }
-        this.cellKey[i] = k;
-        this.cellGen[i] = gen;
+        cells[i * C] = k;
+        cells[i * C + 1] = g;
         this.used++;
         break;
       }
       i = (i + 1) & mask;
     }
-    if (write) this.writes[i]++;
-    else this.reads[i]++;
+    cells[i * C + (write ? 3 : 2)]++;
   }
 
   /** Calls `fn` for every used cell. */
   forEach(fn: (slot: number, gen: number, zone: number, app: number, reads: number, writes: number) => void): void {
+    const cells = this.#cells;
     for (let i = 0; i < this.size; i++) {
-      const k = this.cellKey[i];
+      const k = cells[i * C];
       if (k === -1) continue;
       const slot = Math.floor(k / this.#zoneApps);
       const rest = k - slot * this.#zoneApps;
       const zone = Math.floor(rest / this.#apps);
-      fn(slot, this.cellGen[i], zone, rest - zone * this.#apps, this.reads[i], this.writes[i]);
+      fn(slot, cells[i * C + 1] >>> 0, zone, rest - zone * this.#apps, cells[i * C + 2], cells[i * C + 3]);
     }
   }
 
   clear(): void {
     if (this.used === 0) return;
-    this.cellKey.fill(-1);
-    this.reads.fill(0);
-    this.writes.fill(0);
+    this.#cells.fill(0);
+    for (let i = 0; i < this.size; i++) this.#cells[i * C] = -1;
     this.used = 0;
   }
 
   get bytes(): number {
-    return this.size * 16;
+    return this.#cells.byteLength;
   }
 
   #grow(): void {
-    const old = { key: this.cellKey, gen: this.cellGen, r: this.reads, w: this.writes };
+    const old = this.#cells;
     this.size *= 2;
-    this.cellKey = new Int32Array(this.size).fill(-1);
-    this.cellGen = new Uint32Array(this.size);
-    this.reads = new Uint32Array(this.size);
-    this.writes = new Uint32Array(this.size);
+    const cells = emptyCells(this.size);
     const mask = this.size - 1;
-    for (let j = 0; j < old.key.length; j++) {
-      const k = old.key[j];
+    for (let j = 0; j < old.length; j += C) {
+      const k = old[j];
       if (k === -1) continue;
-      let i = fmix32(k ^ Math.imul(old.gen[j], 0x27d4eb2d)) & mask;
-      while (this.cellKey[i] !== -1) i = (i + 1) & mask;
-      this.cellKey[i] = k;
-      this.cellGen[i] = old.gen[j];
-      this.reads[i] = old.r[j];
-      this.writes[i] = old.w[j];
+      let i = fmix32(k ^ Math.imul(old[j + 1], 0x27d4eb2d)) & mask;
+      while (cells[i * C] !== -1) i = (i + 1) & mask;
+      cells.set(old.subarray(j, j + C), i * C);
     }
+    this.#cells = cells;
   }
+}
+
+function emptyCells(size: number): Int32Array {
+  const cells = new Int32Array(size * C);
+  for (let i = 0; i < size; i++) cells[i * C] = -1;
+  return cells;
 }

@@ -1,9 +1,14 @@
 import { CellTable } from './cells.ts';
 import { CountMinSketch, nextPow2 } from './count-min.ts';
+import { hashPair } from './hash.ts';
 import { Interner } from './intern.ts';
-import { type ResolvedOptions, SLOT_ARRAY_BYTES, SLOT_KEY_BYTES } from './options.ts';
+import { type ResolvedOptions, SLOT_KEY_BYTES } from './options.ts';
 import { type KeyAgg, SeriesStore } from './series.ts';
 import { SpaceSaving } from './space-saving.ts';
+
+/** Space-Saving slot tags: base bucket index of the key's first tracked access, last non-zero size in bytes. */
+const TAG_FIRST_BUCKET = 0;
+const TAG_SIZE = 1;
 
 /** Name that zones and apps beyond `maxZones` / `maxApps` are folded into. */
 export const OTHER = '(other)';
@@ -21,10 +26,6 @@ export class StatsCore {
   readonly series: SeriesStore;
   readonly zones: Interner;
   readonly apps: Interner;
-  /** Slot → base bucket index of its key's first tracked access. */
-  readonly firstSeen: Uint32Array;
-  /** Slot → last non-zero size in bytes. */
-  readonly lastSize: Uint32Array;
   /** Per zone id: reads, writes, bytes read, bytes written (cumulative). */
   readonly zoneTotals: Float64Array;
   /** Per app id: reads, writes (cumulative). */
@@ -32,6 +33,8 @@ export class StatsCore {
   /** Absolute index of the open bucket (-1 before the first access). */
   cur = -1;
   total = 0;
+  /** Scratch for the key's hash pair (computed once per access, shared by Space-Saving and the sketch). */
+  readonly #h = new Uint32Array(2);
 
   constructor(o: ResolvedOptions, clock: () => number) {
     this.o = o;
@@ -50,8 +53,6 @@ export class StatsCore {
     });
     this.zones = new Interner(o.maxZones, OTHER);
     this.apps = new Interner(o.maxApps, OTHER);
-    this.firstSeen = new Uint32Array(o.hotCapacity);
-    this.lastSize = new Uint32Array(o.hotCapacity);
     this.zoneTotals = new Float64Array(o.maxZones * 4);
     this.appTotals = new Float64Array(o.maxApps * 2);
   }
@@ -64,14 +65,16 @@ export class StatsCore {
     const a = this.apps.id(app);
     const write = op === 'w';
     const ss = this.ss;
-    const slot = ss.offer(key);
-    const tracked = ss.countOf(slot) - ss.error[slot];
-    if (tracked === 1) this.firstSeen[slot] = b;
-    if (bytes > 0) this.lastSize[slot] = Math.min(bytes, 0xffffffff);
+    const h = this.#h;
+    const slot = ss.offerHashed(key, hashPair(key, h));
+    const error = ss.errorOf(slot);
+    const tracked = ss.countOf(slot) - error;
+    if (tracked === 1) ss.setTag(slot, TAG_FIRST_BUCKET, b);
+    if (bytes > 0) ss.setTag(slot, TAG_SIZE, Math.min(bytes, 0xffffffff));
     // A key that took over an evicted slot gets open-bucket cells from its second access on: one-off tail
     // keys churning through the minimum slot would otherwise fill the table with cells nobody keeps.
-    if (ss.error[slot] === 0 || tracked > 1) this.cells.add(slot, ss.gen[slot], z, a, write);
-    this.sketch.add(key);
+    if (error === 0 || tracked > 1) this.cells.add(slot, ss.genOf(slot), z, a, write);
+    this.sketch.addHashed(h[0], h[1]);
     this.total++;
     const zt = z * 4 + (write ? 1 : 0);
     this.zoneTotals[zt]++;
@@ -97,14 +100,14 @@ export class StatsCore {
     const out = new Map<string, KeyAgg>();
     const ss = this.ss;
     this.cells.forEach((slot, gen, zone, app, r, w) => {
-      if (ss.gen[slot] !== gen) return;
+      if (ss.genOf(slot) !== gen) return;
       const key = ss.keys[slot];
       let agg = out.get(key);
       if (!agg) {
         agg = {
           total: 0,
-          size: this.lastSize[slot],
-          firstSeenMs: this.firstSeen[slot] * this.o.bucketMs,
+          size: ss.tag(slot, TAG_SIZE),
+          firstSeenMs: ss.tag(slot, TAG_FIRST_BUCKET) * this.o.bucketMs,
           zones: new Map(),
           apps: new Map(),
         };
@@ -119,7 +122,7 @@ export class StatsCore {
 
   /** Estimated heap bytes of everything this instance holds. */
   memoryBytes(): number {
-    const slots = this.o.hotCapacity * SLOT_ARRAY_BYTES + this.ss.size * SLOT_KEY_BYTES + this.ss.keyChars;
+    const slots = this.ss.arrayBytes + this.ss.size * SLOT_KEY_BYTES + this.ss.keyChars;
     const interned = (this.zones.size + this.apps.size) * 96;
     const totals = this.zoneTotals.byteLength + this.appTotals.byteLength;
     return slots + this.cells.bytes + this.sketch.bytes + this.series.bytes + interned + totals;

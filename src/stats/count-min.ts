@@ -33,8 +33,11 @@ export class CountMinSketch {
   /** Adds one access of `key` (conservative update: only the minimal counters grow). */
   add(key: string): void {
     hashPair(key, this.#h);
-    const h1 = this.#h[0];
-    const h2 = this.#h[1];
+    this.addHashed(this.#h[0], this.#h[1]);
+  }
+
+  /** {@link add} with the key's {@link hashPair} already computed (the recording hot path hashes once). */
+  addHashed(h1: number, h2: number): void {
     const rows = this.#rows;
     let min = 0xffffffff;
     for (let i = 0; i < this.depth; i++) {
@@ -54,9 +57,11 @@ export class CountMinSketch {
   /** Upper-bound estimate of the accesses of `key` (see the class doc for the error bound). */
   estimate(key: string): number {
     hashPair(key, this.#h);
+    const h1 = this.#h[0];
+    const h2 = this.#h[1];
     let min = 0xffffffff;
     for (let i = 0; i < this.depth; i++) {
-      const v = this.#rows[i * this.width + ((this.#h[0] + Math.imul(i, this.#h[1])) & this.#mask)];
+      const v = this.#rows[i * this.width + ((h1 + Math.imul(i, h2)) & this.#mask)];
       if (v < min) min = v;
     }
     return min;

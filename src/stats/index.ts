@@ -51,7 +51,7 @@ export interface StatsOptions {
   bucketMs?: number;
   /** Memory budget for everything the stats hold (default 32 MiB). */
   memoryBudgetBytes?: number;
-  /** Space-Saving slots (default: derived from the budget, about 50k for 32 MiB). */
+  /** Space-Saving slots (default: derived from the budget, about 56k for 32 MiB). */
   hotCapacity?: number;
   /** Series lanes, one per (key, zone) with history (default: derived from the budget). */
   seriesLanes?: number;

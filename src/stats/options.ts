@@ -3,12 +3,16 @@ import { StatsConfigError } from './errors.ts';
 import type { StatsOptions } from './index.ts';
 import { DAY_MS, HOUR_MS, SeriesStore } from './series.ts';
 
-/** Typed-array bytes of one Space-Saving slot (counts, links, first-seen, size) and its `keys` array entry. */
-export const SLOT_ARRAY_BYTES = 44 + 8 + 8;
-/** Heap bytes of one tracked key besides its characters: Map entry with spare capacity, string header (measured). */
-export const SLOT_KEY_BYTES = 88 + 40;
+/**
+ * Per-slot bytes of Space-Saving: its 32-byte slot record (links, group, key hash, generation, error, first-seen
+ * bucket, last size), its 24-byte group record (worst case: groups are allocated on demand), its `keys` array entry (8) and, worst
+ * case, its share of the open-addressing index (up to 4 positions of 4 bytes).
+ */
+export const SLOT_SS_BYTES = 32 + 24 + 8 + 16;
+/** Heap bytes of one tracked key string besides its characters: a flat string's header (16) plus padding to 8. */
+export const SLOT_KEY_BYTES = 24;
 /** Estimated bytes of one Space-Saving slot besides its key's characters. */
-export const SLOT_BYTES = SLOT_ARRAY_BYTES + SLOT_KEY_BYTES;
+export const SLOT_BYTES = SLOT_SS_BYTES + SLOT_KEY_BYTES;
 /** Average key length assumed when sizing slots from the budget. */
 export const ASSUMED_KEY_CHARS = 32;
 /** Worst-case open-bucket cell bytes per slot (table may grow to 4 × nextPow2(capacity) cells of 16 bytes). */

@@ -103,7 +103,7 @@ export function series(core: StatsCore, key: string): SeriesView {
   };
   if (slot !== -1) {
     view.count = core.ss.countOf(slot);
-    view.error = core.ss.error[slot];
+    view.error = core.ss.errorOf(slot);
   }
   if (core.cur === -1) return view;
   const zoneIds = new Set<number>();

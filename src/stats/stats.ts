@@ -82,7 +82,7 @@ export class StatsImpl implements Stats {
 
   count(key: string): { count: number; error: number } | undefined {
     const slot = this.core.ss.slotOf(key);
-    return slot === -1 ? undefined : { count: this.core.ss.countOf(slot), error: this.core.ss.error[slot] };
+    return slot === -1 ? undefined : { count: this.core.ss.countOf(slot), error: this.core.ss.errorOf(slot) };
   }
 
   memoryBytes(): number {

@@ -47,7 +47,7 @@ describe('Space-Saving', () => {
           if (c > n / capacity) expect(slot, `${key} (${c} of ${n}) must be tracked`).not.toBe(-1);
           if (slot === -1) continue;
           const count = ss.countOf(slot);
-          const error = ss.error[slot];
+          const error = ss.errorOf(slot);
           expect(count - error).toBeLessThanOrEqual(c);
           expect(count).toBeGreaterThanOrEqual(c);
           expect(error).toBeLessThanOrEqual(n / capacity);
@@ -70,9 +70,36 @@ describe('Space-Saving', () => {
     }
     for (let h = 0; h < 4; h++) {
       const slot = ss.slotOf(`hot-${h}`);
-      expect(ss.error[slot]).toBe(0);
+      expect(ss.errorOf(slot)).toBe(0);
       expect(ss.countOf(slot)).toBe(5000);
     }
+  });
+  it('finds exactly the tracked keys after many evictions (index stays consistent)', () => {
+    fc.assert(
+      fc.property(streamArb, fc.integer({ min: 16, max: 64 }), (stream, capacity) => {
+        const ss = new SpaceSaving(capacity);
+        for (const k of stream) ss.offer(k);
+        const tracked = new Set<string>();
+        for (let s = 0; s < ss.size; s++) {
+          expect(ss.slotOf(ss.keys[s])).toBe(s);
+          tracked.add(ss.keys[s]);
+        }
+        expect(tracked.size).toBe(ss.size);
+        for (const k of new Set(stream)) if (!tracked.has(k)) expect(ss.slotOf(k)).toBe(-1);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('keeps exact counts when there are more distinct counts than initially allocated groups', () => {
+    const ss = new SpaceSaving(5000);
+    // Key i is offered i times, interleaved: 3000 distinct counts at the end.
+    for (let round = 1; round <= 3000; round++) for (let i = round; i <= 3000; i++) ss.offer(`k${i}`);
+    for (const i of [1, 2, 1023, 1024, 1025, 2048, 2999, 3000]) {
+      const slot = ss.slotOf(`k${i}`);
+      expect({ count: ss.countOf(slot), error: ss.errorOf(slot) }).toEqual({ count: i, error: 0 });
+    }
+    expect(ss.minCount()).toBe(0);
   });
 });
 
