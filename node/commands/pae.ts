@@ -23,7 +23,7 @@ const DEFAULT_MODEL = DEFAULT_MODEL_PATH;
 const USAGE = `usage:
   shoal pae predict --trace <csv> --at <ts_ms> [--model <file.onnx>] [--zones <mapping.json>] [--bucket-ms <ms>] [--json]
   shoal pae train --trace <csv> [--trace <csv> ...] --out <file.onnx> [--seed 1] [--epochs 30] [--hidden 24]
-                  [--patience 4] [--holdout 0.25] [--max-samples 20000] [--zones <mapping.json>]
+                  [--lookback 24] [--loss l1|hot-l1] [--patience 4] [--holdout 0.25] [--max-samples 20000] [--zones <mapping.json>]
   shoal pae eval --trace <csv> [--model <file.onnx> ...] [--holdout 0.25] [--bucket-ms <ms>] [--out-dir <dir>] [--json]
 `;
 
@@ -102,6 +102,8 @@ async function train(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       epochs: { type: 'string' },
       hidden: { type: 'string' },
+      lookback: { type: 'string' },
+      loss: { type: 'string' },
       patience: { type: 'string' },
       'batch-size': { type: 'string' },
       lr: { type: 'string' },
@@ -115,10 +117,14 @@ async function train(argv: string[]): Promise<number> {
   if (!values.out) throw new UsageError('--out is required');
   const seed = num(values.seed, 'seed', 1);
   const holdout = num(values.holdout, 'holdout', 0.25);
+  const lookback = num(values.lookback, 'lookback', DEFAULT_LOOKBACK);
+  if (!Number.isInteger(lookback) || lookback < 1 || lookback > 512) throw new UsageError('--lookback must be 1..512');
+  const loss = values.loss ?? 'l1';
+  if (loss !== 'l1' && loss !== 'hot-l1') throw new UsageError('--loss must be l1 or hot-l1');
   const tables = [];
   for (const t of values.trace) tables.push(await loadTable(t, values.zones));
   const { train: samples, validation } = trainingSamples(tables, {
-    lookback: DEFAULT_LOOKBACK,
+    lookback,
     horizon: DEFAULT_HORIZON,
     holdout,
     maxSamples: num(values['max-samples'], 'max-samples', 20_000),
@@ -138,6 +144,7 @@ async function train(argv: string[]): Promise<number> {
   const result = await trainGru(samples, {
     validation,
     seed,
+    loss,
     batchSize: num(values['batch-size'], 'batch-size', 64),
     learningRate: num(values.lr, 'lr', 3e-3),
     epochs: num(values.epochs, 'epochs', 30),
@@ -162,6 +169,7 @@ async function train(argv: string[]): Promise<number> {
   const bytes = buildGruOnnx(result.weights, DEFAULT_HORIZON, basename(values.out).replace(/\.onnx$/, ''), {
     'shoal.pae.trained_on': values.trace.map((t) => basename(t)).join(','),
     'shoal.pae.seed': String(seed),
+    'shoal.pae.loss': loss,
     'shoal.pae.holdout': String(holdout),
     'shoal.pae.best_val_loss': result.bestValLoss.toFixed(6),
   });

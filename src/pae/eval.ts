@@ -6,8 +6,10 @@
  *
  * Metrics (over (key, zone) pairs seen before the origin; pairs first seen inside the window are not forecast):
  * - WAPE = Σ|forecast − actual| / Σ actual, MAE = mean |forecast − actual|, pooled over all origins;
- * - precision@k: k = max(1, ceil(1% of keys seen)); |predicted top-k keys ∩ actual top-k keys| / k, where key
- *   totals sum the zones and the actual top-k holds keys with accesses only; averaged over origins;
+ * - precision@k ({@link precisionAtK}): k = max(1, ceil(1% of keys seen)); key totals sum the zones; the actual
+ *   hot set is every key whose window total reaches the k-th largest actual total (ties at the boundary all count:
+ *   which of two equally hot keys is "in" the top k is arbitrary) and is > 0; precision = |predicted top-k ∩ hot
+ *   set| / min(k, keys with accesses); averaged over origins with at least one access;
  * - calibration of the heatmap: for keys accessed in the window, predicted zone probability vs observed zone
  *   share, in 10 bins; `calibrationError` = access-weighted mean |predicted − observed| over bins (ECE).
  * @module
@@ -68,13 +70,31 @@ interface Acc {
   bins: Float64Array; // 10 × [sum p·w, sum o·w, sum w]
 }
 
-/** Top-k key totals → set of keys. */
-function topKeys(batch: SeriesBatch, values: ArrayLike<number>, k: number, positiveOnly: boolean): Set<string> {
+function keyTotals(keys: readonly string[], values: ArrayLike<number>): Map<string, number> {
   const byKey = new Map<string, number>();
-  for (let r = 0; r < batch.rows; r++) byKey.set(batch.keys[r], (byKey.get(batch.keys[r]) ?? 0) + values[r]);
-  const list = [...byKey].filter(([, v]) => !positiveOnly || v > 0);
-  list.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  return new Set(list.slice(0, k).map(([key]) => key));
+  for (let r = 0; r < keys.length; r++) byKey.set(keys[r], (byKey.get(keys[r]) ?? 0) + values[r]);
+  return byKey;
+}
+
+/**
+ * Precision of the predicted hot set for one window (see the module doc); `keys[r]`, `pred[r]`, `actual[r]` per
+ * (key, zone) row. Returns undefined when nothing was accessed in the window.
+ */
+export function precisionAtK(
+  keys: readonly string[],
+  pred: ArrayLike<number>,
+  actual: ArrayLike<number>,
+  fraction = 0.01,
+): number | undefined {
+  const act = keyTotals(keys, actual);
+  const k = Math.max(1, Math.ceil(act.size * fraction));
+  const positive = [...act.values()].filter((v) => v > 0).sort((a, b) => b - a);
+  if (positive.length === 0) return undefined;
+  const kth = positive[Math.min(k, positive.length) - 1];
+  const predTop = [...keyTotals(keys, pred)].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k);
+  let hit = 0;
+  for (const [key] of predTop) if ((act.get(key) ?? 0) >= kth) hit++;
+  return hit / Math.min(k, positive.length);
 }
 
 function score(acc: Acc, batch: SeriesBatch, pred: Float32Array, actual: Float64Array): void {
@@ -83,14 +103,9 @@ function score(acc: Acc, batch: SeriesBatch, pred: Float32Array, actual: Float64
     acc.actual += actual[r];
     acc.n++;
   }
-  const keys = new Set(batch.keys).size;
-  const k = Math.max(1, Math.ceil(keys * 0.01));
-  const actTop = topKeys(batch, actual, k, true);
-  if (actTop.size > 0) {
-    const predTop = topKeys(batch, pred, k, false);
-    let hit = 0;
-    for (const key of predTop) if (actTop.has(key)) hit++;
-    acc.prec += hit / k;
+  const p = precisionAtK(batch.keys, pred, actual);
+  if (p !== undefined) {
+    acc.prec += p;
     acc.precN++;
   }
   // calibration: rows of one key are adjacent (seriesAt orders by key)

@@ -26,6 +26,11 @@ export interface TrainOptions {
   valFraction?: number;
   /** Validation samples (e.g. temporally later ones); default: a random split of `samples`. */
   validation?: SampleSet;
+  /**
+   * `l1` (default): weighted L1 with weight = the row's scale (= L1 on raw counts, the WAPE numerator).
+   * `hot-l1`: that weight times ln(1 + s), so busy rows (the hot set) count more.
+   */
+  loss?: 'l1' | 'hot-l1';
   onEpoch?: (log: EpochLog) => void;
   onBatch?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -63,6 +68,17 @@ function subset(s: SampleSet, idx: number[]): { x: tf.Tensor3D; y: tf.Tensor2D; 
     y: tf.tensor2d(y, [idx.length, 1]),
     w: tf.tensor2d(w, [idx.length, 1]),
   };
+}
+
+/** Copy of `s` with weights multiplied by ln(1 + scale) (scale read back from the `log_scale` feature). */
+export function hotWeighted(s: SampleSet): SampleSet {
+  const stride = s.lookback * FEATURE_COUNT;
+  const w = Float32Array.from(s.w);
+  for (let i = 0; i < s.count; i++) {
+    const scale = Math.exp(10 * s.x[i * stride + stride - 1]); // log_scale of the last step = ln(s) / 10
+    w[i] *= Math.log1p(scale);
+  }
+  return { ...s, w };
 }
 
 function weightedL1(pred: tf.Tensor, y: tf.Tensor, w: tf.Tensor): tf.Scalar {
@@ -106,8 +122,10 @@ export function extractGruWeights(model: tf.Sequential, lookback: number): GruWe
 }
 
 /** Trains on `samples`; returns the weights with the best validation loss. */
-export async function trainGru(samples: SampleSet, o: TrainOptions = {}): Promise<TrainResult> {
+export async function trainGru(input: SampleSet, o: TrainOptions = {}): Promise<TrainResult> {
   await tf.setBackend('cpu');
+  const hot = o.loss === 'hot-l1';
+  const samples = hot ? hotWeighted(input) : input;
   const seed = o.seed ?? 1;
   const rand = mulberry32(seed);
   const L = samples.lookback;
@@ -115,7 +133,8 @@ export async function trainGru(samples: SampleSet, o: TrainOptions = {}): Promis
     Array.from({ length: samples.count }, (_, i) => i),
     rand,
   );
-  const vs = o.validation && o.validation.count > 0 ? o.validation : undefined;
+  const vs0 = o.validation && o.validation.count > 0 ? o.validation : undefined;
+  const vs = vs0 && hot ? hotWeighted(vs0) : vs0;
   const nVal = vs ? 0 : Math.max(1, Math.floor(order.length * (o.valFraction ?? 0.2)));
   const trainIdx = order.slice(nVal);
   const val = vs

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backtest, backtestOrigins } from '../../src/pae/eval.ts';
+import { backtest, backtestOrigins, precisionAtK } from '../../src/pae/eval.ts';
 import { evalMarkdown, evalSvg } from '../../src/pae/report.ts';
 import { loadTraceTable } from '../../src/pae/trace-series.ts';
 
@@ -42,5 +42,37 @@ describe('backtest', () => {
     expect(report.models.every((m) => m.calibrationError < 0.05)).toBe(true); // one zone per key: p = 1, observed 1
     expect(evalMarkdown(report, 'steady')).toMatch(/ewma.*\| baseline \| 0\.000 \|/);
     expect(evalSvg(report, 'steady')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
+  });
+});
+
+describe('precision@k of the hot set', () => {
+  // 200 keys → k = 2; one zone per key unless stated
+  const keys = Array.from({ length: 200 }, (_, i) => `/k${i}`);
+  const zeros = (): number[] => keys.map(() => 0);
+
+  it('counts a predicted key tied with the k-th hottest as a hit (ties at the boundary are arbitrary)', () => {
+    const actual = zeros();
+    actual[0] = 10;
+    actual[5] = 4; // /k5 and /k9 tie for the 2nd place
+    actual[9] = 4;
+    const pred = zeros();
+    pred[0] = 9;
+    pred[9] = 5; // picks /k9, not /k5 (the lexically first of the tie)
+    expect(precisionAtK(keys, pred, actual)).toBe(1);
+    pred[9] = 0;
+    pred[7] = 5; // /k7 is cold
+    expect(precisionAtK(keys, pred, actual)).toBe(0.5);
+  });
+
+  it('divides by the keys accessed when fewer than k were, and sums zones per key', () => {
+    const actual = zeros();
+    actual[3] = 1;
+    const pred = zeros();
+    pred[3] = 2;
+    expect(precisionAtK(keys, pred, actual)).toBe(1);
+    expect(precisionAtK(keys, zeros(), zeros())).toBeUndefined();
+    const two = ['/a', '/a', '/b'];
+    expect(precisionAtK(two, [1, 1, 1.5], [0, 3, 2])).toBe(1); // /a totals 2 > /b 1.5; actual /a 3 > /b 2
+    expect(precisionAtK(two, [0.5, 0.5, 1.5], [0, 3, 2])).toBe(0);
   });
 });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { FEATURE_COUNT } from '../../src/pae/contract.ts';
 import { windowTotals } from '../../src/pae/features.ts';
 import { fitLinear } from '../../src/pae/linear.ts';
 import { buildGruOnnx, buildLinearOnnx } from '../../src/pae/onnx-build.ts';
 import { loadOnnxForecaster } from '../../src/pae/onnx-forecaster.ts';
 import { mulberry32 } from '../../src/pae/rng.ts';
 import { addSamples, emptySamples } from '../../src/pae/samples.ts';
-import { trainGru } from '../../src/pae/train.ts';
+import { hotWeighted, trainGru } from '../../src/pae/train.ts';
 import { prefix, seasonalBatch } from './helpers.ts';
 
 const H = 4;
@@ -67,5 +68,18 @@ describe('training on a synthetic daily season', () => {
     const err = await wape((o) => f.forecast(prefix(batch, o)));
     await f.close?.();
     expect(err).toBeLessThan(0.45);
+  });
+});
+
+describe('hot-l1 loss weights', () => {
+  it('multiply each sample weight by ln(1 + its scale), leaving the samples untouched', () => {
+    const set = samples();
+    const hot = hotWeighted(set);
+    const stride = L * FEATURE_COUNT;
+    expect(hot.x).toBe(set.x);
+    for (let i = 0; i < set.count; i += 97) {
+      const s = Math.exp(10 * set.x[i * stride + stride - 1]);
+      expect(hot.w[i]).toBeCloseTo(set.w[i] * Math.log1p(s), 3);
+    }
   });
 });
