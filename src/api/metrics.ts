@@ -17,11 +17,19 @@ export function installRequestMetrics(app: FastifyInstance, registry: Registry):
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
   });
-  app.addHook('onResponse', async (req, reply) => {
-    duration.observe(
-      { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+  // One labelled child per (route, method, status), looked up by a flat string: prom-client would
+  // otherwise hash the label object on every request.
+  const children = new Map<string, { observe(v: number): void }>();
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const id = `${route} ${req.method} ${reply.statusCode}`;
+    let child = children.get(id);
+    if (!child) {
+      child = duration.labels(route, req.method, String(reply.statusCode));
+      children.set(id, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
+    done();
   });
 }
 
