@@ -12,6 +12,7 @@
  * @module
  */
 import type { Logger } from 'pino';
+import type { SeriesBatch } from '../stats/index.ts';
 import type { LatencyMatrix, MigrationCandidate, MigrationScore, ScoreOptions } from './scores.ts';
 
 export { BASELINES, createBaseline } from './baselines.ts';
@@ -27,30 +28,8 @@ export { loadOnnxForecaster, type OnnxForecaster, type OnnxForecasterOptions } f
 export type { LatencyMatrix, MigrationCandidate, MigrationScore, ScoreOptions } from './scores.ts';
 export { DEFAULT_SCORE_OPTIONS, heatmapEntry, latencyResolver, migrationScores } from './scores.ts';
 
-/**
- * The PAE input: bucketed access counts of `rows` (key, zone) series sharing one time grid. Bucket `i` covers
- * `[startMs + i * bucketMs, startMs + (i + 1) * bucketMs)`; the forecast window starts at
- * `startMs + buckets * bucketMs`. Arrays are row-major `[rows, buckets]`. Rows of one key should sit in one
- * batch (zone share is computed within the batch unless `zoneShare` is given).
- */
-export interface SeriesBatch {
-  bucketMs: number;
-  startMs: number;
-  buckets: number;
-  rows: number;
-  keys: string[];
-  zones: string[];
-  reads: Float32Array;
-  writes: Float32Array;
-  /** Record size in bytes per row (0 when unknown). */
-  sizeBytes: Float64Array;
-  /** Share of this row's key's accesses that come from this zone (optional; computed when absent). */
-  zoneShare?: Float32Array;
-  /** Share of the row's accesses from its dominant application (optional; 1 when absent). */
-  appShare?: Float32Array;
-  /** Buckets since the record last moved (optional; default: since its first access in the batch). */
-  ageBuckets?: Float32Array;
-}
+/** The PAE input is the statistics module's series batch (see its TSDoc): the PAE imports it, never the reverse. */
+export type { SeriesBatch };
 
 /** Forecasts expected accesses per row over the next `horizonBuckets` buckets. */
 export interface Forecaster {

@@ -155,10 +155,10 @@ export interface SeriesBatchQuery {
 }
 
 /**
- * The export for the PAE, the same shape as `SeriesBatch` of `src/pae` (declared here so that stats does not
- * import pae): `rows` (key, zone) series on one grid; bucket `i` covers `[startMs + i * bucketMs, + bucketMs)`;
+ * The PAE's input (src/pae imports this type; stats never imports pae): `rows` (key, zone) series on one grid; bucket `i` covers `[startMs + i * bucketMs, + bucketMs)`;
  * `reads` / `writes` are row-major `[rows, buckets]`; rows of one key are adjacent and never split across
- * batches. `appShare` is the share of the key's accesses made by its most frequent app.
+ * batches. `appShare` is the share of the key's accesses made by its most frequent app. The forecast
+ * window starts at `startMs + buckets * bucketMs`.
  */
 export interface SeriesBatch {
   bucketMs: number;
@@ -169,9 +169,13 @@ export interface SeriesBatch {
   zones: string[];
   reads: Float32Array;
   writes: Float32Array;
+  /** Record size in bytes per row (0 when unknown). */
   sizeBytes: Float64Array;
+  /** Share of this row's key's accesses that come from this zone (optional; computed when absent). */
   zoneShare?: Float32Array;
+  /** Share of the row's accesses from its dominant application (optional; 1 when absent). */
   appShare?: Float32Array;
+  /** Buckets since the record last moved (optional; default: since its first access in the batch). */
   ageBuckets?: Float32Array;
 }
 
