@@ -24,7 +24,11 @@ const HEADER = 41;
 const TOMBSTONE = 1;
 const RAW_CHECKSUM = 2;
 const TYPE_SHIFT = 2;
-const TYPE_CODE: Record<string, number> = { blob: 0, doc: 1 };
+// A Map, not an object literal: a type named like an Object.prototype member ('valueOf') is a string type.
+const TYPE_CODE = new Map<string, number>([
+  ['blob', 0],
+  ['doc', 1],
+]);
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
 /** Bytes of `s` in UTF-8; the common ASCII case without a native call. */
@@ -42,7 +46,7 @@ function writeString(out: Buffer, s: string, at: number, len: number): void {
 export function encodeEntry(record: StoredRecord): Uint8Array {
   const m = record.meta;
   const value = record.value;
-  const typeCode = TYPE_CODE[m.type] ?? 2;
+  const typeCode = TYPE_CODE.get(m.type) ?? 2;
   const rawChecksum = HEX_SHA256.test(m.checksum);
   const vLen = utf8Length(m.version);
   const ctLen = utf8Length(m.contentType);

@@ -1,17 +1,5 @@
 import { ShoalError } from '../../src/errors/index.ts';
-import { StoreError, StoreUnreachableError } from '../../src/store/index.ts';
-
-/** Socket errors that mean the server cannot be reached. */
-const NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-]);
+import { isNetworkErrorCode, StoreError, StoreUnreachableError } from '../../src/store/index.ts';
 
 /**
  * SQLSTATE classes and codes that mean "cannot use this server with these settings": 08 connection
@@ -39,7 +27,7 @@ export function mapPgError(target: string, err: unknown, during: string): Error 
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
   const text = e.message || code || String(err);
-  if (NETWORK.has(code) || /timeout|terminated|Connection terminated/i.test(text)) {
+  if (isNetworkErrorCode(code) || /timeout|terminated|Connection terminated/i.test(text)) {
     return new StoreUnreachableError(`postgres at ${target} is unreachable (${during}): ${text}`, { cause: err });
   }
   if (/^[0-9A-Z]{5}$/.test(code) && isUnreachableState(code)) {

@@ -1,16 +1,5 @@
 import { ShoalError } from '../../src/errors/index.ts';
-import { StoreError, StoreUnreachableError } from '../../src/store/index.ts';
-
-const NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-]);
+import { isNetworkErrorCode, StoreError, StoreUnreachableError } from '../../src/store/index.ts';
 
 /** Error names S3 uses for credentials it refuses. */
 const AUTH = new Set([
@@ -43,7 +32,7 @@ export function mapS3Error(target: string, err: unknown, during: string): Error 
   const text = e?.message || name || String(err);
   if (name === 'AbortError') return new ShoalError('ABORTED', 'operation aborted', { cause: err });
   const code = e?.code ?? (err as { cause?: { code?: string } })?.cause?.code ?? '';
-  if (NETWORK.has(code) || name === 'TimeoutError' || /ECONNREFUSED|socket hang up|getaddrinfo/i.test(text)) {
+  if (isNetworkErrorCode(code) || name === 'TimeoutError' || /ECONNREFUSED|socket hang up|getaddrinfo/i.test(text)) {
     return new StoreUnreachableError(`s3 endpoint ${target} is unreachable (${during}): ${text}`, { cause: err });
   }
   const status = e?.$metadata?.httpStatusCode;

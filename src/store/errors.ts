@@ -31,3 +31,19 @@ export class StoreUnreachableError extends ShoalError {
     this.name = 'StoreUnreachableError';
   }
 }
+
+/** Socket error codes that mean a remote backend cannot be reached (remote plugins map them to STORE_UNREACHABLE). */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+export function isNetworkErrorCode(code: string | undefined): boolean {
+  return code !== undefined && NETWORK_ERROR_CODES.has(code);
+}

@@ -115,5 +115,11 @@ export const KEYSPACE = {
 } as const;
 
 export { checksumOf } from './checksum.ts';
-export { StoreError, StoreLockedError, StoreUnreachableError, StoreUnwritableError } from './errors.ts';
+export {
+  isNetworkErrorCode,
+  StoreError,
+  StoreLockedError,
+  StoreUnreachableError,
+  StoreUnwritableError,
+} from './errors.ts';
 export { compareBytes, prefixKey, prefixUpperBound, stripPrefix } from './keys.ts';
