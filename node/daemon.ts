@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { clusterRoutes } from '../src/api/cluster-routes.ts';
 import { faultRoutes } from '../src/api/fault-routes.ts';
-import { createApi, createMetricsRegistry } from '../src/api/index.ts';
+import { createApi, createMetricsRegistry, MAX_KEY_BYTES } from '../src/api/index.ts';
 import { paeRoutes } from '../src/api/pae-routes.ts';
 import { statsRoutes } from '../src/api/stats-routes.ts';
 import { createPersistentHlc, type PersistentHlcClock } from '../src/crdt/hlc-persistent.ts';
@@ -144,6 +144,8 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       {
         zone: cfg.zone,
         maxValueBytes: cfg.maxValueBytes,
+        // A record key is stored behind a one-byte keyspace prefix.
+        maxKeyBytes: Math.min(MAX_KEY_BYTES, store.supports.maxKeyBytes - 1),
         adminToken,
         version: VERSION,
         adminRoutes: [

@@ -32,6 +32,7 @@ const MANIFEST: StoreManifest = {
   durableFsync: true,
   atomicBatch: true,
   maxValueBytes: 256 * 1024 * 1024,
+  maxKeyBytes: 64 * 1024,
   persistent: true,
 };
 

@@ -22,17 +22,21 @@ import type {
 import { StoreError, StoreUnreachableError } from '../../src/store/index.ts';
 import { isNotFound, mapS3Error } from './errors.ts';
 import type { S3StoreOptions } from './index.ts';
-import { decodeKey, encodeKey, objectKey } from './keys.ts';
+import { decodeKey, encodeKey, maxKeyBytes, objectKey } from './keys.ts';
 import { decodeMeta, encodeMeta, META_FIELD } from './meta.ts';
 
-const MANIFEST: StoreManifest = {
-  // An acknowledged PUT is stored durably by S3 (no fsync knob exists or is needed).
-  durableFsync: true,
-  // Each object write is atomic, but a batch is several requests: a failure can apply part of it.
-  atomicBatch: false,
-  maxValueBytes: 256 * 1024 * 1024,
-  persistent: true,
-};
+/** What the S3 store can do; its longest key depends on the configured object key prefix. */
+function manifest(prefixBytes: number): StoreManifest {
+  return {
+    // An acknowledged PUT is stored durably by S3 (no fsync knob exists or is needed).
+    durableFsync: true,
+    // Each object write is atomic, but a batch is several requests: a failure can apply part of it.
+    atomicBatch: false,
+    maxValueBytes: 256 * 1024 * 1024,
+    maxKeyBytes: maxKeyBytes(prefixBytes),
+    persistent: true,
+  };
+}
 
 const EMPTY = new Uint8Array(0);
 /** Keys per ListObjectsV2 request (S3's maximum). */
@@ -40,7 +44,7 @@ const LIST_PAGE = 1000;
 
 export class S3Store implements Store {
   readonly kind = 's3';
-  readonly supports = MANIFEST;
+  readonly supports: StoreManifest;
   readonly #options: S3StoreOptions;
   readonly #bucket: string;
   readonly #prefix: string;
@@ -52,6 +56,7 @@ export class S3Store implements Store {
     this.#options = options;
     this.#bucket = options.bucket;
     this.#prefix = options.prefix ?? '';
+    this.supports = manifest(Buffer.byteLength(this.#prefix));
     this.#concurrency = Math.max(1, options.concurrency ?? 16);
     this.#target = `${options.endpoint ?? 'aws'}/${options.bucket}`;
   }

@@ -10,6 +10,8 @@ export interface BatchRoutesOptions {
   maxValueBytes: number;
   /** Most operations in one batch. */
   maxBatchOps: number;
+  /** Longest accepted key in UTF-8 bytes. */
+  maxKeyBytes: number;
 }
 
 interface BatchBodyOp {
@@ -48,8 +50,8 @@ const resultSchema = {
   },
 } as const;
 
-function toRequestOp(o: BatchBodyOp, maxValueBytes: number): BatchRequestOp {
-  const key = validateKey(o.key);
+function toRequestOp(o: BatchBodyOp, maxValueBytes: number, maxKeyBytes: number): BatchRequestOp {
+  const key = validateKey(o.key, maxKeyBytes);
   if (o.op !== 'put') return { op: o.op, key };
   if (o.value === undefined) throw new ShoalError('INVALID_BODY', `put of ${JSON.stringify(key)} has no value`);
   const value = Buffer.from(o.value, o.encoding === 'base64' ? 'base64' : 'utf8');
@@ -85,7 +87,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
       const { ops } = req.body;
       if (ops.length > opts.maxBatchOps)
         throw new ShoalError('TOO_MANY_OPS', `batch has ${ops.length} operations; the limit is ${opts.maxBatchOps}`);
-      const requestOps = ops.map((o) => toRequestOp(o, opts.maxValueBytes));
+      const requestOps = ops.map((o) => toRequestOp(o, opts.maxValueBytes, opts.maxKeyBytes));
       const results = await opts.engine.batch(requestOps, {
         consistency: req.query.consistency,
         signal: clientSignal(reply),

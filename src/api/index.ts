@@ -11,6 +11,7 @@ import { type AdminStatus, adminRoutes } from './admin.ts';
 import { batchRoutes } from './batch.ts';
 import { classify, installErrorHandling, sendError } from './errors.ts';
 import { healthRoutes } from './health.ts';
+import { MAX_KEY_BYTES } from './keys.ts';
 import { listRoutes } from './list.ts';
 import { installRequestMetrics, metricsRoutes } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -39,6 +40,8 @@ export interface ApiOptions {
   zone: string;
   /** Largest value in bytes (default 16 MiB). */
   maxValueBytes?: number;
+  /** Longest key in UTF-8 bytes (default 1024; lower when the store cannot take that). */
+  maxKeyBytes?: number;
   /** Most operations in one `POST /v1/batch` (default 1000). */
   maxBatchOps?: number;
   /** Admin bearer token; without one the admin API answers only on loopback. */
@@ -53,6 +56,7 @@ export const DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;
 /** Builds the fastify app (not listening: call `listen()` or `inject()`). */
 export async function createApi(components: ApiComponents, options: ApiOptions): Promise<FastifyInstance> {
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  const maxKeyBytes = options.maxKeyBytes ?? MAX_KEY_BYTES;
   const version = options.version ?? '0.0.0';
   const app = Fastify({
     loggerInstance: components.logger as FastifyBaseLogger,
@@ -74,6 +78,7 @@ export async function createApi(components: ApiComponents, options: ApiOptions):
   await app.register(recordsRoutes, {
     engine: components.engine,
     maxValueBytes,
+    maxKeyBytes,
     zone: options.zone,
     onAccess: components.onAccess,
   });
@@ -82,6 +87,7 @@ export async function createApi(components: ApiComponents, options: ApiOptions):
     engine: components.engine,
     maxValueBytes,
     maxBatchOps: options.maxBatchOps ?? 1000,
+    maxKeyBytes,
   });
   await app.register(adminRoutes, {
     token: options.adminToken,

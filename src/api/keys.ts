@@ -17,11 +17,11 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * Checks a decoded record key. Any other UTF-8 text is a valid key, `/`, `..`, spaces and `%`
  * included: keys are data, never file paths.
  */
-export function validateKey(key: string): string {
+export function validateKey(key: string, maxBytes: number = MAX_KEY_BYTES): string {
   if (key.length === 0) throw new InvalidKeyError('key is empty');
   if (key.includes('\u0000')) throw new InvalidKeyError('key contains a NUL character');
   if (LONE_SURROGATE.test(key)) throw new InvalidKeyError('key is not valid UTF-8');
   const bytes = Buffer.byteLength(key, 'utf8');
-  if (bytes > MAX_KEY_BYTES) throw new InvalidKeyError(`key is ${bytes} bytes of UTF-8; the limit is ${MAX_KEY_BYTES}`);
+  if (bytes > maxBytes) throw new InvalidKeyError(`key is ${bytes} bytes of UTF-8; the limit is ${maxBytes}`);
   return key;
 }

@@ -14,6 +14,8 @@ export interface RecordsRoutesOptions {
   engine: RecordEngine;
   /** Largest accepted value in bytes. */
   maxValueBytes: number;
+  /** Longest accepted key in UTF-8 bytes (1024, or less when the store cannot take that). */
+  maxKeyBytes: number;
   /** Zone of this daemon: the origin of requests without `x-shoal-origin`. */
   zone: string;
   /** Called once per data access (stats); must be cheap. */
@@ -69,7 +71,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
 
   /** PUT and PATCH: the body becomes a write (a blob, a doc replacement or a doc edit) at the requested level. */
   const write = async (req: KeyRequest, reply: FastifyReply, input: (body: Uint8Array) => WriteInput) => {
-    const key = validateKey(req.params.key);
+    const key = validateKey(req.params.key, opts.maxKeyBytes);
     const body = (req.body as Buffer | undefined) ?? new Uint8Array(0);
     const result = await engine.put(key, input(body), conditions(req), {
       consistency: req.query.consistency,
@@ -100,7 +102,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
       },
     },
     async (req: KeyRequest, reply) => {
-      const key = validateKey(req.params.key);
+      const key = validateKey(req.params.key, opts.maxKeyBytes);
       const rec: RecordView | undefined = await engine.get(key, {
         consistency: req.query.consistency,
         signal: clientSignal(reply),
@@ -173,7 +175,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
       },
     },
     async (req: KeyRequest, reply) => {
-      const key = validateKey(req.params.key);
+      const key = validateKey(req.params.key, opts.maxKeyBytes);
       const meta = await engine.delete(key, conditions(req), {
         consistency: req.query.consistency,
         signal: clientSignal(reply),

@@ -106,6 +106,13 @@ export function runStoreCompliance(name: string, factory: () => Promise<StoreHar
       expect(await s.get(key.subarray(0, 3))).toBeUndefined();
     });
 
+    it('takes keys up to supports.maxKeyBytes (a 1024-byte record key needs 1025)', async () => {
+      const s = await open();
+      const long = new Uint8Array(Math.min(s.supports.maxKeyBytes, 4096)).fill(0x61);
+      await s.put(long, makeRecord('long'));
+      expect(Buffer.from((await s.get(long))!.value).toString()).toBe('long');
+    });
+
     it('empty and large values round-trip', async () => {
       const s = await open();
       await s.put(k('empty'), makeRecord(new Uint8Array(0)));

@@ -73,6 +73,8 @@ export interface StoreManifest {
   atomicBatch: boolean;
   /** Largest value the backend accepts, in bytes. */
   maxValueBytes: number;
+  /** Longest store key the backend accepts, in bytes (a record key is 1 keyspace byte + its UTF-8). */
+  maxKeyBytes: number;
   /** Data survives close() and reopen with the same options. */
   persistent: boolean;
 }

@@ -59,6 +59,14 @@ describe('a cluster of level, sqlite and s3 daemons', () => {
     expect(m.replicas.every((r) => r.agrees && r.version === written.version)).toBe(true);
   });
 
+  it('an s3 daemon refuses keys its object store cannot hold with 400 INVALID_KEY, not a 500', async () => {
+    const obj = c.daemons[2];
+    const res = await fetch(recordUrl(obj, 'k'.repeat(600)), { method: 'PUT', body: 'x' });
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toMatch(/limit is 50\d/);
+    expect((await fetch(recordUrl(obj, 'k'.repeat(500)), { method: 'PUT', body: 'x' })).status).toBe(201);
+  });
+
   it('moves records into a restarted s3 daemon through the replication protocol (anti-entropy bulk transfer)', async () => {
     const [lvl] = c.daemons;
     await c.kill9(2);
