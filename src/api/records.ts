@@ -51,12 +51,13 @@ function conditions(req: FastifyRequest): WriteConditions | undefined {
 }
 
 function metaHeaders(reply: FastifyReply, meta: RecordMeta): FastifyReply {
-  return reply
-    .header('etag', etagOf(meta.version))
-    .header('last-modified', new Date(meta.updatedAt).toUTCString())
-    .header('x-shoal-version', meta.version)
-    .header('x-shoal-type', meta.type)
-    .header('x-shoal-checksum', meta.checksum);
+  return reply.headers({
+    etag: etagOf(meta.version),
+    'last-modified': new Date(meta.updatedAt).toUTCString(),
+    'x-shoal-version': meta.version,
+    'x-shoal-type': meta.type,
+    'x-shoal-checksum': meta.checksum,
+  });
 }
 
 /** `PUT|GET|DELETE /v1/records/:key`: binary-safe values, content type kept, ETag and `If-Match`. */

@@ -1,11 +1,14 @@
-import { KEYSPACE, prefixKey } from '../store/index.ts';
+import { KEYSPACE } from '../store/index.ts';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Store key of a user record: the record keyspace byte, then the key's UTF-8 bytes. */
 export function recordStoreKey(key: string): Uint8Array {
-  return prefixKey(KEYSPACE.record, encoder.encode(key));
+  // Buffer.write encodes straight into the key buffer: no intermediate array (this runs per request).
+  const out = Buffer.allocUnsafe(1 + Buffer.byteLength(key, 'utf8'));
+  out[0] = KEYSPACE.record;
+  out.write(key, 1, 'utf8');
+  return out;
 }
 
 /** The user key of a record store key. */
