@@ -40,19 +40,6 @@ export class HintQueue {
     await this.#c.store.put(hintKey, record);
   }
 
-  /** Number of hints waiting for `peer` (counted by a scan; for tests and admin). */
-  async count(peer?: string): Promise<number> {
-    const prefix = peer ? HintQueue.#prefix(peer) : Uint8Array.of(KEYSPACE.hint);
-    let n = 0;
-    let after: Uint8Array | undefined;
-    for (;;) {
-      const page = await this.#c.store.scan({ prefix, after, limit: 1000, keysOnly: true });
-      n += page.entries.length;
-      if (!page.cursor) return n;
-      after = page.cursor;
-    }
-  }
-
   /**
    * Sends every hint for `peer` over bulk streams, a page at a time, and deletes a page's hints once
    * the peer acknowledged the whole page; stops at the first failure (the peer went away again).

@@ -21,9 +21,4 @@ export class KeyedMutex {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     }
   }
-
-  /** Keys with a section running or waiting (for metrics and tests). */
-  get size(): number {
-    return this.#tails.size;
-  }
 }

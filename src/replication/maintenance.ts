@@ -21,7 +21,6 @@ export class Maintenance {
   #running: Promise<void> | undefined;
   #again = false;
   #ac = new AbortController();
-  #passes = 0;
 
   readonly #tombstoneGraceMs: number;
 
@@ -43,11 +42,6 @@ export class Maintenance {
     await this.#running?.catch(() => {});
   }
 
-  /** Completed passes (tests wait on it). */
-  get passes(): number {
-    return this.#passes;
-  }
-
   /** Runs a pass soon (coalesces bursts of membership events). */
   kick(delayMs = 200): void {
     if (this.#running) {
@@ -55,12 +49,6 @@ export class Maintenance {
       return;
     }
     this.#schedule(delayMs);
-  }
-
-  /** Runs one pass now and waits for it. */
-  async runNow(): Promise<void> {
-    while (this.#running) await this.#running.catch(() => {});
-    await this.#pass();
   }
 
   #schedule(ms: number): void {
@@ -98,7 +86,6 @@ export class Maintenance {
       } catch (err) {
         this.#c.logger.debug({ err }, 'tombstone collection failed');
       }
-      this.#passes++;
     })();
     try {
       await this.#running;
