@@ -55,8 +55,13 @@ describe('a cluster of level, sqlite and s3 daemons', () => {
         expect(r.headers.get('x-shoal-checksum')).toBe(written.checksum);
       }
     }
-    const m = await meta(obj, 'mixed/bin');
-    expect(m.replicas.every((r) => r.agrees && r.version === written.version)).toBe(true);
+    // The quorum write reaches the third replica a moment later (or by read repair): poll.
+    await expect
+      .poll(
+        async () => (await meta(obj, 'mixed/bin')).replicas.every((r) => r.agrees && r.version === written.version),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
   });
 
   it('an s3 daemon refuses keys its object store cannot hold with 400 INVALID_KEY, not a 500', async () => {
