@@ -18,6 +18,14 @@ export interface AntiEntropyComponents {
 
 const FETCH_BATCH = 500;
 
+/** This daemon's digests of every partition it replicates: one scan, shared by a pass's syncs. */
+export function localDigests(c: AntiEntropyComponents, signal?: AbortSignal): Promise<Map<number, string>> {
+  const ring = c.ring.ring;
+  const mine = new Set<number>();
+  for (let p = 0; p < ring.partitions; p++) if (ring.replicasFor(p).includes(c.ring.self)) mine.add(p);
+  return partitionDigests(c.local, ring, mine, signal);
+}
+
 /** What one sync with a peer did. */
 export interface SyncReport {
   peer: string;
@@ -31,9 +39,15 @@ export interface SyncReport {
  * Anti-entropy with one peer, over the partitions both replicate: compare partition digests, then
  * for differing partitions compare key versions, pull what the peer has newer or only it has, and
  * push (bulk stream) what this daemon has newer or only it has. Both sides merge, so it converges
- * whatever runs concurrently.
+ * whatever runs concurrently. `mine`: this daemon's digests computed once for a whole pass (see
+ * {@link localDigests}); a difference that appears after they were taken is caught by the next pass.
  */
-export async function syncWithPeer(c: AntiEntropyComponents, peer: string, signal?: AbortSignal): Promise<SyncReport> {
+export async function syncWithPeer(
+  c: AntiEntropyComponents,
+  peer: string,
+  mine: ReadonlyMap<number, string>,
+  signal?: AbortSignal,
+): Promise<SyncReport> {
   const ring = c.ring.ring;
   const self = c.ring.self;
   const shared: number[] = [];
@@ -43,11 +57,12 @@ export async function syncWithPeer(c: AntiEntropyComponents, peer: string, signa
   }
   const report: SyncReport = { peer, partitionsCompared: shared.length, partitionsDiffering: 0, pulled: 0, pushed: 0 };
   if (shared.length === 0) return report;
-  const sharedSet = new Set(shared);
-  const [mine, theirs] = await Promise.all([
-    partitionDigests(c.local, ring, sharedSet, signal),
-    c.client.call<Extract<ReplicaResponse, { t: 'digests' }>>(peer, { t: 'digests', p: shared }, signal, 30_000),
-  ]);
+  const theirs = await c.client.call<Extract<ReplicaResponse, { t: 'digests' }>>(
+    peer,
+    { t: 'digests', p: shared },
+    signal,
+    30_000,
+  );
   const differing = new Set(theirs.d.filter(([p, d]) => mine.get(p) !== d).map(([p]) => p));
   report.partitionsDiffering = differing.size;
   if (differing.size === 0) return report;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type AntiEntropyComponents, syncWithPeer } from './anti-entropy.ts';
+import { type AntiEntropyComponents, localDigests, syncWithPeer } from './anti-entropy.ts';
 import { handOff } from './handoff.ts';
 import type { HintQueue } from './hints.ts';
 import { collectTombstones } from './tombstone-gc.ts';
@@ -65,11 +65,20 @@ export class Maintenance {
     this.#again = false;
     this.#running = (async () => {
       const signal = this.#ac.signal;
-      for (const peer of this.#c.ring.upPeers()) {
+      const peers = this.#c.ring.upPeers();
+      const digests =
+        peers.length === 0
+          ? undefined
+          : await localDigests(this.#c, signal).catch((err: unknown) => {
+              this.#c.logger.debug({ err }, 'anti-entropy: local digests failed');
+              return undefined;
+            });
+      for (const peer of peers) {
         if (signal.aborted) return;
         try {
           await this.#c.hints.replay(peer, signal);
-          const report = await syncWithPeer(this.#c, peer, signal);
+          if (!digests) continue;
+          const report = await syncWithPeer(this.#c, peer, digests, signal);
           if (report.pulled + report.pushed > 0) this.#c.logger.info(report, 'anti-entropy repaired records');
         } catch (err) {
           this.#c.logger.debug({ err, peer }, 'anti-entropy with peer failed');
