@@ -1,27 +1,21 @@
 // bench:cluster — (a) quorum PUT/GET on a 3-daemon loopback cluster against one daemon, with autocannon;
-// (b) bulk-stream MB/s (pnet on) against a raw node:net socket pair, and records/s through the stream;
+// (b) bulk-stream MB/s between two Nets with the cluster secret, as a daemon runs them (TLS-PSK side
+//     channel), against a raw node:net socket pair in the same run, and records/s through the stream;
+//     the libp2p stream path (pnet on / off) for reference;
 // (c) time for a restarted daemon to get 1,000 records it missed.
 // Targets: bulk >= 0.5x raw TCP; >= 50k records/s per stream; 1,000-record sync < 500 ms.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { decode, encode } from '@msgpack/msgpack';
-import { pino } from 'pino';
-import { createNet, DEFAULT_WINDOW_BYTES, generateClusterSecret, type Net } from '../src/net/index.ts';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { startCluster } from '../test/support/cluster.ts';
 import { type LoadResult, recordGets, recordPuts } from './support/autocannon.ts';
-import { rawTcpTransfer } from './support/raw-tcp.ts';
+import { bulkBench } from './support/bulk-bench.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const BULK_MB = Number(process.env.BENCH_BULK_MB ?? 64);
-const FRAME = 256 * 1024;
-const RECORDS = 100_000;
-const RECORD_VALUE = 100;
 const SYNC_RECORDS = 1000;
 const value = Buffer.alloc(100, 'v');
-const logger = pino({ level: 'warn' });
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -90,177 +84,6 @@ async function httpCluster() {
     return await httpLoad('3-daemon cluster', c.daemons[0].url);
   } finally {
     await c.stopAll();
-  }
-}
-
-async function netPair(secret: Uint8Array | undefined): Promise<{ a: Net; b: Net; close: () => Promise<void> }> {
-  const dirs = [mkdtempSync(join(tmpdir(), 'shoal-bench-')), mkdtempSync(join(tmpdir(), 'shoal-bench-'))];
-  const base = { zone: 'z', capacity: 1, storeKind: 'none', apiUrl: 'http://127.0.0.1:1', clusterSecret: secret };
-  const a = createNet({ logger }, { ...base, dataDir: dirs[0] });
-  const b = createNet({ logger }, { ...base, dataDir: dirs[1] });
-  await a.start();
-  await b.start();
-  await a.join(b.multiaddrs()[0]);
-  return {
-    a,
-    b,
-    close: async () => {
-      await Promise.allSettled([a.stop(), b.stop()]);
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    },
-  };
-}
-
-const SINK = '/shoal/bench-sink/1.0.0';
-const RECORD_SINK = '/shoal/bench-records/1.0.0';
-
-/** Sends `frames` over a new bulk stream; returns ms until the receiver's result came back. */
-async function bulkSend(a: Net, b: Net, protocol: string, frames: Iterable<Uint8Array>, windowBytes?: number) {
-  const t0 = performance.now();
-  let sent = 0;
-  try {
-    const s = await a.openBulk(b.peerId, protocol, { windowBytes });
-    for (const f of frames) {
-      await s.write(f);
-      sent++;
-    }
-    const result = new TextDecoder().decode(await s.end({ timeoutMs: 60_000 }));
-    return { ms: performance.now() - t0, result };
-  } catch (err) {
-    const at = `${protocol}, window ${windowBytes ?? 'default'}, after ${sent} frames, ${Math.round(performance.now() - t0)} ms`;
-    throw new Error(`${(err as Error).message} (${at})`, { cause: err });
-  }
-}
-
-/** Records in the transfer wire format (`[key, { v, m }]`), batched into ~256 KiB msgpack frames. */
-function recordBatches(): Array<Array<[string, { v: Uint8Array; m: Record<string, unknown> }]>> {
-  const now = Date.now();
-  const batches: Array<Array<[string, { v: Uint8Array; m: Record<string, unknown> }]>> = [[]];
-  let bytes = 0;
-  for (let i = 0; i < RECORDS; i++) {
-    const v = randomBytes(RECORD_VALUE);
-    const m = {
-      version: `${now.toString(16)}.0000.bench${i % 7}`,
-      type: 'blob',
-      contentType: 'application/octet-stream',
-      size: RECORD_VALUE,
-      checksum: randomBytes(32).toString('hex'),
-      createdAt: now,
-      updatedAt: now,
-    };
-    batches[batches.length - 1].push([`rec:${i.toString().padStart(8, '0')}`, { v, m }]);
-    bytes += RECORD_VALUE + 12 + 200;
-    if (bytes >= FRAME) {
-      batches.push([]);
-      bytes = 0;
-    }
-  }
-  return batches.filter((b) => b.length > 0);
-}
-
-function countRecords(frame: Uint8Array): number {
-  const batch = decode(frame);
-  if (!Array.isArray(batch)) throw new Error('bad record frame');
-  return batch.length;
-}
-
-/** The same bytes without a cluster secret (noise + yamux only): attributes the cost of pnet. */
-async function bulkNoPnet(frames: Uint8Array[]): Promise<number> {
-  const { a, b, close } = await netPair(undefined);
-  try {
-    await b.handleBulk(SINK, async (incoming) => {
-      for await (const _ of incoming);
-      return undefined;
-    });
-    await bulkSend(a, b, SINK, frames.slice(0, 16));
-    return (await bulkSend(a, b, SINK, frames)).ms;
-  } finally {
-    await close();
-  }
-}
-
-const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-
-async function bulkBench() {
-  const chunk = randomBytes(FRAME);
-  const frames = Array.from({ length: (BULK_MB * 1024 * 1024) / FRAME }, () => chunk);
-  const bytes = frames.length * FRAME;
-  const mbps = (ms: number) => round(bytes / 1024 / 1024 / (ms / 1000));
-  const batches = recordBatches();
-  const { a, b, close } = await netPair(generateClusterSecret());
-  try {
-    await b.handleBulk(SINK, async (incoming) => {
-      let n = 0;
-      for await (const f of incoming) n += f.byteLength;
-      return new TextEncoder().encode(String(n));
-    });
-    await b.handleBulk(RECORD_SINK, async (incoming) => {
-      let n = 0;
-      for await (const f of incoming) n += countRecords(f);
-      return new TextEncoder().encode(String(n));
-    });
-    await rawTcpTransfer(frames.slice(0, 16)); // warm-up
-    await bulkSend(a, b, SINK, frames.slice(0, 16));
-    // Interleaved repetitions, median reported: the machine is shared, so single runs are noisy.
-    const ms = {
-      raw: [] as number[],
-      bulk: [] as number[],
-      wide: [] as number[],
-      rawRec: [] as number[],
-      rec: [] as number[],
-    };
-    for (let rep = 0; rep < REPEAT; rep++) {
-      ms.raw.push((await rawTcpTransfer(frames)).ms);
-      const bulk = await bulkSend(a, b, SINK, frames);
-      if (Number(bulk.result) !== bytes) throw new Error(`bulk receiver got ${bulk.result} of ${bytes} bytes`);
-      ms.bulk.push(bulk.ms);
-      ms.wide.push((await bulkSend(a, b, SINK, frames, 4 * 1024 * 1024)).ms);
-      // many small records: msgpack encode on the sender, decode on the receiver, both timed
-      let n = 0;
-      const t0 = performance.now();
-      await rawTcpTransfer(
-        batches.map((batch) => encode(batch)),
-        { onFrame: (f) => (n += countRecords(f)) },
-      );
-      if (n !== RECORDS) throw new Error(`raw receiver decoded ${n} of ${RECORDS} records`);
-      ms.rawRec.push(performance.now() - t0);
-      const rec = await bulkSend(
-        a,
-        b,
-        RECORD_SINK,
-        (function* () {
-          for (const batch of batches) yield encode(batch);
-        })(),
-      );
-      if (Number(rec.result) !== RECORDS) throw new Error(`bulk receiver decoded ${rec.result} of ${RECORDS} records`);
-      ms.rec.push(rec.ms);
-    }
-    const plain = await bulkNoPnet(frames);
-    const perSec = (t: number) => Math.round(RECORDS / (t / 1000));
-    return {
-      bytes: {
-        MB: BULK_MB,
-        frameKiB: FRAME / 1024,
-        repeat: REPEAT,
-        rawTcpMBps: mbps(median(ms.raw)),
-        bulkPnetMBps: mbps(median(ms.bulk)),
-        windowKiB: DEFAULT_WINDOW_BYTES / 1024,
-        bulkPnetWindow4MiBMBps: mbps(median(ms.wide)),
-        bulkNoPnetMBps: mbps(plain),
-        samplesMBps: { rawTcp: ms.raw.map(mbps), bulkPnet: ms.bulk.map(mbps), bulkPnetWindow4MiB: ms.wide.map(mbps) },
-      },
-      records: {
-        records: RECORDS,
-        valueBytes: RECORD_VALUE,
-        frames: batches.length,
-        rawTcpRecordsPerSec: perSec(median(ms.rawRec)),
-        bulkPnetRecordsPerSec: perSec(median(ms.rec)),
-        samples: { rawTcp: ms.rawRec.map(perSec), bulkPnet: ms.rec.map(perSec) },
-      },
-    };
-  } finally {
-    await close();
   }
 }
 
@@ -348,11 +171,41 @@ const results = {
   ratios: {
     clusterGetVsSingle: ratio(c?.get.reqPerSec, s?.get.reqPerSec),
     clusterPutVsSingle: ratio(c?.put.reqPerSec, s?.put.reqPerSec),
-    bulkVsRawTcp: ratio(bk?.bytes.bulkPnetMBps, bk?.bytes.rawTcpMBps),
-    recordsVsRawTcp: ratio(bk?.records.bulkPnetRecordsPerSec, bk?.records.rawTcpRecordsPerSec),
+    bulkVsRawTcp: ratio(bk?.bytes.bulkMBps, bk?.bytes.rawTcpMBps),
+    bulkVsRawTcpWithRecordsHeap: ratio(bk?.bytes.withRecordsHeap.bulkMBps, bk?.bytes.withRecordsHeap.rawTcpMBps),
+    libp2pPnetVsRawTcp: ratio(bk?.bytes.libp2pPnetMBps, bk?.bytes.rawTcpMBps),
+    recordsVsRawTcp: ratio(bk?.records.bulkRecordsPerSec, bk?.records.rawTcpRecordsPerSec),
   },
   targets: { bulkVsRawTcp: 0.5, bulkRecordsPerSec: 50_000, syncReadyToAllPresentMs: 500 },
 };
+
+// Parts not run this time (BENCH_PARTS) keep their previous results, marked with the date they were measured.
+const previous = ((): Record<string, unknown> => {
+  try {
+    return JSON.parse(readFileSync(resolve(ROOT, 'bench/results/cluster.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+})();
+const carriedOver: Record<string, unknown> = {};
+const keep = (part: string, measured: unknown, keys: string[], ratioKeys: string[]) => {
+  if (parts.includes(part) || measured == null) return;
+  const out = results as Record<string, unknown>;
+  for (const k of keys) out[k] = previous[k];
+  const prevRatios = (previous.ratios ?? {}) as Record<string, unknown>;
+  for (const k of ratioKeys) (results.ratios as Record<string, unknown>)[k] = prevRatios[k] ?? null;
+  carriedOver[part] = (previous.carriedOver as Record<string, unknown> | undefined)?.[part] ?? previous.date;
+};
+const prevHttp = previous.http as { single?: unknown } | undefined;
+keep('http', prevHttp?.single, ['http'], ['clusterGetVsSingle', 'clusterPutVsSingle']);
+keep(
+  'bulk',
+  previous.bulk,
+  ['bulk', 'records', 'bulkReason'],
+  ['bulkVsRawTcp', 'bulkVsRawTcpWithRecordsHeap', 'libp2pPnetVsRawTcp', 'recordsVsRawTcp'],
+);
+keep('sync', previous.sync, ['sync', 'syncReason'], []);
+if (Object.keys(carriedOver).length > 0) (results as Record<string, unknown>).carriedOver = carriedOver;
 
 for (const r of [s?.get, s?.put, c?.get, c?.put]) {
   if (r)
@@ -362,9 +215,11 @@ for (const r of [s?.get, s?.put, c?.get, c?.put]) {
 }
 if (bk) {
   console.log(
-    `bulk ${BULK_MB} MB: raw TCP ${bk.bytes.rawTcpMBps} MB/s, bulk+pnet ${bk.bytes.bulkPnetMBps} MB/s (window ${bk.bytes.windowKiB} KiB), ${bk.bytes.bulkPnetWindow4MiBMBps} MB/s (4 MiB window), ${bk.bytes.bulkNoPnetMBps} MB/s without pnet`,
+    `bulk ${BULK_MB} MB: raw TCP ${bk.bytes.rawTcpMBps} MB/s, side channel ${bk.bytes.bulkMBps} MB/s (window ${bk.bytes.windowKiB} KiB), ${bk.bytes.bulkWindow4MiBMBps} MB/s (4 MiB window); libp2p stream ${bk.bytes.libp2pPnetMBps} MB/s with pnet, ${bk.bytes.libp2pNoPnetMBps} MB/s without`,
   );
-  console.log(`records: raw TCP ${bk.records.rawTcpRecordsPerSec}/s, bulk+pnet ${bk.records.bulkPnetRecordsPerSec}/s`);
+  const late = bk.bytes.withRecordsHeap;
+  console.log(`  with the records' heap alive: raw TCP ${late.rawTcpMBps} MB/s, side channel ${late.bulkMBps} MB/s`);
+  console.log(`records: raw TCP ${bk.records.rawTcpRecordsPerSec}/s, side channel ${bk.records.bulkRecordsPerSec}/s`);
 }
 if (sy)
   console.log(
@@ -373,7 +228,7 @@ if (sy)
 const r = results.ratios;
 console.log(
   `ratios: cluster/single GET ${r.clusterGetVsSingle}, PUT ${r.clusterPutVsSingle}; bulk/raw ${r.bulkVsRawTcp} (target >= 0.5); ` +
-    `records ${bk?.records.bulkPnetRecordsPerSec ?? 'n/a'}/s (target >= 50000); sync ${sy?.readyToAllPresentMs ?? 'n/a'} ms (target < 500)`,
+    `records ${bk?.records.bulkRecordsPerSec ?? 'n/a'}/s (target >= 50000); sync ${sy?.readyToAllPresentMs ?? 'n/a'} ms (target < 500)`,
 );
 mkdirSync(resolve(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(resolve(ROOT, 'bench/results/cluster.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ShoalError } from '../src/errors/index.ts';
+// latency.ts directly, not the PAE index: resolving flags should not load onnxruntime.
+import { loadLatencyMatrix } from '../src/pae/latency.ts';
+import type { LatencyMatrix } from '../src/pae/scores.ts';
 import { configKey, envName, type OptionSpec, START_OPTIONS } from './options.ts';
 
 /** The resolved settings of one daemon. */
@@ -13,9 +16,12 @@ export interface DaemonConfig {
   store: 'level' | 'sqlite' | 'postgres' | 's3';
   join: string[];
   clusterSecret?: string;
+  bulkTls: 'on' | 'off';
+  bulkPort: number;
   adminTokenFile?: string;
   durability: 'fsync' | 'os';
   maxValueBytes: number;
+  readCacheMb: number;
   capacity: number;
   replicas: number;
   antiEntropyIntervalMs: number;
@@ -25,6 +31,8 @@ export interface DaemonConfig {
   tombstoneGraceMs: number;
   paeModel?: string;
   paeIntervalMs: number;
+  /** Parsed and validated `--latency-matrix` (zone→zone ms), if set. */
+  latencyMatrix?: LatencyMatrix;
   statsGossipIntervalMs: number;
   logLevel: string;
   pgUrl?: string;
@@ -68,6 +76,9 @@ function coerce(spec: OptionSpec, value: unknown, source: string): Raw {
         throw new ConfigError(`${where}: expected one of ${spec.values?.join(', ')}, got ${JSON.stringify(value)}`);
       }
       return String(value);
+    case 'json':
+      // A config file may hold the JSON value itself rather than a path or a JSON string.
+      return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
     default:
       return String(value);
   }
@@ -118,8 +129,13 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
       coerce(spec, file[key], 'config file key for') ??
       spec.default;
   }
-  const cfg = out as unknown as DaemonConfig;
+  const { latencyMatrix: matrixSpec, ...resolved } = out;
+  const cfg = resolved as unknown as DaemonConfig;
+  // Validated here so a bad matrix stops `shoal start` (exit 2) before anything is opened.
+  if (typeof matrixSpec === 'string') cfg.latencyMatrix = loadLatencyMatrix(matrixSpec, '--latency-matrix');
   if (cfg.httpPort > 65535) throw new ConfigError(`--http-port ${cfg.httpPort} is not a port`);
+  if (!Number.isInteger(cfg.bulkPort) || cfg.bulkPort > 65535)
+    throw new ConfigError(`--bulk-port ${cfg.bulkPort} is not a port`);
   if (cfg.capacity <= 0) throw new ConfigError('--capacity must be positive');
   if (!Number.isInteger(cfg.replicas) || cfg.replicas < 1)
     throw new ConfigError('--replicas must be a positive integer');

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { clusterRoutes } from '../src/api/cluster-routes.ts';
 import { faultRoutes } from '../src/api/fault-routes.ts';
 import { createApi, createMetricsRegistry, MAX_KEY_BYTES } from '../src/api/index.ts';
+import { overrideRoutes } from '../src/api/override-routes.ts';
 import { paeRoutes } from '../src/api/pae-routes.ts';
 import { statsRoutes } from '../src/api/stats-routes.ts';
 import { createPersistentHlc, type PersistentHlcClock } from '../src/crdt/hlc-persistent.ts';
@@ -14,11 +15,13 @@ import { DeferredEngine } from '../src/replication/deferred-engine.ts';
 import { createReplication, type Replication } from '../src/replication/index.ts';
 import { LayoutKeeper } from '../src/replication/layout-keeper.ts';
 import { LocalEngine } from '../src/replication/local-engine.ts';
+import type { OverrideService } from '../src/replication/override-service.ts';
 import { StoreUnwritableError } from '../src/store/index.ts';
 import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError } from './config.ts';
 import { hlcPersistence, loadOrCreateNodeId } from './identity.ts';
+import { overrideAdmin, startOverrides } from './override-wiring.ts';
 import { startPae } from './pae-wiring.ts';
 import { type DaemonStats, startStats } from './stats-wiring.ts';
 import { createConfiguredStore } from './stores.ts';
@@ -82,11 +85,13 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   let clock: PersistentHlcClock | undefined;
   let pae: Pae | undefined;
   let keeper: LayoutKeeper | undefined;
+  let overrides: OverrideService | undefined;
   const step = (fn: (() => Promise<void>) | undefined) =>
     fn?.().catch((err: unknown) => logger.warn({ err }, 'stop step failed'));
   // Stop accepting requests and drain them first, then replication, libp2p, and last the store.
   const runCleanup = async () => {
     await step(app && (() => app!.close()));
+    await step(overrides && (() => overrides!.stop()));
     await step(keeper && (() => keeper!.stop()));
     await step(replication && (() => replication!.stop()));
     await step(net && (() => net!.stop()));
@@ -100,20 +105,25 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     // Versions never go backwards across a restart, even if the wall clock does.
     clock = createPersistentHlc({ node: nodeId, logger, persistence: hlcPersistence(store) });
     await clock.start();
-    const local = new LocalEngine({ store, clock });
+    const local = new LocalEngine({ store, clock }, { readCacheBytes: cfg.readCacheMb * 1024 * 1024 });
     stats = await startStats(store, logger, {
       bucketMs: cfg.statsBucketMs,
       gossipIntervalMs: cfg.statsGossipIntervalMs,
     });
     const recorder = stats.stats;
-    const paeParts = await startPae(recorder, logger, { modelPath: cfg.paeModel, intervalMs: cfg.paeIntervalMs });
+    const paeParts = await startPae(
+      { logger, source: recorder.paeSource(), members: () => net?.members() ?? [] },
+      { modelPath: cfg.paeModel, intervalMs: cfg.paeIntervalMs, zone: cfg.zone, latencyMs: cfg.latencyMatrix },
+    );
     pae = paeParts.pae;
     const engine = new DeferredEngine();
     const registry = createMetricsRegistry();
     let url = '';
-    let stopping: Promise<void> | undefined;
+    let leaving = false;
     const leave = () => {
-      stopping ??= (async () => {
+      if (leaving) return; // a second POST /admin/leave while the first runs
+      leaving = true;
+      void (async () => {
         ready = false;
         await replication?.leave();
         engine.close();
@@ -149,14 +159,16 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         adminToken,
         version: VERSION,
         adminRoutes: [
-          clusterRoutes(
-            clusterAdmin(
+          clusterRoutes({
+            ...clusterAdmin(
               () => net,
               () => replication,
               () => keeper,
               leave,
             ),
-          ),
+            placement: (key) => overrides?.placement(key),
+          }),
+          overrideRoutes(overrideAdmin(() => overrides, local)),
           statsRoutes(stats.admin),
           paeRoutes(paeParts.admin),
           ...(cfg.faultInjection === 'on' ? [faultRoutes(faultAdmin(() => net))] : []),
@@ -174,6 +186,8 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         listen: cfg.listen,
         join: cfg.join,
         clusterSecret,
+        bulkTls: cfg.bulkTls === 'on',
+        bulkPort: cfg.bulkPort,
         zone: cfg.zone,
         capacity: cfg.capacity,
         storeKind: store.kind,
@@ -192,14 +206,18 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     await net.start();
     await replication.start();
     stats.startGossip(net, cfg.zone);
+    const peerKey = await loadOrCreatePeerKey(cfg.dataDir);
     keeper = new LayoutKeeper({
       net,
       ring: replication.ring,
       store,
-      peerKey: await loadOrCreatePeerKey(cfg.dataDir),
+      peerKey,
       logger: logger.child({ module: 'layout' }),
     });
     await keeper.start();
+    overrides = await startOverrides({ net, replication, keeper, local, peerKey }, logger, {
+      repairIntervalMs: cfg.antiEntropyIntervalMs,
+    });
     const liveKeeper = keeper;
     for (const type of ['member:up', 'member:down', 'member:changed'] as const)
       net.addEventListener(type, () => liveKeeper.kick());

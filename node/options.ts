@@ -6,7 +6,8 @@
 export interface OptionSpec {
   /** Flag name without dashes; env var is SHOAL_ + upper snake case; config key is camelCase. */
   flag: string;
-  kind: 'string' | 'number' | 'list' | 'enum';
+  /** `json`: a string (file path or inline JSON); in the config file also the JSON value itself. */
+  kind: 'string' | 'number' | 'list' | 'enum' | 'json';
   values?: readonly string[];
   default?: string | number | string[];
   description: string;
@@ -47,6 +48,20 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     description: 'File with the cluster secret (`shoal init-cluster`); only holders can connect.',
   },
   {
+    flag: 'bulk-tls',
+    kind: 'enum',
+    values: ['on', 'off'],
+    default: 'on',
+    description:
+      'Bulk transfers (hand-off, hints, repair) on a TLS-PSK side channel (native AES-GCM) negotiated over libp2p; off: on libp2p streams (slower).',
+  },
+  {
+    flag: 'bulk-port',
+    kind: 'number',
+    default: 0,
+    description: 'TCP port of the bulk side channel, on the `--listen` hosts (0: any free port).',
+  },
+  {
     flag: 'admin-token-file',
     kind: 'string',
     description: 'File with the admin bearer token; without it /admin/* answers only on loopback.',
@@ -60,6 +75,12 @@ export const START_OPTIONS: readonly OptionSpec[] = [
       'fsync: a write is acknowledged after it is on disk; os: after the OS has it (faster, lost on power failure).',
   },
   { flag: 'max-value-bytes', kind: 'number', default: 16 * 1024 * 1024, description: 'Largest record value accepted.' },
+  {
+    flag: 'read-cache-mb',
+    kind: 'number',
+    default: 64,
+    description: 'Memory for decoded hot records served by local reads, MiB (0: off).',
+  },
   { flag: 'capacity', kind: 'number', default: 1, description: 'Relative capacity weight of this daemon on the ring.' },
   {
     flag: 'replicas',
@@ -103,6 +124,12 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     kind: 'number',
     default: 60_000,
     description: 'Pause between Predictive Access Engine cycles.',
+  },
+  {
+    flag: 'latency-matrix',
+    kind: 'json',
+    description:
+      'Zone-to-zone client latency in ms for PAE migration scores: a JSON file or inline JSON `{"eu": {"us": 80}}` (default: measured ping RTTs from this zone, else 100 ms across zones).',
   },
   {
     flag: 'access-stats',

@@ -78,6 +78,11 @@ export class SqliteStore implements Store {
 
   async get(key: Uint8Array, options?: CallOptions): Promise<StoredRecord | undefined> {
     throwIfAborted(options?.signal);
+    return this.getSync(key);
+  }
+
+  // node:sqlite is synchronous anyway: the daemon may read through this without a promise.
+  getSync(key: Uint8Array): StoredRecord | undefined {
     const row = this.#run(() => this.#stmt(SQL.get).get(key) as unknown as Row | undefined);
     return row === undefined ? undefined : rowToRecord(row);
   }

@@ -12,6 +12,8 @@ export interface ClusterAdmin {
   layout(): unknown;
   /** Every replica's copy of a key (deleted keys too: their tombstones). */
   inspect(key: string, signal: AbortSignal): Promise<unknown[]>;
+  /** Where a key lives: placement source (ring | override), holders, the epoch that placed it, its history. */
+  placement?(key: string): unknown;
 }
 
 const memberSchema = {
@@ -28,6 +30,8 @@ const memberSchema = {
     self: { type: 'boolean' },
     leaving: { type: 'boolean' },
     joinedAt: { type: 'integer' },
+    /** Smoothed ping RTT from this daemon, ms; absent before the first ping and for `self`. */
+    rttMs: { type: 'number' },
   },
 } as const;
 
@@ -79,12 +83,14 @@ export function clusterRoutes(admin: ClusterAdmin) {
       '/admin/records/:key',
       {
         schema: {
-          summary: "Where a key lives: its replicas and each one's version (tombstones included)",
+          summary:
+            "Where a key lives: placement (ring or override, holders, epoch), its replicas and each one's version (tombstones included)",
           params: { type: 'object', properties: { key: { type: 'string' } } },
         },
       },
       async (req) => ({
         key: req.params.key,
+        placement: admin.placement?.(req.params.key),
         replicas: await admin.inspect(req.params.key, AbortSignal.timeout(10_000)),
       }),
     );

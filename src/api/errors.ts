@@ -69,7 +69,7 @@ export function installErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const e = classify(err);
-    if (e.status >= 500) req.log.error({ err, code: e.code }, 'request failed');
+    if (e.status >= 500) req.log.error({ err, code: e.code, reqId: req.id }, 'request failed');
     return sendError(reply, e);
   });
 

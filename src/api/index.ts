@@ -61,6 +61,9 @@ export async function createApi(components: ApiComponents, options: ApiOptions):
   const app = Fastify({
     loggerInstance: components.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (it costs a few µs on every GET): request logging is off, and the
+    // error handler names the request id itself.
+    childLoggerFactory: (logger: FastifyBaseLogger) => logger,
     bodyLimit: 1024 * 1024,
     // Keys are validated by the routes (INVALID_KEY), so let up to 1024 percent-encoded bytes through.
     routerOptions: { maxParamLength: 8192 },

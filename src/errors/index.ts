@@ -51,6 +51,20 @@ export const ERROR_CATALOGUE = {
     status: 409,
     description: 'A layout epoch is unsigned, forged, replayed or does not extend the chain.',
   },
+  INVALID_PLACEMENT: {
+    status: 400,
+    description:
+      'A record placement names an unknown or leaving member, names one twice, or lists none or more than the cluster has.',
+  },
+  PLACEMENT_UNDER_REPLICATED: {
+    status: 409,
+    description: 'A record placement has fewer holders than the replication factor R; resend with `force: true`.',
+  },
+  MOVE_FAILED: {
+    status: 503,
+    description:
+      'A record could not be copied to every new holder (or its partition coordinator is unreachable); placement unchanged.',
+  },
   ABORTED: { status: 499, description: 'The operation was aborted by its caller.' },
   INTERNAL: { status: 500, description: 'Unexpected internal error (a bug): logged with details.' },
 } as const satisfies Record<string, { status: number; description: string }>;

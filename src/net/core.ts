@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { BulkTls } from './bulk-tls.ts';
 import type { Faults } from './faults.ts';
 import type { ShoalLibp2p } from './libp2p.ts';
 
@@ -16,6 +17,8 @@ export interface NetCore {
   readonly logger: Logger;
   readonly faults: Faults;
   readonly selfZone: string;
+  /** The bulk side channel; undefined when disabled (bulk transfers then stay on libp2p streams). */
+  readonly bulkTls: BulkTls | undefined;
   zoneOf(peerId: string): string | undefined;
 }
 

@@ -37,13 +37,16 @@ export function decodeVarint(list: Uint8ArrayList): [number, number] | undefined
   return undefined;
 }
 
-/** Reads frames from a stream. `next()` resolves to the next frame, or `undefined` at a clean end of stream. */
+/**
+ * Reads frames from a stream (a libp2p stream, or a node socket for the bulk side channel).
+ * `next()` resolves to the next frame, or `undefined` at a clean end of stream.
+ */
 export class FrameReader {
   readonly #source: AsyncIterator<Uint8Array | Uint8ArrayList>;
   readonly #buffer = new Uint8ArrayList();
   readonly #maxFrameBytes: number;
 
-  constructor(stream: Stream, maxFrameBytes: number) {
+  constructor(stream: AsyncIterable<Uint8Array | Uint8ArrayList>, maxFrameBytes: number) {
     this.#source = stream[Symbol.asyncIterator]();
     this.#maxFrameBytes = maxFrameBytes;
   }

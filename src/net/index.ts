@@ -6,7 +6,8 @@
  *
  * - request/response RPC on versioned stream protocols (`/shoal/<name>/1.0.0`), one stream per call
  *   on a reused connection, length-prefixed frames, a deadline on every call ({@link Net.request});
- * - flow-controlled bulk streams for large transfers ({@link Net.openBulk}, {@link Net.handleBulk});
+ * - flow-controlled bulk streams for large transfers, on a TLS-PSK side channel when possible
+ *   ({@link Net.openBulk}, {@link Net.handleBulk});
  * - membership with a timeout-based failure detector ({@link Net.members}, `member:*` events);
  * - rate-limited gossip ({@link Net.publish}, {@link Net.subscribe});
  * - a last-writer-wins DHT directory ({@link Net.dhtPut}, {@link Net.dhtGet});
@@ -36,7 +37,7 @@ export { DEFAULT_GOSSIP_LIMITS } from './gossip.ts';
 export { DHT_PROTOCOL } from './libp2p.ts';
 export type { MemberInfo } from './member-codec.ts';
 export type { Member, MemberStatus, MembershipTimings } from './membership.ts';
-export { DEFAULT_TIMINGS, MEMBERS_PROTOCOL } from './membership.ts';
+export { DEFAULT_TIMINGS, MEMBERS_PROTOCOL, RTT_ALPHA } from './membership.ts';
 export {
   generateClusterSecret,
   loadOrCreatePeerKey,
@@ -72,6 +73,13 @@ export interface NetOptions {
   apiUrl: string;
   /** Names the members gossip topic `/shoal/<clusterId>/members/1`. Default `default`. */
   clusterId?: string;
+  /**
+   * Bulk transfers on the TLS-PSK side channel (native AES-GCM, key from the cluster secret), on a
+   * TCP port of their own; false keeps them on libp2p streams. Default true. See README.md.
+   */
+  bulkTls?: boolean;
+  /** TCP port of the bulk side channel on the listen hosts. Default 0 (any free port; sent with each transfer). */
+  bulkPort?: number;
   /** Default deadline of request(), join() and opening a bulk stream. Default 5000 ms. */
   requestTimeoutMs?: number;
   /** Failure detector and membership timings; see {@link DEFAULT_TIMINGS}. */
@@ -125,7 +133,10 @@ export interface Net {
 
   /** Serves a bulk protocol; the handler consumes frames in order and its result goes back to `end()`. */
   handleBulk(protocol: string, handler: BulkHandler, opts?: BulkHandleOptions): Promise<void>;
-  /** Opens a flow-controlled bulk stream (at most `windowBytes` unacknowledged, default 512 KiB). */
+  /**
+   * Opens a flow-controlled bulk stream (at most `windowBytes` unacknowledged, default 512 KiB), on
+   * the TLS side channel when both ends allow it, else on a libp2p stream.
+   */
   openBulk(peerId: string, protocol: string, opts?: BulkOpenOptions): Promise<BulkSender>;
 
   /** Subscribes to a gossip topic; returns the unsubscribe function. */

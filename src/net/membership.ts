@@ -17,7 +17,18 @@ export interface Member extends MemberInfo {
   lastSeen: number;
   /** True for this daemon's own record. */
   self: boolean;
+  /**
+   * Smoothed round-trip time of the failure detector's pings to the member, ms (EWMA, {@link RTT_ALPHA});
+   * undefined before the first answered ping and for this daemon's own record.
+   */
+  rttMs?: number;
 }
+
+/**
+ * Weight of a new ping in the smoothed RTT. libp2p's ping reports whole milliseconds (Date.now), so one
+ * sub-millisecond RTT reads 0 or 1; the average of many readings still converges on the true RTT.
+ */
+export const RTT_ALPHA = 0.2;
 
 /** Failure detector and membership timings. */
 export interface MembershipTimings {
@@ -53,6 +64,7 @@ interface Entry {
   nextAttempt: number;
   backoffMs: number;
   pinging: boolean;
+  rttMs?: number;
 }
 
 export interface MembershipInit {
@@ -278,7 +290,12 @@ export class Membership {
       core.libp2p.services.ping
         .ping(peerIdFromString(e.info.peerId), { signal: AbortSignal.timeout(timings.pingTimeoutMs) })
         .then(
-          () => this.#alive(e),
+          (rtt) => {
+            // RTT from pings the detector sends anyway: no extra traffic.
+            if (Number.isFinite(rtt) && rtt >= 0)
+              e.rttMs = e.rttMs === undefined ? rtt : e.rttMs + RTT_ALPHA * (rtt - e.rttMs);
+            this.#alive(e);
+          },
           () => {
             if (e.status === 'down') {
               e.nextAttempt = Date.now() + e.backoffMs;
@@ -299,5 +316,13 @@ export class Membership {
 }
 
 function snapshot(e: Entry): Member {
-  return { ...e.info, multiaddrs: [...e.info.multiaddrs], status: e.status, lastSeen: e.lastSeen, self: false };
+  const m: Member = {
+    ...e.info,
+    multiaddrs: [...e.info.multiaddrs],
+    status: e.status,
+    lastSeen: e.lastSeen,
+    self: false,
+  };
+  if (e.rttMs !== undefined) m.rttMs = e.rttMs;
+  return m;
 }

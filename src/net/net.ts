@@ -10,6 +10,7 @@ import {
   handleBulk,
   openBulk,
 } from './bulk.ts';
+import { BulkTls, ipOf } from './bulk-tls.ts';
 import { callScope } from './call.ts';
 import type { NetCore } from './core.ts';
 import { dhtGet, dhtPut } from './dht.ts';
@@ -20,7 +21,7 @@ import type { Net, NetComponents, NetEvents, NetOptions } from './index.ts';
 import { assembleLibp2p, type ShoalLibp2p } from './libp2p.ts';
 import { MembersFile } from './members-store.ts';
 import { DEFAULT_TIMINGS, type Member, Membership, type MembershipTimings } from './membership.ts';
-import { loadOrCreatePeerKey, parseClusterSecret } from './peer-key.ts';
+import { clusterKeyOf, loadOrCreatePeerKey, parseClusterSecret } from './peer-key.ts';
 import { type HandleOptions, type RequestHandler, type RequestOptions, Rpc } from './rpc.ts';
 
 type Listener<K extends keyof NetEvents> = (evt: NetEvents[K]) => void;
@@ -39,6 +40,7 @@ export class NetImpl implements Net {
   #gossip: Gossip | undefined;
   #membership: Membership | undefined;
   #file: MembersFile | undefined;
+  #bulkTls: BulkTls | undefined;
   #seedTimer: NodeJS.Timeout | undefined;
   #peerId = '';
 
@@ -59,9 +61,22 @@ export class NetImpl implements Net {
     const o = this.#options;
     const privateKey = await loadOrCreatePeerKey(o.dataDir);
     const gossipLimits = { ...DEFAULT_GOSSIP_LIMITS, ...o.gossip };
+    const listen = o.listen ?? ['/ip4/127.0.0.1/tcp/0'];
+    // the bulk side channel listens on the libp2p listen hosts; the port travels with every offer
+    const bulkTls =
+      o.bulkTls === false
+        ? undefined
+        : new BulkTls(
+            { logger: this.#logger },
+            {
+              hosts: listen.map(ipOf).filter((h) => h !== undefined),
+              port: o.bulkPort ?? 0,
+              clusterKey: o.clusterSecret === undefined ? undefined : clusterKeyOf(o.clusterSecret),
+            },
+          );
     const libp2p = await assembleLibp2p({
       privateKey,
-      listen: o.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+      listen,
       clusterSecret: o.clusterSecret === undefined ? undefined : parseClusterSecret(o.clusterSecret),
       gater: this.#faults.gater(),
       gossipMaxMessageBytes: gossipLimits.maxMessageBytes,
@@ -72,6 +87,7 @@ export class NetImpl implements Net {
       logger: this.#logger,
       faults: this.#faults,
       selfZone: o.zone,
+      bulkTls,
       zoneOf: (peerId) => this.#membership?.get(peerId)?.zone,
     };
     try {
@@ -85,6 +101,13 @@ export class NetImpl implements Net {
         },
       );
     }
+    try {
+      await bulkTls?.start();
+    } catch (err) {
+      await libp2p.stop();
+      throw err;
+    }
+    this.#bulkTls = bulkTls;
     this.#libp2p = libp2p;
     this.#core = core;
     this.#rpc = new Rpc(core, this.#requestTimeoutMs);
@@ -114,7 +137,7 @@ export class NetImpl implements Net {
     });
     await this.#membership.start(known);
     await this.#file.flush(true);
-    this.#logger.info({ peerId: this.#peerId, multiaddrs: this.multiaddrs() }, 'net started');
+    this.#logger.info({ peerId: this.#peerId, multiaddrs: this.multiaddrs(), bulkPort: bulkTls?.port }, 'net started');
     await this.#joinSeeds();
     if ((o.join ?? []).length > 0) {
       this.#seedTimer = setInterval(() => void this.#joinSeeds(), this.#timings.pingIntervalMs * 5);
@@ -143,6 +166,8 @@ export class NetImpl implements Net {
     this.#membership = undefined;
     this.#rpc = undefined;
     this.#gossip = undefined;
+    await this.#bulkTls?.stop();
+    this.#bulkTls = undefined;
     await libp2p.stop();
     this.#logger.info({ peerId: this.#peerId }, 'net stopped');
   }
@@ -246,6 +271,7 @@ export class NetImpl implements Net {
 
   async blockPeer(peerId: string): Promise<void> {
     this.#faults.block(peerId);
+    this.#bulkTls?.dropPeer(peerId);
     const libp2p = this.#libp2p;
     if (libp2p === undefined) return;
     await Promise.allSettled(

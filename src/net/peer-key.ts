@@ -74,3 +74,9 @@ export function parseClusterSecret(bytes: Uint8Array): Uint8Array {
   }
   return new TextEncoder().encode(`/key/swarm/psk/1.0.0/\n/base16/\n${match[1].toLowerCase()}`);
 }
+
+/** The 32 key bytes of a cluster secret (any form {@link parseClusterSecret} accepts). */
+export function clusterKeyOf(secret: Uint8Array): Uint8Array {
+  const text = new TextDecoder().decode(parseClusterSecret(secret));
+  return Buffer.from(text.slice(text.lastIndexOf('\n') + 1), 'hex');
+}

@@ -42,7 +42,12 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
   const scoreOptions = { ...DEFAULT_SCORE_OPTIONS, ...options.score };
   const latency = latencyResolver(options.latencyMs, components.rttMs, scoreOptions.defaultLatencyMs);
   let model: Forecaster | undefined;
-  let info: ModelInfo = { name: fallbackName, kind: 'baseline', horizonBuckets: horizon, rowsScored: 0 };
+  let info: Omit<ModelInfo, 'latency'> = {
+    name: fallbackName,
+    kind: 'baseline',
+    horizonBuckets: horizon,
+    rowsScored: 0,
+  };
   let forecast: Forecast = new Map();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -184,7 +189,12 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
       return migrationScores(candidates, (key): ZoneForecast | undefined => forecast.get(key), latency, scoreOptions);
     },
     modelInfo() {
-      return { ...info };
+      const latency = {
+        configured: Object.keys(options.latencyMs ?? {}).length > 0,
+        measuredZones: components.rttZones?.() ?? [],
+        defaultMs: scoreOptions.defaultLatencyMs,
+      };
+      return { ...info, latency };
     },
   };
 }

@@ -24,6 +24,15 @@ export {
   ModelContractError,
   validateContract,
 } from './contract.ts';
+export {
+  createZoneRtt,
+  LatencyMatrixError,
+  loadLatencyMatrix,
+  parseLatencyMatrix,
+  type RttMember,
+  type ZoneRtt,
+  type ZoneRttComponents,
+} from './latency.ts';
 export { loadOnnxForecaster, type OnnxForecaster, type OnnxForecasterOptions } from './onnx-forecaster.ts';
 export type { LatencyMatrix, MigrationCandidate, MigrationScore, ScoreOptions } from './scores.ts';
 export { DEFAULT_SCORE_OPTIONS, heatmapEntry, latencyResolver, migrationScores } from './scores.ts';
@@ -58,6 +67,8 @@ export interface PaeComponents {
   source?: PaeSource;
   /** Measured zone→zone RTT in ms (e.g. from libp2p ping); used when `options.latencyMs` lacks a pair. */
   rttMs?: (from: string, to: string) => number | undefined;
+  /** Zones `rttMs` has a measurement for, shown by modelInfo() (see `latency.ts` `createZoneRtt`). */
+  rttZones?: () => string[];
 }
 
 /** Options of {@link createPae}. Every field has a default. */
@@ -107,6 +118,8 @@ export interface ModelInfo {
   lastRunAt?: number;
   lastRunMs?: number;
   rowsScored: number;
+  /** Latency sources of migration scores: a configured matrix, zones with a measured RTT, the fallback. */
+  latency: { configured: boolean; measuredZones: string[]; defaultMs: number };
 }
 
 /** The running engine. */

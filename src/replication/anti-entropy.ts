@@ -23,7 +23,7 @@ export function localDigests(c: AntiEntropyComponents, signal?: AbortSignal): Pr
   const ring = c.ring.ring;
   const mine = new Set<number>();
   for (let p = 0; p < ring.partitions; p++) if (ring.replicasFor(p).includes(c.ring.self)) mine.add(p);
-  return partitionDigests(c.local, ring, mine, signal);
+  return partitionDigests(c.local, ring, mine, signal, (key) => c.ring.isOverridden(key));
 }
 
 /** What one sync with a peer did. */
@@ -67,7 +67,7 @@ export async function syncWithPeer(
   report.partitionsDiffering = differing.size;
   if (differing.size === 0) return report;
   const [myVersions, theirVersions] = await Promise.all([
-    partitionVersions(c.local, ring, differing, signal),
+    partitionVersions(c.local, ring, differing, signal, (key) => c.ring.isOverridden(key)),
     c.client.call<Extract<ReplicaResponse, { t: 'versions' }>>(
       peer,
       { t: 'versions', p: [...differing] },

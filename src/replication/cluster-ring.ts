@@ -1,22 +1,55 @@
 import type { Net } from '../net/index.ts';
 import { createRing, type Ring, type Member as RingMember } from '../ring/index.ts';
+import { type OverrideEntry, OverrideTable } from './override-table.ts';
+import { effectiveReplicas } from './overrides.ts';
 
 export interface ClusterRingOptions {
   partitions: number;
   replicas: number;
 }
 
+/** Where a key lives as this daemon sees it (`GET /admin/records/:key`). */
+export interface KeyPlacement {
+  readonly partition: number;
+  /** `override` when a partition epoch placed the key, else `ring`. */
+  readonly source: 'ring' | 'override';
+  /** Holders, first = primary (during a move: the holders before it). */
+  readonly replicas: readonly string[];
+  /** The partition's ring replicas. */
+  readonly ringReplicas: readonly string[];
+  /** The override and the epoch that set it. */
+  readonly override?: OverrideEntry;
+  /** An announced move that has not reached this daemon's chain yet. */
+  readonly moving?: { readonly from: readonly string[]; readonly to: readonly string[]; readonly expiresAt: number };
+}
+
+/** Finds holders this daemon does not know of (the DHT directory); true when the key's placement changed. */
+export type MissResolver = (key: string, signal?: AbortSignal) => Promise<boolean>;
+
 /**
- * The ring as this daemon sees the cluster: every known member that has not left, up or down (a
- * down member keeps its partitions; hinted handoff and anti-entropy cover it). Members announcing
- * `leaving` get no replicas, so their data is handed to the others.
+ * The placement of every key as this daemon sees the cluster: the ring of every known member that has
+ * not left, up or down (a down member keeps its partitions; hinted handoff and anti-entropy cover it;
+ * members announcing `leaving` get no replicas, so their data is handed to the others), then the
+ * per-record overrides of the partition chains this daemon holds ({@link overrides}).
+ *
+ * {@link replicasOf} is the one answer to "who holds key k" for the coordinator, hand-off, tombstone
+ * collection and repair: an announced move's old and new holders together (reads and writes then need
+ * a quorum of each, see {@link quorumGroupsOf}), else the override's holders (a holder that left is
+ * replaced by ring replicas, see `effectiveReplicas`), else the ring. With no override and no move it
+ * costs one boolean test more than the ring alone.
  */
 export class ClusterRing {
   readonly #net: Net;
   readonly #options: ClusterRingOptions;
+  /** Overrides and announced moves held by this daemon. */
+  readonly overrides = new OverrideTable();
   #ring: Ring;
   #signature = '';
   #selfLeaving = false;
+  readonly #effective = new Map<string, readonly string[]>();
+  #effectiveVersion = -1;
+  #effectiveRing: Ring | undefined;
+  #resolver: MissResolver | undefined;
 
   constructor(net: Net, options: ClusterRingOptions) {
     this.#net = net;
@@ -52,13 +85,58 @@ export class ClusterRing {
     return this.#ring;
   }
 
+  /** R. */
+  get replicationFactor(): number {
+    return this.#options.replicas;
+  }
+
   get self(): string {
     return this.#net.peerId;
   }
 
-  /** Replica peer ids of a key, primary first. */
+  /** Holder peer ids of a key, primary first: move (old ∪ new), else override, else ring. */
   replicasOf(key: string): readonly string[] {
+    if (this.overrides.active) {
+      const moving = this.overrides.intentOf(key);
+      if (moving !== undefined) return moving.union;
+      const placed = this.#overridden(key);
+      if (placed !== undefined) return placed;
+    }
     return this.#ring.replicasFor(this.#ring.partitionOf(key));
+  }
+
+  /** During an announced move: the old and the new holders, each of which must give a quorum. */
+  quorumGroupsOf(key: string): readonly [readonly string[], readonly string[]] | undefined {
+    if (!this.overrides.active) return undefined;
+    const m = this.overrides.intentOf(key);
+    return m === undefined ? undefined : [m.from, m.to];
+  }
+
+  /** True when an override (not the ring) places `key`. */
+  isOverridden(key: string): boolean {
+    return this.overrides.size > 0 && this.overrides.get(key) !== undefined;
+  }
+
+  /** Everything this daemon knows about where `key` lives. */
+  placementOf(key: string): KeyPlacement {
+    const partition = this.#ring.partitionOf(key);
+    const ringReplicas = this.#ring.replicasFor(partition);
+    const override = this.overrides.get(key);
+    const m = this.overrides.intentOf(key);
+    const moving = m && { from: m.from, to: m.to, expiresAt: m.expiresAt };
+    if (override === undefined) return { partition, source: 'ring', replicas: ringReplicas, ringReplicas, moving };
+    return { partition, source: 'override', replicas: this.#overridden(key)!, ringReplicas, override, moving };
+  }
+
+  /** Installs the directory look-up used when a read finds no copy anywhere. */
+  setMissResolver(resolver: MissResolver | undefined): void {
+    this.#resolver = resolver;
+  }
+
+  /** Asks the holder directory about `key`; true when this daemon learned a new placement for it. */
+  async resolveMiss(key: string, signal?: AbortSignal): Promise<boolean> {
+    if (this.#resolver === undefined || this.#ring.members.length < 2) return false;
+    return this.#resolver(key, signal).catch(() => false);
   }
 
   /** False for members the failure detector marks down (calls to them would only time out). */
@@ -73,5 +151,22 @@ export class ClusterRing {
       .members()
       .filter((m) => !m.self && m.status === 'up')
       .map((m) => m.peerId);
+  }
+
+  /** Effective holders of an overridden key, cached until the ring or the overrides change. */
+  #overridden(key: string): readonly string[] | undefined {
+    const entry = this.overrides.get(key);
+    if (entry === undefined) return undefined;
+    if (this.#effectiveVersion !== this.overrides.version || this.#effectiveRing !== this.#ring) {
+      this.#effective.clear();
+      this.#effectiveVersion = this.overrides.version;
+      this.#effectiveRing = this.#ring;
+    }
+    let replicas = this.#effective.get(key);
+    if (replicas === undefined) {
+      replicas = effectiveReplicas(entry.replicas, this.#ring, this.#ring.partitionOf(key));
+      this.#effective.set(key, replicas);
+    }
+    return replicas;
   }
 }

@@ -8,6 +8,7 @@ import type {
   BatchRequestOp,
   BatchResultOp,
   Consistency,
+  ImmediateRead,
   ListOptions,
   ListPage,
   RecordEngine,
@@ -22,7 +23,7 @@ import { QuorumNotReachedError, ReplicasUnavailableError } from './errors.ts';
 import type { HintQueue } from './hints.ts';
 import { listAcrossCluster } from './list.ts';
 import type { LocalEngine } from './local-engine.ts';
-import { type QuorumOutcome, quorumCall } from './quorum.ts';
+import { groupsNeed, type Need, type QuorumOutcome, quorumCall, satisfies } from './quorum.ts';
 import type { ReplicaClient } from './replica-client.ts';
 
 export interface CoordinatorComponents {
@@ -58,10 +59,17 @@ export class Coordinator implements RecordEngine {
     this.#c = components;
   }
 
-  #targets(key: string, level: Consistency): { replicas: readonly string[]; need: number } {
+  /**
+   * The key's holders (ring, override, or during a move the old and new ones together) and how many must
+   * answer: `needed()` of them, or during a move `needed()` of the old AND of the new holders (a joint
+   * quorum, so a read sees every write acknowledged before, whichever side of the move it was routed by).
+   */
+  #targets(key: string, level: Consistency): { replicas: readonly string[]; need: Need } {
     const replicas = this.#c.ring.replicasOf(key);
     if (replicas.length === 0) throw new ReplicasUnavailableError('the ring has no members');
-    return { replicas, need: needed(level, replicas.length) };
+    const groups = this.#c.ring.quorumGroupsOf(key);
+    if (groups === undefined) return { replicas, need: needed(level, replicas.length) };
+    return { replicas, need: groupsNeed(groups.map((members) => ({ members, need: needed(level, members.length) }))) };
   }
 
   /** Reads `need` copies and merges them; repairs stale replicas (synchronously for linearizable). */
@@ -70,10 +78,10 @@ export class Coordinator implements RecordEngine {
     const { replicas, need } = this.#targets(key, level);
     const self = this.#c.client.self;
     // Only this daemon's copy is needed (level one, or this daemon is the only replica): no fan-out.
-    if ((level === 'one' || replicas.length === 1) && replicas.includes(self))
+    if (typeof need === 'number' && (level === 'one' || replicas.length === 1) && replicas.includes(self))
       return this.#c.local.getRaw(key, { signal });
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
-    if (available.length < need) throw this.#unavailable(key, level, available.length, need, replicas.length);
+    if (!satisfies(need, available)) throw this.#unavailable(key, level, available.length, need, replicas.length);
     const { reached, settled } = quorumCall(available, need, (peer) => this.#c.client.get(peer, key, signal));
     const outcome = await reached.catch((o: QuorumOutcome<StoredRecord | undefined>) => {
       throw this.#unavailable(key, level, o.ok.length, need, replicas.length);
@@ -104,7 +112,7 @@ export class Coordinator implements RecordEngine {
     }
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
     for (const down of replicas.filter((r) => !available.includes(r))) await this.#c.hints.add(down, key, record);
-    if (available.length < need) throw this.#unavailable(key, level, available.length, need, replicas.length);
+    if (!satisfies(need, available)) throw this.#unavailable(key, level, available.length, need, replicas.length);
     const { reached, settled } = quorumCall(available, need, (peer) => this.#c.client.put(peer, key, record, signal));
     settled
       .then(async (all) => {
@@ -117,15 +125,34 @@ export class Coordinator implements RecordEngine {
     return acked.ok.some((o) => o.value.existed);
   }
 
-  #unavailable(key: string, level: Consistency, got: number, need: number, n: number): Error {
-    const what = `${JSON.stringify(key)} at consistency ${level}: ${got} of ${n} replicas answered, ${need} needed`;
+  #unavailable(key: string, level: Consistency, got: number, need: Need, n: number): Error {
+    const wanted = typeof need === 'number' ? need : 'a quorum of the old and of the new holders';
+    const what = `${JSON.stringify(key)} at consistency ${level}: ${got} of ${n} replicas answered, ${wanted} needed`;
     return got === 0
       ? new ReplicasUnavailableError(`no replica reachable for ${what}`)
       : new QuorumNotReachedError(`quorum not reached for ${what}`);
   }
 
+  getNow(key: string, consistency: Consistency = 'quorum'): ImmediateRead | undefined {
+    if (!this.#c.local.readsSync) return undefined;
+    const replicas = this.#c.ring.replicasOf(key);
+    const self = this.#c.client.self;
+    // The same condition as the local shortcut of #read: only this daemon's copy is needed.
+    if ((consistency !== 'one' && replicas.length !== 1) || !replicas.includes(self)) return undefined;
+    const rec = this.#c.local.getRawSync(key);
+    // No copy at all: the asynchronous path asks the holder directory (the key may have moved).
+    if (rec === undefined) return undefined;
+    return { record: isLive(rec) ? { key, value: rec.value, meta: rec.meta } : undefined };
+  }
+
   async get(key: string, ctx: RequestContext = {}): Promise<RecordView | undefined> {
-    const rec = await this.#read(key, ctx.consistency ?? 'quorum', ctx.signal);
+    const level = ctx.consistency ?? 'quorum';
+    let rec = await this.#read(key, level, ctx.signal);
+    // No holder has any copy (not even a tombstone): the key may live where this daemon does not know
+    // yet (an override it missed). The directory look-up is cached, so a missing key costs it rarely.
+    if (rec === undefined && (await this.#c.ring.resolveMiss(key, ctx.signal))) {
+      rec = await this.#read(key, level, ctx.signal);
+    }
     return isLive(rec) ? { key, value: rec.value, meta: rec.meta } : undefined;
   }
 

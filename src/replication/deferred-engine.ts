@@ -44,6 +44,7 @@ export class DeferredEngine implements RecordEngine {
 
   // The common case (engine set) calls straight through, without an extra await per request.
   get: RecordEngine['get'] = (...a) => (this.#engine ? this.#engine.get(...a) : this.#ready().then((e) => e.get(...a)));
+  getNow: NonNullable<RecordEngine['getNow']> = (key, consistency) => this.#engine?.getNow?.(key, consistency);
   put: RecordEngine['put'] = (...a) => (this.#engine ? this.#engine.put(...a) : this.#ready().then((e) => e.put(...a)));
   delete: RecordEngine['delete'] = (...a) =>
     this.#engine ? this.#engine.delete(...a) : this.#ready().then((e) => e.delete(...a));

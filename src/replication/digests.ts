@@ -6,18 +6,21 @@ import type { LocalEngine } from './local-engine.ts';
  * Partition digests for anti-entropy: the XOR of SHA-1(key, version) over every record (tombstones
  * included) of a partition. XOR makes the digest independent of scan order and cheap to combine; two
  * replicas with equal digests hold the same versions. This is the top level of a two-level hash tree:
- * partitions whose digests differ are compared key by key ({@link partitionVersions}).
+ * partitions whose digests differ are compared key by key ({@link partitionVersions}). `skip` leaves
+ * out keys placed by an override: their holders are not the partition's ring replicas, so they are
+ * repaired among their own holders (override-repair.ts) instead.
  */
 export async function partitionDigests(
   local: LocalEngine,
   ring: Ring,
   wanted: ReadonlySet<number>,
   signal?: AbortSignal,
+  skip?: (key: string) => boolean,
 ): Promise<Map<number, string>> {
   const acc = new Map<number, Buffer>();
   for await (const { key, record } of local.scanRecords({ keysOnly: true, signal })) {
     const p = ring.partitionOf(key);
-    if (!wanted.has(p)) continue;
+    if (!wanted.has(p) || skip?.(key)) continue;
     const h = createHash('sha1').update(key).update('\u0000').update(record.meta.version).digest();
     const cur = acc.get(p);
     if (!cur) acc.set(p, h);
@@ -28,17 +31,18 @@ export async function partitionDigests(
   return out;
 }
 
-/** `[partition, key, version]` of every record of the given partitions. */
+/** `[partition, key, version]` of every record of the given partitions (but those `skip` names). */
 export async function partitionVersions(
   local: LocalEngine,
   ring: Ring,
   wanted: ReadonlySet<number>,
   signal?: AbortSignal,
+  skip?: (key: string) => boolean,
 ): Promise<Array<[number, string, string]>> {
   const out: Array<[number, string, string]> = [];
   for await (const { key, record } of local.scanRecords({ keysOnly: true, signal })) {
     const p = ring.partitionOf(key);
-    if (wanted.has(p)) out.push([p, key, record.meta.version]);
+    if (wanted.has(p) && !skip?.(key)) out.push([p, key, record.meta.version]);
   }
   return out;
 }

@@ -29,6 +29,11 @@ export interface RecordView {
   meta: RecordMeta;
 }
 
+/** A read answered synchronously: `record` is undefined when there is no live record. */
+export interface ImmediateRead {
+  record: RecordView | undefined;
+}
+
 export interface WriteResult {
   key: string;
   meta: RecordMeta;
@@ -84,6 +89,12 @@ export interface ReplicaCopy {
  */
 export interface RecordEngine {
   get(key: string, ctx?: RequestContext): Promise<RecordView | undefined>;
+  /**
+   * Answers a read synchronously when this daemon alone can (its store reads synchronously and its own
+   * copy is all the level needs), else returns undefined and the caller uses `get`. The hot GET path
+   * saves a promise chain and an abort signal this way.
+   */
+  getNow?(key: string, consistency?: Consistency): ImmediateRead | undefined;
   put(key: string, input: WriteInput, conditions?: WriteConditions, ctx?: RequestContext): Promise<WriteResult>;
   /** Returns the tombstone's metadata, or undefined when there was nothing to delete. */
   delete(key: string, conditions?: WriteConditions, ctx?: RequestContext): Promise<RecordMeta | undefined>;

@@ -1,7 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { decode, encode } from '@msgpack/msgpack';
 import type { Logger } from 'pino';
-import { type Epoch, type Layout, openLayout } from '../layout/index.ts';
+import { type Epoch, type EpochChain, hashEpoch, type Layout, openLayout } from '../layout/index.ts';
 import { StoreEpochLog } from '../layout/store-log.ts';
 import type { Net } from '../net/index.ts';
 import type { Member } from '../ring/index.ts';
@@ -37,13 +37,32 @@ const sameMember = (a: Member | undefined, b: Member) =>
   (a.state ?? 'up') === (b.state ?? 'up');
 
 /**
+ * Which of two forked cluster chains the cluster keeps: the one founded first (epoch 1's `ts`), then
+ * the longer, then the lower hash at the fork. A daemon that joins with a chain it founded alone (or
+ * one that comes back from a split) thus adopts the cluster's chain, never the other way round, even
+ * when its peer id makes it the sequencer: the cluster's history, and the partition chains whose
+ * epochs name its epoch numbers as their basis, survive every join.
+ */
+export function prefersTheirs(theirs: readonly Epoch[], mine: EpochChain, forkAt: number): boolean {
+  const a = theirs[0];
+  const b = mine.get(1);
+  if (b === undefined) return true;
+  if (a === undefined) return false;
+  if (a.ts !== b.ts) return a.ts < b.ts;
+  if (theirs.length !== mine.head.number) return theirs.length > mine.head.number;
+  return hashEpoch(theirs[forkAt - 1]) < (mine.hashAt(forkAt) ?? '');
+}
+
+/**
  * Records every ring membership change as a signed, hash-chained cluster epoch. The sequencer (the
  * lowest up peer id) proposes: when the members it sees differ from the chain's, it signs and appends
  * an epoch and publishes the new head in the DHT. Every other daemon pulls the sequencer's chain and
- * appends the epochs it lacks; each is verified (signature, authorised signer, parent hash). A daemon
- * whose own chain forked from the sequencer's (it founded a chain alone before joining) logs it and
- * adopts the sequencer's chain, verifying every epoch. Placement still follows the membership
- * protocol; the chain is the signed, queryable history of it (and the base for overrides).
+ * appends the epochs it lacks; each is verified (signature, authorised signer, parent hash). The
+ * sequencer also pulls from one other member per round, so it picks up epochs a previous sequencer
+ * appended. When two chains fork (a daemon founded one alone before joining), every daemon keeps the
+ * one {@link prefersTheirs} ranks first, logs the fork, and adopts it (verifying every epoch) if it is
+ * not its own. Placement still follows the membership protocol; the chain is the signed, queryable
+ * history of it, and the basis that partition epochs (per-record overrides) name.
  */
 export class LayoutKeeper {
   readonly #c: LayoutKeeperComponents;
@@ -52,6 +71,7 @@ export class LayoutKeeper {
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #busy: Promise<void> | undefined;
+  #round = 0;
 
   constructor(components: LayoutKeeperComponents) {
     this.#c = components;
@@ -110,10 +130,30 @@ export class LayoutKeeper {
 
   async #reconcile(): Promise<void> {
     const self = this.#c.net.peerId;
-    const up = this.#c.net.members().filter((m) => m.status === 'up' && !m.leaving);
-    const sequencer = up.map((m) => m.peerId).sort()[0];
-    if (sequencer === self) await this.#propose();
-    else if (sequencer !== undefined) await this.#pull(sequencer);
+    const up = this.#c.net
+      .members()
+      .filter((m) => m.status === 'up' && !m.leaving)
+      .map((m) => m.peerId);
+    const sequencer = this.#sequencer(up);
+    if (sequencer === self) {
+      const others = up.filter((p) => p !== self).sort();
+      if (others.length > 0) {
+        const peer = others[this.#round++ % others.length];
+        await this.#pull(peer).catch((err: unknown) => this.#c.logger.debug({ err, peer }, 'layout: pull failed'));
+      }
+      // The pull may have adopted the cluster's chain, of which this daemon is not (yet) a member.
+      if (this.#sequencer(up) === self) await this.#propose();
+    } else if (sequencer !== undefined) await this.#pull(sequencer);
+  }
+
+  /**
+   * The lowest up peer id among the chain's own members (only they may sign its next epoch), or the
+   * lowest up peer id when the chain has none yet (founding).
+   */
+  #sequencer(up: readonly string[]): string | undefined {
+    const members = this.#layout.cluster.layout().members;
+    const signers = up.filter((id) => members.get(id)?.state === 'up');
+    return (signers.length > 0 ? signers : up).slice().sort()[0];
   }
 
   async #propose(): Promise<void> {
@@ -145,21 +185,36 @@ export class LayoutKeeper {
       .catch(() => {});
   }
 
-  async #pull(sequencer: string): Promise<void> {
+  async #pull(peer: string): Promise<void> {
     const theirs = decode(
-      await this.#c.net.request(sequencer, LAYOUT_PROTOCOL, new Uint8Array(0), { timeoutMs: 5000 }),
+      await this.#c.net.request(peer, LAYOUT_PROTOCOL, new Uint8Array(0), { timeoutMs: 5000 }),
     ) as Epoch[];
     const mine = this.#layout.cluster;
     const common = Math.min(mine.head.number, theirs.length);
     const forkAt = Array.from({ length: common }, (_, i) => i + 1).find((n) => mine.get(n)?.sig !== theirs[n - 1].sig);
     if (forkAt !== undefined) {
+      if (!prefersTheirs(theirs, mine, forkAt)) {
+        this.#c.logger.info({ forkAt, peer }, 'layout: peer holds a forked cluster chain; keeping the local one');
+        return;
+      }
       this.#c.logger.warn(
-        { forkAt, sequencer },
+        { forkAt, peer },
         'layout: local chain forked from the cluster chain; adopting the cluster chain',
       );
       await this.#log.reset('cluster');
-      this.#layout = await openLayout({ log: this.#log });
+      this.#layout = await this.#reopen();
     }
     for (const epoch of theirs.slice(this.#layout.cluster.head.number)) await this.#layout.append(epoch);
+  }
+
+  /** Reloads the layout after the cluster chain was reset; partition chains that no longer verify are dropped. */
+  async #reopen(): Promise<Layout> {
+    try {
+      return await openLayout({ log: this.#log });
+    } catch (err) {
+      this.#c.logger.error({ err }, 'layout: partition chains do not verify on the adopted chain; dropping them');
+      for (const scope of await this.#log.scopes()) if (scope !== 'cluster') await this.#log.reset(scope);
+      return openLayout({ log: this.#log });
+    }
   }
 }

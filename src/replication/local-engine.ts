@@ -6,6 +6,7 @@ import { buildRecord, checkConditions, isLive as live } from './build.ts';
 import type {
   BatchRequestOp,
   BatchResultOp,
+  ImmediateRead,
   ListOptions,
   ListPage,
   RecordEngine,
@@ -16,6 +17,7 @@ import type {
   WriteResult,
 } from './engine.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
+import { RecordReadCache } from './read-cache.ts';
 import { recordKeyOf, recordScanPrefix, recordStoreKey } from './record-keys.ts';
 
 /** The daemon's clock; `next()` (a persistent clock) resolves once the version is covered by its durable ceiling. */
@@ -26,6 +28,11 @@ export interface LocalEngineComponents {
   clock: EngineClock;
   /** Wall clock in ms (injectable for tests). */
   now?: () => number;
+}
+
+export interface LocalEngineOptions {
+  /** Bytes of decoded hot records kept in memory for synchronous reads (0: none). Default 0. */
+  readCacheBytes?: number;
 }
 
 const MAX_LIST_LIMIT = 1000;
@@ -40,8 +47,10 @@ export class LocalEngine implements RecordEngine {
   readonly #clock: EngineClock;
   readonly #now: () => number;
   readonly #locks = new KeyedMutex();
+  readonly #cache: RecordReadCache;
 
-  constructor(components: LocalEngineComponents) {
+  constructor(components: LocalEngineComponents, options: LocalEngineOptions = {}) {
+    this.#cache = new RecordReadCache(options.readCacheBytes ?? 0);
     this.#store = components.store;
     this.#clock = components.clock;
     this.#now = components.now ?? Date.now;
@@ -51,6 +60,26 @@ export class LocalEngine implements RecordEngine {
     throwIfAborted(ctx.signal);
     const rec = await this.#store.get(recordStoreKey(key), { signal: ctx.signal });
     return live(rec) ? { key, value: rec.value, meta: rec.meta } : undefined;
+  }
+
+  getNow(key: string): ImmediateRead | undefined {
+    if (!this.readsSync) return undefined;
+    const rec = this.getRawSync(key);
+    return { record: live(rec) ? { key, value: rec.value, meta: rec.meta } : undefined };
+  }
+
+  /** True when the store reads synchronously ({@link getRawSync} works). */
+  get readsSync(): boolean {
+    return this.#store.getSync !== undefined;
+  }
+
+  /** {@link getRaw} without a promise; only when {@link readsSync}. */
+  getRawSync(key: string): StoredRecord | undefined {
+    const hit = this.#cache.get(key);
+    if (hit !== undefined) return hit;
+    const rec = this.#store.getSync!(recordStoreKey(key));
+    this.#cache.fill(key, rec);
+    return rec;
   }
 
   /** The stored entry including tombstones (replication and `?meta=1` need them). */
@@ -70,7 +99,7 @@ export class LocalEngine implements RecordEngine {
       const current = await this.#store.get(storeKey, { signal: ctx.signal });
       checkConditions(key, current, conditions);
       const record = buildRecord(current, input, await this.version(), this.#now());
-      await this.#store.put(storeKey, record, { signal: ctx.signal });
+      await this.#cache.writing(key, () => this.#store.put(storeKey, record, { signal: ctx.signal }));
       const meta = record.meta;
       return { key, meta, created: !live(current) };
     });
@@ -84,7 +113,7 @@ export class LocalEngine implements RecordEngine {
       checkConditions(key, current, conditions);
       if (!live(current)) return undefined;
       const tombstone = buildRecord(current, undefined, await this.version(), this.#now());
-      await this.#store.put(storeKey, tombstone, { signal: ctx.signal });
+      await this.#cache.writing(key, () => this.#store.put(storeKey, tombstone, { signal: ctx.signal }));
       return tombstone.meta;
     });
   }
@@ -145,7 +174,8 @@ export class LocalEngine implements RecordEngine {
         results.push({ op: 'delete', key: op.key, deleted: live(cur) });
       }
     });
-    await this.#store.batch(writes, { signal: ctx.signal });
+    const written = ops.filter((o) => o.op !== 'get').map((o) => o.key);
+    await this.#cache.writing(written, () => this.#store.batch(writes, { signal: ctx.signal }));
     return results;
   }
 
@@ -165,7 +195,8 @@ export class LocalEngine implements RecordEngine {
     return this.#locks.run(key, async () => {
       const current = await this.#store.get(storeKey, { signal: ctx.signal });
       const merged = mergeRecord(current, incoming);
-      if (merged.changed) await this.#store.put(storeKey, merged.record, { signal: ctx.signal });
+      if (merged.changed)
+        await this.#cache.writing(key, () => this.#store.put(storeKey, merged.record, { signal: ctx.signal }));
       return { record: merged.record, existed: live(current) };
     });
   }
@@ -196,7 +227,8 @@ export class LocalEngine implements RecordEngine {
     await this.#locks.run(key, async () => {
       const current = await this.#store.get(storeKey);
       // A write that arrived after the hand-off started must not be lost: keep it for the next pass.
-      if (current && current.meta.version === expectedVersion) await this.#store.delete(storeKey);
+      if (current && current.meta.version === expectedVersion)
+        await this.#cache.writing(key, () => this.#store.delete(storeKey));
     });
   }
 
@@ -206,7 +238,7 @@ export class LocalEngine implements RecordEngine {
     return this.#locks.run(key, async () => {
       const current = await this.#store.get(storeKey);
       if (!current?.meta.tombstone || current.meta.version !== version) return false;
-      await this.#store.delete(storeKey);
+      await this.#cache.writing(key, () => this.#store.delete(storeKey));
       return true;
     });
   }

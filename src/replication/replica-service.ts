@@ -29,6 +29,9 @@ export async function serveReplicaProtocol(
     return encodeMessage(res);
   });
 
+  // Overridden keys are repaired among their own holders, not by partition anti-entropy.
+  const skip = (key: string) => ring.isOverridden(key);
+
   async function answer(req: ReplicaRequest, from: string, signal: AbortSignal): Promise<ReplicaResponse> {
     switch (req.t) {
       case 'get': {
@@ -40,11 +43,11 @@ export async function serveReplicaProtocol(
         return { t: 'put', v: merged.record.meta.version, e: merged.existed };
       }
       case 'digests': {
-        const d = await partitionDigests(local, ring.ring, new Set(req.p), signal);
+        const d = await partitionDigests(local, ring.ring, new Set(req.p), signal, skip);
         return { t: 'digests', d: [...d.entries()] };
       }
       case 'versions':
-        return { t: 'versions', e: await partitionVersions(local, ring.ring, new Set(req.p), signal) };
+        return { t: 'versions', e: await partitionVersions(local, ring.ring, new Set(req.p), signal, skip) };
       case 'fetch': {
         const keys = req.ks.slice(0, MAX_FETCH);
         const rs: Array<[string, ReturnType<typeof toWire>]> = [];

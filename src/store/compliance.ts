@@ -75,6 +75,15 @@ export function runStoreCompliance(name: string, factory: () => Promise<StoreHar
       expect({ ...got!.meta, tombstone: got!.meta.tombstone ?? false }).toEqual(rec.meta);
     });
 
+    it('getSync, when offered, answers exactly like get (live, tombstone, missing)', async () => {
+      const s = await open();
+      if (!s.getSync) return;
+      await s.put(k('live'), makeRecord('v', { contentType: 'text/plain' }));
+      await s.put(k('dead'), makeRecord(new Uint8Array(0), { tombstone: true, version: 'v3' }));
+      for (const key of ['live', 'dead', 'missing']) expect(s.getSync(k(key))).toEqual(await s.get(k(key)));
+      expect(s.getSync(k('missing'))).toBeUndefined();
+    });
+
     it('overwrites, deletes, and deleting a missing key is fine', async () => {
       const s = await open();
       await s.put(k('a'), makeRecord('1'));

@@ -90,6 +90,11 @@ export interface Store {
   open(options?: CallOptions): Promise<void>;
   close(): Promise<void>;
   get(key: Uint8Array, options?: CallOptions): Promise<StoredRecord | undefined>;
+  /**
+   * Optional synchronous `get` for backends whose reads are in-process and fast (an embedded store's
+   * cache hit): lets a daemon answer a local read without a promise round trip. Same result as `get`.
+   */
+  getSync?(key: Uint8Array): StoredRecord | undefined;
   /** Several keys at once; the result has one slot per key, undefined where missing. */
   getMany(keys: Uint8Array[], options?: CallOptions): Promise<Array<StoredRecord | undefined>>;
   put(key: Uint8Array, record: StoredRecord, options?: CallOptions): Promise<void>;

@@ -8,11 +8,15 @@ import { cleanup, startCluster } from './helpers.ts';
 const SINK = '/shoal/test-sink/1.0.0';
 const PICKY = '/shoal/test-picky/1.0.0';
 
-describe('bulk stream', () => {
+// Every test runs on the TLS side channel (the default) and on the libp2p stream (side channel off).
+describe.each([
+  { bulkTls: true, channel: 'tls' },
+  { bulkTls: false, channel: 'libp2p' },
+] as const)('bulk stream over $channel', ({ bulkTls, channel }) => {
   let a: Net;
   let b: Net;
   beforeAll(async () => {
-    [a, b] = await startCluster(2, { clusterSecret: generateClusterSecret() });
+    [a, b] = await startCluster(2, { clusterSecret: generateClusterSecret(), bulkTls });
     await b.handleBulk(SINK, async (frames) => {
       const hash = createHash('sha256');
       let bytes = 0;
@@ -36,6 +40,7 @@ describe('bulk stream', () => {
   it('moves 20 MB with pnet on, in order and intact', async () => {
     const source = randomBytes(20 * 1024 * 1024);
     const sender = await a.openBulk(b.peerId, SINK, { windowBytes: 256 * 1024 });
+    expect(sender.channel).toBe(channel);
     const frameBytes = 64 * 1024 + 7; // frames need not align with anything
     let count = 0;
     for (let off = 0; off < source.byteLength; off += frameBytes) {
@@ -54,7 +59,7 @@ describe('bulk stream', () => {
     expect(JSON.parse(new TextDecoder().decode(await again.end()))).toMatchObject({ bytes: 1024 * 1024, count: 1 });
   });
 
-  it('pnet never encrypts more than 64 KiB at once, even with a window of megabytes', async () => {
+  it.runIf(!bulkTls)('pnet never encrypts more than 64 KiB at once, even with a window of megabytes', async () => {
     // pnet's xsalsa20 shares one WASM memory per process; one big update starts a growth spiral that
     // crashes the process (see src/net/libp2p.ts). Watch every update pnet makes during a transfer.
     const proto = createRequire(import.meta.url)('xsalsa20').prototype as { update: (input: Uint8Array) => Uint8Array };

@@ -19,6 +19,17 @@ describe('membership', () => {
     expect(a.multiaddrs()[0]).toMatch(new RegExp(`/p2p/${a.peerId}$`));
   });
 
+  it("records a smoothed RTT per peer from the failure detector's pings", async () => {
+    const [a, b] = await startCluster(2);
+    // Loopback pings read 0 or 1 ms (libp2p's whole-ms clock): wait, bounded, until one reading is non-zero.
+    await waitFor(() => (a.member(b.peerId)?.rttMs ?? 0) > 0 && (b.member(a.peerId)?.rttMs ?? 0) > 0);
+    const rtt = a.member(b.peerId)?.rttMs ?? Number.NaN;
+    expect(Number.isFinite(rtt)).toBe(true);
+    expect(rtt).toBeGreaterThan(0);
+    expect(rtt).toBeLessThan(1000); // below the ping timeout
+    expect(a.members().find((m) => m.self)?.rttMs).toBeUndefined();
+  });
+
   it('a node without the secret, or with another one, cannot join', async () => {
     const seed = await startNet({ clusterSecret: secret });
     const stranger = await startNet({});

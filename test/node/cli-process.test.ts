@@ -85,6 +85,9 @@ describe('shoal start as a process', () => {
     const res = await runCli(['start', '--config', cfg]);
     expect(res.code).toBe(2);
     expect(res.out).toMatch(/unknown key "zoen"/);
+    const matrix = await runCli(['start', '--latency-matrix', '{"eu": {"na": "far"}}']);
+    expect(matrix.code).toBe(2);
+    expect(matrix.out).toMatch(/CONFIG_INVALID: --latency-matrix .*"eu" → "na" must be a non-negative number/);
   });
 
   it('takes settings from the config file with flags taking precedence', async () => {

@@ -29,6 +29,17 @@ describe('resolveConfig', () => {
     expect(resolveConfig([], { SHOAL_JOIN: '/p,/q' }).join).toEqual(['/p', '/q']);
   });
 
+  it('turns the bulk side channel on by default, on any free port', () => {
+    expect(resolveConfig([], {})).toMatchObject({ bulkTls: 'on', bulkPort: 0 });
+    expect(resolveConfig(['--bulk-port', '7400'], { SHOAL_BULK_TLS: 'off' })).toMatchObject({
+      bulkTls: 'off',
+      bulkPort: 7400,
+    });
+    expect(() => resolveConfig(['--bulk-port', '70000'], {})).toThrow(/not a port/);
+    expect(() => resolveConfig(['--bulk-port', '1.5'], {})).toThrow(/not a port/);
+    expect(() => resolveConfig(['--bulk-tls', 'yes'], {})).toThrow(/expected one of on, off/);
+  });
+
   it('rejects unknown flags, bad values and unknown config keys with CONFIG_INVALID', () => {
     expect(() => resolveConfig(['--bogus', '1'], {})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => resolveConfig(['--http-port', 'abc'], {})).toThrow(/expected a non-negative number/);

@@ -23,7 +23,8 @@ export async function apiHarness(
   const dir = await mkdtemp(join(tmpdir(), 'shoal-api-'));
   const store = createLevelStore({ location: join(dir, 'db'), durability: 'os' });
   await store.open();
-  const engine = new LocalEngine({ store, clock: createHlc({ node: 'n1' }) });
+  // With a read cache, as the daemon runs by default: every API test also checks cache invalidation.
+  const engine = new LocalEngine({ store, clock: createHlc({ node: 'n1' }) }, { readCacheBytes: 1024 * 1024 });
   const accesses: Access[] = [];
   const app = await createApi(
     {

@@ -1,0 +1,50 @@
+import type { PrivateKey } from '@libp2p/interface';
+import type { Logger } from 'pino';
+import type { OverrideAdmin } from '../src/api/override-routes.ts';
+import { ShoalError } from '../src/errors/index.ts';
+import type { Net } from '../src/net/index.ts';
+import type { Replication } from '../src/replication/index.ts';
+import type { LayoutKeeper } from '../src/replication/layout-keeper.ts';
+import type { LocalEngine } from '../src/replication/local-engine.ts';
+import { createOverrideService, type OverrideService } from '../src/replication/override-service.ts';
+
+/** Starts per-record overrides (sync, moves, DHT holder directory, repair) over the running cluster parts. */
+export async function startOverrides(
+  parts: { net: Net; replication: Replication; keeper: LayoutKeeper; local: LocalEngine; peerKey: PrivateKey },
+  logger: Logger,
+  options: { repairIntervalMs: number },
+): Promise<OverrideService> {
+  const { net, replication, keeper, local, peerKey } = parts;
+  const service = createOverrideService(
+    {
+      net,
+      ring: replication.ring,
+      local,
+      layout: () => keeper.layout,
+      peerKey,
+      logger: logger.child({ module: 'overrides' }),
+      kickHandOff: () => replication.maintenance.kick(),
+    },
+    { repairIntervalMs: options.repairIntervalMs },
+  );
+  await service.start();
+  return service;
+}
+
+/** The placement admin operations (the service may still be starting). */
+export function overrideAdmin(service: () => OverrideService | undefined, local: LocalEngine): OverrideAdmin {
+  const need = (): OverrideService => {
+    const s = service();
+    if (s === undefined) throw new ShoalError('NOT_READY', 'the daemon is starting or stopping');
+    return s;
+  };
+  return {
+    place: (key, req, signal) => need().place({ key, ...req }, { signal }),
+    holders: (key, signal) => need().holders(key, { signal }),
+    overrides: () => need().list(),
+    async localCopy(key, signal) {
+      const rec = await local.getRaw(key, { signal });
+      return rec && { version: rec.meta.version, tombstone: rec.meta.tombstone === true, size: rec.meta.size };
+    },
+  };
+}

@@ -1,0 +1,299 @@
+import type { Logger } from 'pino';
+import { throwIfAborted } from '../errors/index.ts';
+import { type Epoch, EpochRejectedError, type Layout, type Scope } from '../layout/index.ts';
+import type { Net } from '../net/index.ts';
+import type { ClusterRing } from './cluster-ring.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
+import type { OverrideEntry } from './override-table.ts';
+import {
+  decodeOverrideMessage,
+  encodeOverrideMessage,
+  MAX_EPOCHS_PER_ANSWER,
+  OVERRIDES_PROTOCOL,
+  type OverrideRequest,
+  type OverrideResponse,
+  type WireHead,
+} from './override-wire.ts';
+
+export interface OverrideSyncComponents {
+  net: Net;
+  ring: ClusterRing;
+  /** The daemon's layout (the layout keeper may replace it when it adopts the cluster's chain). */
+  layout: () => Layout;
+  logger: Logger;
+  /** Called after epochs changed overrides here (so old holders hand their copy off soon). */
+  onChange?: () => void;
+}
+
+export interface OverrideSyncOptions {
+  /** Pause between two pulls of partition heads from a peer (one peer per round, in turn). Default 5000 ms. */
+  pullIntervalMs?: number;
+  /** Deadline of one call to a peer. Default 5000 ms. */
+  requestTimeoutMs?: number;
+}
+
+const partitionOf = (scope: Scope) => Number(scope.slice('partition:'.length));
+
+/**
+ * Keeps this daemon's partition chains (and so its overrides) in step with the cluster's:
+ * - **push**: a partition coordinator that appended an epoch pushes it to every up member
+ *   ({@link push}); the receiver verifies and appends it ({@link apply}), fetching a gap from the
+ *   sender first;
+ * - **pull**: every `pullIntervalMs` it asks one up member (in turn) for its partition heads and fetches
+ *   what it lacks, so a daemon that missed a push, was down, or joined later converges within a few
+ *   rounds;
+ * - **on demand**: the holder directory fetches a chain named by a DHT entry ({@link fetch}).
+ * Every epoch is verified by the layout (signature, authorised signer = the partition's ring primary at
+ * the epoch's basis, parent hash) before it changes a placement; a rejected one is logged and ignored.
+ * After a chain changes, the overrides of its partition are rebuilt into the ring's override table.
+ */
+export class OverrideSync {
+  readonly #c: OverrideSyncComponents;
+  readonly #pullIntervalMs: number;
+  readonly #timeoutMs: number;
+  readonly #mutex = new KeyedMutex();
+  #layoutSeen: Layout | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #round = 0;
+  #busy: Promise<void> | undefined;
+  #ac = new AbortController();
+  /** Pushes this daemon could not apply yet (its cluster chain lagged): scope → pusher, retried soon. */
+  readonly #pending = new Map<Scope, { peer: string; until: number }>();
+
+  constructor(components: OverrideSyncComponents, options: OverrideSyncOptions = {}) {
+    this.#c = components;
+    this.#pullIntervalMs = options.pullIntervalMs ?? 5000;
+    this.#timeoutMs = options.requestTimeoutMs ?? 5000;
+  }
+
+  start(): void {
+    this.#ac = new AbortController();
+    this.#checkLayout();
+    this.#timer = setInterval(() => this.pullSoon(), this.#pullIntervalMs);
+    this.#timer.unref();
+    this.pullSoon();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#ac.abort();
+    await this.#busy?.catch(() => {});
+  }
+
+  /** The layout, after rebuilding the override table if the keeper replaced it. */
+  layout(): Layout {
+    this.#checkLayout();
+    return this.#c.layout();
+  }
+
+  /** Partition heads held here (`scope`: that one only). */
+  heads(scope?: Scope): WireHead[] {
+    const layout = this.layout();
+    if (scope !== undefined) {
+      const h = layout.chain(scope).head;
+      return h.number > 0 ? [[h.scope, h.number, h.hash]] : [];
+    }
+    return layout
+      .heads()
+      .filter((h) => h.scope !== 'cluster')
+      .map((h) => [h.scope, h.number, h.hash]);
+  }
+
+  /** Epochs of `scope` from `from` on, at most {@link MAX_EPOCHS_PER_ANSWER}. */
+  epochs(scope: Scope, from: number): Epoch[] {
+    return this.layout().chain(scope).epochs(Math.max(1, from)).slice(0, MAX_EPOCHS_PER_ANSWER) as Epoch[];
+  }
+
+  /**
+   * Verifies and appends `epochs` of `scope` (already held ones are skipped); on a gap fetches the
+   * missing ones from `from` first. Resolves to the chain's head number; throws EpochRejectedError.
+   */
+  async apply(scope: Scope, epochs: readonly Epoch[], from?: string, signal?: AbortSignal): Promise<number> {
+    return this.#mutex.run(scope, async () => {
+      const layout = this.layout();
+      const chain = layout.chain(scope);
+      const first = epochs[0]?.number ?? chain.head.number + 1;
+      if (first > chain.head.number + 1 && from !== undefined) await this.#fetchLocked(from, scope, signal);
+      const before = chain.head.number;
+      for (const epoch of epochs) {
+        if (epoch.number <= chain.head.number && chain.hashAt(epoch.number) !== undefined) {
+          await chain.check(epoch).catch((err: unknown) => {
+            if (!(err instanceof EpochRejectedError && err.reason === 'replay')) throw err;
+          });
+          continue;
+        }
+        await layout.append(epoch, { signal });
+      }
+      if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
+      return chain.head.number;
+    });
+  }
+
+  /**
+   * {@link apply} for epochs a coordinator pushed: when they do not verify yet (typically their basis is
+   * beyond this daemon's cluster head, which lags by a keeper round), the fetch is retried from the pusher
+   * for a minute, every second, instead of waiting for the next pull round.
+   */
+  async applyPushed(scope: Scope, epochs: readonly Epoch[], from: string, signal?: AbortSignal): Promise<number> {
+    try {
+      return await this.apply(scope, epochs, from, signal);
+    } catch (err) {
+      this.#pending.set(scope, { peer: from, until: Date.now() + 60_000 });
+      setTimeout(() => this.pullSoon(), 1000).unref();
+      throw err;
+    }
+  }
+
+  /** Fetches the epochs of `scope` that `peer` holds beyond this daemon's head; resolves to how many were appended. */
+  async fetch(peer: string, scope: Scope, signal?: AbortSignal): Promise<number> {
+    return this.#mutex.run(scope, () => this.#fetchLocked(peer, scope, signal));
+  }
+
+  /** Pushes every epoch of `scope` after `from` to `peers`; resolves to the peers that hold the head afterwards. */
+  async push(scope: Scope, fromNumber: number, peers: readonly string[], signal?: AbortSignal): Promise<string[]> {
+    const epochs = this.epochs(scope, fromNumber);
+    const want = this.layout().chain(scope).head.number;
+    const acked = await Promise.all(
+      peers.map(async (peer) => {
+        try {
+          const res = await this.#call<Extract<OverrideResponse, { t: 'push' }>>(
+            peer,
+            { t: 'push', s: scope, e: epochs },
+            signal,
+          );
+          return res.n >= want ? peer : undefined;
+        } catch (err) {
+          this.#c.logger.info({ err, peer, scope }, 'overrides: push failed (the peer will pull)');
+          return undefined;
+        }
+      }),
+    );
+    return acked.filter((p): p is string => p !== undefined);
+  }
+
+  /** Asks every up member for its head of `scope` and fetches from the most advanced (before proposing). */
+  async catchUp(scope: Scope, signal?: AbortSignal): Promise<void> {
+    const heads = await Promise.all(
+      this.#c.ring.upPeers().map(async (peer) => {
+        try {
+          const res = await this.#call<Extract<OverrideResponse, { t: 'heads' }>>(
+            peer,
+            { t: 'heads', s: scope },
+            signal,
+          );
+          return { peer, number: res.h[0]?.[1] ?? 0 };
+        } catch {
+          return { peer, number: 0 };
+        }
+      }),
+    );
+    const best = heads.sort((a, b) => b.number - a.number)[0];
+    if (best !== undefined && best.number > this.layout().chain(scope).head.number) {
+      await this.fetch(best.peer, scope, signal);
+    }
+  }
+
+  /** Pulls partition heads from the next up member, soon (one pull at a time). */
+  pullSoon(): void {
+    if (this.#busy !== undefined || this.#ac.signal.aborted) return;
+    this.#busy = this.#pull(this.#ac.signal)
+      .catch((err: unknown) => this.#c.logger.debug({ err }, 'overrides: pull failed'))
+      .finally(() => {
+        this.#busy = undefined;
+      });
+  }
+
+  async #pull(signal: AbortSignal): Promise<void> {
+    for (const [scope, { peer, until }] of [...this.#pending]) {
+      try {
+        await this.fetch(peer, scope, signal);
+        this.#pending.delete(scope);
+      } catch (err) {
+        if (Date.now() > until) this.#pending.delete(scope);
+        else setTimeout(() => this.pullSoon(), 1000).unref();
+        this.#c.logger.debug({ err, peer, scope }, 'overrides: pushed epochs still do not apply');
+      }
+    }
+    const peers = this.#c.ring.upPeers().sort();
+    if (peers.length === 0) return;
+    const peer = peers[this.#round++ % peers.length];
+    const res = await this.#call<Extract<OverrideResponse, { t: 'heads' }>>(peer, { t: 'heads' }, signal);
+    for (const [scope, number] of res.h) {
+      throwIfAborted(signal);
+      if (typeof scope !== 'string' || !scope.startsWith('partition:')) continue;
+      if (number <= this.layout().chain(scope).head.number) continue;
+      try {
+        await this.fetch(peer, scope, signal);
+      } catch (err) {
+        this.#c.logger.info({ err, peer, scope }, 'overrides: epochs from peer rejected');
+      }
+    }
+  }
+
+  async #fetchLocked(peer: string, scope: Scope, signal?: AbortSignal): Promise<number> {
+    const layout = this.layout();
+    const chain = layout.chain(scope);
+    const before = chain.head.number;
+    for (;;) {
+      const res = await this.#call<Extract<OverrideResponse, { t: 'epochs' }>>(
+        peer,
+        { t: 'epochs', s: scope, from: chain.head.number + 1 },
+        signal,
+      );
+      const fresh = res.e.filter((e) => e?.number > chain.head.number);
+      if (fresh.length === 0) break;
+      for (const epoch of fresh) await layout.append(epoch, { signal });
+      if (res.e.length < MAX_EPOCHS_PER_ANSWER) break;
+    }
+    if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
+    return chain.head.number - before;
+  }
+
+  /** Rebuilds the overrides of the scope's partition and settles the moves its new epochs recorded. */
+  #changed(scope: Scope, fresh: readonly Epoch[]): void {
+    this.#rebuild(partitionOf(scope));
+    for (const e of fresh) {
+      for (const o of e.change.overridesSet ?? []) this.#c.ring.overrides.settle(o.key);
+      for (const k of e.change.overridesRemoved ?? []) this.#c.ring.overrides.settle(k);
+    }
+    this.#c.logger.info(
+      { scope, head: this.#c.layout().chain(scope).head.number },
+      'overrides: partition chain advanced',
+    );
+    this.#c.onChange?.();
+  }
+
+  #rebuild(partition: number): void {
+    const chain = this.#c.layout().chain(`partition:${partition}`);
+    const entries: OverrideEntry[] = [];
+    for (const o of chain.layout().overrides.values()) {
+      const set = chain.history(o.key).findLast((e) => e.action === 'set');
+      entries.push({
+        key: o.key,
+        replicas: o.replicas,
+        scope: chain.scope,
+        number: set?.number ?? chain.head.number,
+        hash: set?.hash ?? chain.head.hash,
+      });
+    }
+    this.#c.ring.overrides.setPartition(partition, entries);
+  }
+
+  #checkLayout(): void {
+    const layout = this.#c.layout();
+    if (layout === this.#layoutSeen) return;
+    this.#layoutSeen = layout;
+    this.#c.ring.overrides.clear();
+    for (const h of layout.heads()) if (h.scope !== 'cluster') this.#rebuild(partitionOf(h.scope));
+  }
+
+  async #call<T extends OverrideResponse>(peer: string, req: OverrideRequest, signal?: AbortSignal): Promise<T> {
+    const bytes = await this.#c.net.request(peer, OVERRIDES_PROTOCOL, encodeOverrideMessage(req), {
+      signal,
+      timeoutMs: this.#timeoutMs,
+    });
+    const res = decodeOverrideMessage<T>(bytes, peer);
+    if (res.t !== req.t) throw new EpochRejectedError('malformed', req.t, 0, `peer ${peer} answered ${res.t}`);
+    return res;
+  }
+}
