@@ -12,11 +12,15 @@
  *   set| / min(k, keys with accesses); averaged over origins with at least one access;
  * - calibration of the heatmap: for keys accessed in the window, predicted zone probability vs observed zone
  *   share, in 10 bins; `calibrationError` = access-weighted mean |predicted − observed| over bins (ECE).
+ *
+ * Each learned model is also scored in two ensembles with the baselines (`ensemble.ts`), rebuilt per origin
+ * since SPAR is refitted there: `mean(<model>,spar)` and `median(<model>,spar,seasonal-naive)`.
  * @module
  */
 import { throwIfAborted } from '../errors/index.ts';
 import { createBaseline } from './baselines.ts';
 import { DEFAULT_LOOKBACK } from './contract.ts';
+import { createEnsemble } from './ensemble.ts';
 import type { Forecaster, SeriesBatch } from './index.ts';
 import { fitSparForecaster } from './linear.ts';
 import { actualsBetween, chooseBucketMs, seriesAt, type TraceTable } from './trace-series.ts';
@@ -36,11 +40,14 @@ export interface EvalOptions {
   signal?: AbortSignal;
 }
 
+/** Kind of a scored model. */
+export type ModelKind = 'baseline' | 'learned' | 'ensemble';
+
 /** Metrics of one model. */
 export interface ModelMetrics {
   name: string;
-  /** `baseline` (EWMA, seasonal naive, SPAR) or `learned` (ONNX models given to the backtest). */
-  kind: 'baseline' | 'learned';
+  /** `baseline` (EWMA, seasonal naive, SPAR), `learned` (ONNX models given to the backtest) or `ensemble`. */
+  kind: ModelKind;
   wape: number;
   mae: number;
   precisionAtK: number;
@@ -61,7 +68,7 @@ export interface EvalReport {
 
 interface Acc {
   name: string;
-  kind: 'baseline' | 'learned';
+  kind: ModelKind;
   abs: number;
   actual: number;
   n: number;
@@ -171,17 +178,24 @@ export function backtestOrigins(table: TraceTable, o: EvalOptions): Array<{ at: 
 /** Runs the backtest; `best` is the model with the lowest WAPE. */
 export async function backtest(table: TraceTable, o: EvalOptions): Promise<EvalReport> {
   const H = o.horizonBuckets;
-  const fixed: Forecaster[] = [createBaseline('ewma', H), createBaseline('seasonal-naive', H), ...(o.models ?? [])];
-  const names = ['ewma', 'seasonal-naive', 'spar', ...(o.models ?? []).map((m) => m.name)];
-  const kinds: Array<'baseline' | 'learned'> = [
-    'baseline',
-    'baseline',
-    'baseline',
-    ...(o.models ?? []).map(() => 'learned' as const),
+  const learned = o.models ?? [];
+  const naive = createBaseline('seasonal-naive', H);
+  const fixed: Forecaster[] = [createBaseline('ewma', H), naive, ...learned];
+  const columns: Array<[string, ModelKind]> = [
+    ['ewma', 'baseline'],
+    ['seasonal-naive', 'baseline'],
+    ['spar', 'baseline'],
+    ...learned.map((m): [string, ModelKind] => [m.name, 'learned']),
+    ...learned.flatMap(
+      (m): Array<[string, ModelKind]> => [
+        [`mean(${m.name},spar)`, 'ensemble'],
+        [`median(${m.name},spar,seasonal-naive)`, 'ensemble'],
+      ],
+    ),
   ];
-  const accs: Acc[] = names.map((name, i) => ({
+  const accs: Acc[] = columns.map(([name, kind]) => ({
     name,
-    kind: kinds[i],
+    kind,
     abs: 0,
     actual: 0,
     n: 0,
@@ -201,8 +215,17 @@ export async function backtest(table: TraceTable, o: EvalOptions): Promise<EvalR
     const preds: Float32Array[] = [];
     for (const f of fixed.slice(0, 2)) preds.push(await f.forecast(batch, { signal: o.signal }));
     preds.push(spar ? await spar.forecast(batch, { signal: o.signal }) : preds[1]);
-    await spar?.close?.();
     for (const f of fixed.slice(2)) preds.push(await f.forecast(batch, { signal: o.signal }));
+    const sparOrNaive = spar ?? naive; // as the spar column: seasonal naive when SPAR has nothing to fit
+    for (const m of learned) {
+      for (const e of [
+        createEnsemble([m, sparOrNaive]),
+        createEnsemble([m, sparOrNaive, naive], { combine: 'median' }),
+      ]) {
+        preds.push(await e.forecast(batch, { signal: o.signal }));
+      }
+    }
+    await spar?.close?.();
     preds.forEach((p, m) => {
       score(accs[m], batch, p, actual);
     });

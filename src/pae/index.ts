@@ -24,6 +24,7 @@ export {
   ModelContractError,
   validateContract,
 } from './contract.ts';
+export { createEnsemble, type EnsembleOptions } from './ensemble.ts';
 export {
   createZoneRtt,
   LatencyMatrixError,

@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createBaseline } from '../../src/pae/baselines.ts';
 import { backtest, backtestOrigins, precisionAtK } from '../../src/pae/eval.ts';
 import { evalMarkdown, evalSvg } from '../../src/pae/report.ts';
 import { loadTraceTable } from '../../src/pae/trace-series.ts';
@@ -42,6 +43,22 @@ describe('backtest', () => {
     expect(report.models.every((m) => m.calibrationError < 0.05)).toBe(true); // one zone per key: p = 1, observed 1
     expect(evalMarkdown(report, 'steady')).toMatch(/ewma.*\| baseline \| 0\.000 \|/);
     expect(evalSvg(report, 'steady')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
+  });
+
+  it('scores each learned model in a mean and a median ensemble with the baselines', async () => {
+    const table = await loadTraceTable(await steadyTrace());
+    const m = { ...createBaseline('ewma', 4), name: 'm' };
+    const report = await backtest(table, { horizonBuckets: 4, models: [m], maxOrigins: 2 });
+    expect(report.models.map((x) => [x.name, x.kind])).toEqual([
+      ['ewma', 'baseline'],
+      ['seasonal-naive', 'baseline'],
+      ['spar', 'baseline'],
+      ['m', 'learned'],
+      ['mean(m,spar)', 'ensemble'],
+      ['median(m,spar,seasonal-naive)', 'ensemble'],
+    ]);
+    // every member is near exact on a steady trace, so are the ensembles
+    for (const x of report.models.slice(4)) expect(x.wape).toBeLessThan(0.05);
   });
 });
 
