@@ -2,12 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BulkTls } from '../../src/net/bulk-tls.ts';
 import { generateClusterSecret, type Net, PeerUnreachableError } from '../../src/net/index.ts';
-import { cleanup, startCluster, startNet, waitFor } from './helpers.ts';
+import { cleanup, digestSink, startCluster, startNet, waitFor } from './helpers.ts';
 
 const SINK = '/shoal/test-side-sink/1.0.0';
 const SLOW = '/shoal/test-side-slow/1.0.0';
 const HOLD = '/shoal/test-side-hold/1.0.0';
-const enc = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
 const dec = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,19 +22,7 @@ describe('bulk transfers on the TLS side channel', () => {
     [a, b] = await startCluster(2, { clusterSecret, faults: { enabled: true } });
     plain = await startNet({ clusterSecret, bulkTls: false, join: a.multiaddrs(), zone: 'z2' });
     await waitFor(() => a.member(plain.peerId)?.status === 'up');
-    for (const n of [b, plain]) {
-      await n.handleBulk(SINK, async (frames) => {
-        const hash = createHash('sha256');
-        let bytes = 0;
-        let count = 0;
-        for await (const f of frames) {
-          hash.update(f);
-          bytes += f.byteLength;
-          count++;
-        }
-        return enc({ bytes, count, sha: hash.digest('hex') });
-      });
-    }
+    for (const n of [b, plain]) await n.handleBulk(SINK, digestSink());
     await b.handleBulk(SLOW, async (frames) => {
       for await (const f of frames) {
         pulled += f.byteLength;

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShoalError } from '../../src/errors/index.ts';
 import { generateClusterSecret, type Net, RemoteError } from '../../src/net/index.ts';
-import { cleanup, startCluster } from './helpers.ts';
+import { cleanup, digestSink, startCluster } from './helpers.ts';
 
 const SINK = '/shoal/test-sink/1.0.0';
 const PICKY = '/shoal/test-picky/1.0.0';
@@ -17,19 +17,8 @@ describe.each([
   let b: Net;
   beforeAll(async () => {
     [a, b] = await startCluster(2, { clusterSecret: generateClusterSecret(), bulkTls });
-    await b.handleBulk(SINK, async (frames) => {
-      const hash = createHash('sha256');
-      let bytes = 0;
-      let count = 0;
-      for await (const f of frames) {
-        hash.update(f);
-        bytes += f.byteLength;
-        count++;
-        // a slow consumer now and then: the sender must wait, not pile data up
-        if (count % 64 === 0) await new Promise((r) => setTimeout(r, 1));
-      }
-      return new TextEncoder().encode(JSON.stringify({ bytes, count, sha: hash.digest('hex') }));
-    });
+    // a slow consumer now and then: the sender must wait, not pile data up
+    await b.handleBulk(SINK, digestSink({ pauseEvery: 64 }));
     await b.handleBulk(PICKY, async (frames) => {
       for await (const f of frames) if (f[0] === 0) throw new ShoalError('CONFLICT', 'zero frame');
       return undefined;

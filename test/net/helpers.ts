@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createNet, type Member, type Net, type NetOptions } from '../../src/net/index.ts';
+import { type BulkHandler, createNet, type Member, type Net, type NetOptions } from '../../src/net/index.ts';
 
 export const FAST_TIMINGS = {
   pingIntervalMs: 100,
@@ -79,4 +80,24 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
 export async function cleanup(): Promise<void> {
   await Promise.allSettled(nets.splice(0).map((n) => n.stop()));
   await Promise.allSettled(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+}
+
+/**
+ * A bulk handler that consumes every frame and answers JSON `{ bytes, count, sha }` (SHA-256 of the
+ * frames in order); with `pauseEvery`, it sleeps 1 ms after every that many frames (a slow consumer).
+ */
+export function digestSink(options: { pauseEvery?: number } = {}): BulkHandler {
+  return async (frames) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let count = 0;
+    for await (const f of frames) {
+      hash.update(f);
+      bytes += f.byteLength;
+      count++;
+      if (options.pauseEvery !== undefined && count % options.pauseEvery === 0)
+        await new Promise((r) => setTimeout(r, 1));
+    }
+    return new TextEncoder().encode(JSON.stringify({ bytes, count, sha: hash.digest('hex') }));
+  };
 }
