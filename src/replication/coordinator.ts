@@ -72,14 +72,16 @@ export class Coordinator implements RecordEngine {
     return { replicas, need: groupsNeed(groups.map((members) => ({ members, need: needed(level, members.length) }))) };
   }
 
+  /** Only this daemon's copy is needed (level one, or it is the only holder): no fan-out. */
+  #selfSuffices(replicas: readonly string[], level: Consistency): boolean {
+    return (level === 'one' || replicas.length === 1) && replicas.includes(this.#c.client.self);
+  }
+
   /** Reads `need` copies and merges them; repairs stale replicas (synchronously for linearizable). */
   async #read(key: string, level: Consistency, signal?: AbortSignal): Promise<StoredRecord | undefined> {
     throwIfAborted(signal);
     const { replicas, need } = this.#targets(key, level);
-    const self = this.#c.client.self;
-    // Only this daemon's copy is needed (level one, or this daemon is the only replica): no fan-out.
-    if (typeof need === 'number' && (level === 'one' || replicas.length === 1) && replicas.includes(self))
-      return this.#c.local.getRaw(key, { signal });
+    if (typeof need === 'number' && this.#selfSuffices(replicas, level)) return this.#c.local.getRaw(key, { signal });
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
     if (!satisfies(need, available)) throw this.#unavailable(key, level, available.length, need, replicas.length);
     const { reached, settled } = quorumCall(available, need, (peer) => this.#c.client.get(peer, key, signal));
@@ -135,10 +137,9 @@ export class Coordinator implements RecordEngine {
 
   getNow(key: string, consistency: Consistency = 'quorum'): ImmediateRead | undefined {
     if (!this.#c.local.readsSync) return undefined;
-    const replicas = this.#c.ring.replicasOf(key);
-    const self = this.#c.client.self;
-    // The same condition as the local shortcut of #read: only this daemon's copy is needed.
-    if ((consistency !== 'one' && replicas.length !== 1) || !replicas.includes(self)) return undefined;
+    // As the local shortcut of #read: no move in flight (that needs a joint quorum), and own copy suffices.
+    if (this.#c.ring.quorumGroupsOf(key) !== undefined) return undefined;
+    if (!this.#selfSuffices(this.#c.ring.replicasOf(key), consistency)) return undefined;
     const rec = this.#c.local.getRawSync(key);
     // No copy at all: the asynchronous path asks the holder directory (the key may have moved).
     if (rec === undefined) return undefined;
