@@ -105,25 +105,28 @@ describe('Space-Saving', () => {
 
 describe('count-min sketch (conservative update)', () => {
   it('never underestimates and stays within epsilon * N except with probability delta', () => {
+    const epsilon = 0.01;
+    const delta = 0.001;
+    let violations = 0;
+    let keys = 0;
     fc.assert(
       fc.property(streamArb, (stream) => {
-        const epsilon = 0.01;
-        const delta = 0.001;
         const cms = new CountMinSketch(epsilon, delta);
         for (const k of stream) cms.add(k);
         const truth = bruteForce(stream);
-        let violations = 0;
         for (const [key, c] of truth) {
           const est = cms.estimate(key);
           expect(est).toBeGreaterThanOrEqual(c);
           if (est > c + epsilon * stream.length) violations++;
         }
-        // Each key fails the bound with probability <= delta; allow a generous multiple of the expectation.
-        expect(violations).toBeLessThanOrEqual(1 + 10 * delta * truth.size);
+        keys += truth.size;
         expect(cms.total).toBe(stream.length);
       }),
       { numRuns: 150 },
     );
+    // Each key exceeds the bound with probability <= delta. Counted over every key of every run, not per
+    // run: one stream of a few keys holding two unlucky ones is expected now and then (the hashes are fixed).
+    expect(violations).toBeLessThanOrEqual(2 + 10 * delta * keys);
   });
 
   it('derives width and depth from epsilon and delta', () => {

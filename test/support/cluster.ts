@@ -247,7 +247,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ];
       return { url: `http://127.0.0.1:${httpPort}`, dataDir: join(root, `d${i}`), args };
     };
-    daemons[0] = await launchTracked(await argsFor(0, []));
+    // freePort() only finds ports free at that moment: a daemon starting beside this one may take one as
+    // an ephemeral port (an outbound dial, its bulk listener) before this daemon binds it. Retry with new ports.
+    const launch = async (i: number, join0: string[]): Promise<DaemonProcess> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await launchTracked(await argsFor(i, join0));
+        } catch (err) {
+          if (attempt >= 3 || !/EADDRINUSE|cannot start libp2p/.test(String(err))) throw err;
+        }
+      }
+    };
+    daemons[0] = await launch(0, []);
     const s0 = await statusOf(daemons[0]);
     peerIds[0] = s0.peerId;
     if (opts.n > 1) {
@@ -257,7 +268,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       }
       const rest = await Promise.allSettled(
         Array.from({ length: opts.n - 1 }, async (_, k) => {
-          daemons[k + 1] = await launchTracked(await argsFor(k + 1, [addr0]));
+          daemons[k + 1] = await launch(k + 1, [addr0]);
         }),
       );
       const failed = rest.find((r) => r.status === 'rejected');
