@@ -82,6 +82,15 @@ export class LocalEngine implements RecordEngine {
     return rec;
   }
 
+  /** The current copy for a read-check-write: from the read cache or a synchronous read when the store has one. */
+  #current(
+    key: string,
+    storeKey: Uint8Array,
+    signal?: AbortSignal,
+  ): StoredRecord | undefined | Promise<StoredRecord | undefined> {
+    return this.readsSync ? this.getRawSync(key) : this.#store.get(storeKey, { signal });
+  }
+
   /** The stored entry including tombstones (replication and `?meta=1` need them). */
   async getRaw(key: string, ctx: RequestContext = {}): Promise<StoredRecord | undefined> {
     return this.#store.get(recordStoreKey(key), { signal: ctx.signal });
@@ -96,7 +105,7 @@ export class LocalEngine implements RecordEngine {
     throwIfAborted(ctx.signal);
     const storeKey = recordStoreKey(key);
     return this.#locks.run(key, async () => {
-      const current = await this.#store.get(storeKey, { signal: ctx.signal });
+      const current = await this.#current(key, storeKey, ctx.signal);
       checkConditions(key, current, conditions);
       const record = buildRecord(current, input, await this.version(), this.#now());
       await this.#cache.writing(key, () => this.#store.put(storeKey, record, { signal: ctx.signal }));
@@ -109,7 +118,7 @@ export class LocalEngine implements RecordEngine {
     throwIfAborted(ctx.signal);
     const storeKey = recordStoreKey(key);
     return this.#locks.run(key, async () => {
-      const current = await this.#store.get(storeKey, { signal: ctx.signal });
+      const current = await this.#current(key, storeKey, ctx.signal);
       checkConditions(key, current, conditions);
       if (!live(current)) return undefined;
       const tombstone = buildRecord(current, undefined, await this.version(), this.#now());
@@ -193,7 +202,7 @@ export class LocalEngine implements RecordEngine {
     const storeKey = recordStoreKey(key);
     this.#clock.observe(incoming.meta.version);
     return this.#locks.run(key, async () => {
-      const current = await this.#store.get(storeKey, { signal: ctx.signal });
+      const current = await this.#current(key, storeKey, ctx.signal);
       const merged = mergeRecord(current, incoming);
       if (merged.changed)
         await this.#cache.writing(key, () => this.#store.put(storeKey, merged.record, { signal: ctx.signal }));
@@ -225,7 +234,7 @@ export class LocalEngine implements RecordEngine {
   async dropRecord(key: string, expectedVersion: string): Promise<void> {
     const storeKey = recordStoreKey(key);
     await this.#locks.run(key, async () => {
-      const current = await this.#store.get(storeKey);
+      const current = await this.#current(key, storeKey);
       // A write that arrived after the hand-off started must not be lost: keep it for the next pass.
       if (current && current.meta.version === expectedVersion)
         await this.#cache.writing(key, () => this.#store.delete(storeKey));
@@ -236,7 +245,7 @@ export class LocalEngine implements RecordEngine {
   async purgeTombstone(key: string, version: string): Promise<boolean> {
     const storeKey = recordStoreKey(key);
     return this.#locks.run(key, async () => {
-      const current = await this.#store.get(storeKey);
+      const current = await this.#current(key, storeKey);
       if (!current?.meta.tombstone || current.meta.version !== version) return false;
       await this.#cache.writing(key, () => this.#store.delete(storeKey));
       return true;
