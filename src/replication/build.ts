@@ -1,9 +1,13 @@
 import { blobRecord, docRecord, tombstoneRecord } from '../crdt/writes.ts';
 import type { StoredRecord } from '../store/index.ts';
-import type { WriteConditions, WriteInput } from './engine.ts';
+import type { RecordView, WriteConditions, WriteInput } from './engine.ts';
 import { PreconditionFailedError } from './errors.ts';
 
 export const isLive = (r: StoredRecord | undefined): r is StoredRecord => r !== undefined && !r.meta.tombstone;
+
+/** What a read returns for a stored entry: its value and metadata, or undefined when absent or deleted. */
+export const liveView = (key: string, r: StoredRecord | undefined): RecordView | undefined =>
+  isLive(r) ? { key, value: r.value, meta: r.meta } : undefined;
 
 /** Checks `If-Match` / `If-None-Match` against the current copy. */
 export function checkConditions(key: string, current: StoredRecord | undefined, c: WriteConditions | undefined): void {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { mergeRecords, recordsEqual } from '../crdt/merge.ts';
 import { throwIfAborted } from '../errors/index.ts';
 import type { RecordMeta, StoredRecord } from '../store/index.ts';
-import { buildRecord, checkConditions, isLive } from './build.ts';
+import { buildRecord, checkConditions, isLive, liveView } from './build.ts';
 import type { ClusterRing } from './cluster-ring.ts';
 import type {
   BatchRequestOp,
@@ -143,7 +143,7 @@ export class Coordinator implements RecordEngine {
     const rec = this.#c.local.getRawSync(key);
     // No copy at all: the asynchronous path asks the holder directory (the key may have moved).
     if (rec === undefined) return undefined;
-    return { record: isLive(rec) ? { key, value: rec.value, meta: rec.meta } : undefined };
+    return { record: liveView(key, rec) };
   }
 
   async get(key: string, ctx: RequestContext = {}): Promise<RecordView | undefined> {
@@ -154,7 +154,7 @@ export class Coordinator implements RecordEngine {
     if (rec === undefined && (await this.#c.ring.resolveMiss(key, ctx.signal))) {
       rec = await this.#read(key, level, ctx.signal);
     }
-    return isLive(rec) ? { key, value: rec.value, meta: rec.meta } : undefined;
+    return liveView(key, rec);
   }
 
   async put(

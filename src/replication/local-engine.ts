@@ -2,7 +2,7 @@ import type { HlcClock } from '../crdt/hlc.ts';
 import { mergeRecord } from '../crdt/merge.ts';
 import { throwIfAborted } from '../errors/index.ts';
 import type { RecordMeta, Store, StoredRecord } from '../store/index.ts';
-import { buildRecord, checkConditions, isLive as live } from './build.ts';
+import { buildRecord, checkConditions, isLive as live, liveView } from './build.ts';
 import type {
   BatchRequestOp,
   BatchResultOp,
@@ -59,13 +59,13 @@ export class LocalEngine implements RecordEngine {
   async get(key: string, ctx: RequestContext = {}): Promise<RecordView | undefined> {
     throwIfAborted(ctx.signal);
     const rec = await this.#store.get(recordStoreKey(key), { signal: ctx.signal });
-    return live(rec) ? { key, value: rec.value, meta: rec.meta } : undefined;
+    return liveView(key, rec);
   }
 
   getNow(key: string): ImmediateRead | undefined {
     if (!this.readsSync) return undefined;
     const rec = this.getRawSync(key);
-    return { record: live(rec) ? { key, value: rec.value, meta: rec.meta } : undefined };
+    return { record: liveView(key, rec) };
   }
 
   /** True when the store reads synchronously ({@link getRawSync} works). */
@@ -167,7 +167,7 @@ export class LocalEngine implements RecordEngine {
         results.push({
           op: 'get',
           key: op.key,
-          record: live(cur) ? { key: op.key, value: cur.value, meta: cur.meta } : undefined,
+          record: liveView(op.key, cur),
         });
       } else if (op.op === 'put') {
         const record = buildRecord(cur, op.input, version, this.#now());

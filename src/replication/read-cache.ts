@@ -47,8 +47,4 @@ export class RecordReadCache {
     if (typeof keys === 'string') this.#lru!.delete(keys);
     else for (const k of keys) this.#lru!.delete(k);
   }
-
-  get entries(): number {
-    return this.#lru?.size ?? 0;
-  }
 }
