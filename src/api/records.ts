@@ -50,14 +50,12 @@ function conditions(req: FastifyRequest): WriteConditions | undefined {
   return { ifMatch, ifNoneMatch: noneMatch === '*' ? '*' : undefined };
 }
 
+/** A read's metadata headers: the version as ETag, the write time, and the value's SHA-256. */
 function metaHeaders(reply: FastifyReply, meta: RecordMeta): FastifyReply {
-  return reply.headers({
-    etag: etagOf(meta.version),
-    'last-modified': new Date(meta.updatedAt).toUTCString(),
-    'x-shoal-version': meta.version,
-    'x-shoal-type': meta.type,
-    'x-shoal-checksum': meta.checksum,
-  });
+  return reply
+    .header('etag', etagOf(meta.version))
+    .header('last-modified', new Date(meta.updatedAt).toUTCString())
+    .header('x-shoal-checksum', meta.checksum);
 }
 
 /** `PUT|GET|DELETE /v1/records/:key`: binary-safe values, content type kept, ETag and `If-Match`. */
@@ -79,7 +77,8 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
       signal: clientSignal(reply),
     });
     access(req, key, 'w', body.length);
-    metaHeaders(reply, result.meta);
+    // The JSON body carries the rest of the metadata.
+    reply.header('etag', etagOf(result.meta.version));
     return reply.code(result.created ? 201 : 200).send({ key, created: result.created, ...result.meta });
   };
 

@@ -15,7 +15,7 @@
  */
 import { throwIfAborted } from '../errors/index.ts';
 import { HlcNotStartedError } from './errors.ts';
-import { createHlc, decodeHlc, encodeHlc, type HlcClock, type HlcOptions } from './hlc.ts';
+import { createHlc, decodeHlc, encodeHlc, type HlcClock, type HlcOptions, ownWall } from './hlc.ts';
 
 /** Where the ceiling lives (the daemon keeps it in its store's `meta` keyspace). */
 export interface HlcPersistence {
@@ -56,7 +56,7 @@ export function createPersistentHlc(options: PersistentHlcOptions): PersistentHl
   let lastError: unknown;
 
   const ceilingString = (wall: number) => encodeHlc({ wall, logical: 0, node: options.node });
-  const wallOf = (c: HlcClock) => decodeHlc(c.last()).wall;
+  const wallOf = (c: HlcClock) => ownWall(c.last());
 
   const save = (wall: number): Promise<void> => {
     const p = options.persistence.save(ceilingString(wall)).then(
@@ -118,7 +118,7 @@ export function createPersistentHlc(options: PersistentHlcOptions): PersistentHl
     now() {
       const c = running();
       const t = c.now();
-      extendIfNeeded(decodeHlc(t).wall);
+      extendIfNeeded(ownWall(t));
       return t;
     },
     observe(remote) {
@@ -132,7 +132,7 @@ export function createPersistentHlc(options: PersistentHlcOptions): PersistentHl
     async next(opts) {
       const c = running();
       const t = c.now();
-      const wall = decodeHlc(t).wall;
+      const wall = ownWall(t);
       extendIfNeeded(wall);
       if (wall >= durable) await flush(opts);
       return t;

@@ -77,6 +77,14 @@ export class Coordinator implements RecordEngine {
     return (level === 'one' || replicas.length === 1) && replicas.includes(this.#c.client.self);
   }
 
+  /** This daemon is the key's only holder and no move is in flight: its local engine alone answers a write. */
+  #soleHolder(key: string): boolean {
+    const replicas = this.#c.ring.replicasOf(key);
+    return (
+      replicas.length === 1 && replicas[0] === this.#c.client.self && this.#c.ring.quorumGroupsOf(key) === undefined
+    );
+  }
+
   /** Reads `need` copies and merges them; repairs stale replicas (synchronously for linearizable). */
   async #read(key: string, level: Consistency, signal?: AbortSignal): Promise<StoredRecord | undefined> {
     throwIfAborted(signal);
@@ -163,6 +171,8 @@ export class Coordinator implements RecordEngine {
     conditions?: WriteConditions,
     ctx: RequestContext = {},
   ): Promise<WriteResult> {
+    // The local engine's read-check-write under its key lock is the same write, with no quorum round.
+    if (this.#soleHolder(key)) return this.#c.local.put(key, input, conditions, ctx);
     const level = ctx.consistency ?? 'quorum';
     // Doc edits, conditions and linearizable writes build on the current copy; blind blob writes do not.
     const needsCurrent = input.kind === 'doc' || conditions !== undefined || level === 'linearizable';
@@ -174,6 +184,7 @@ export class Coordinator implements RecordEngine {
   }
 
   async delete(key: string, conditions?: WriteConditions, ctx: RequestContext = {}): Promise<RecordMeta | undefined> {
+    if (this.#soleHolder(key)) return this.#c.local.delete(key, conditions, ctx);
     const level = ctx.consistency ?? 'quorum';
     const current = await this.#read(key, level === 'one' ? 'one' : 'quorum', ctx.signal);
     checkConditions(key, current, conditions);

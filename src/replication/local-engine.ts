@@ -105,10 +105,12 @@ export class LocalEngine implements RecordEngine {
     throwIfAborted(ctx.signal);
     const storeKey = recordStoreKey(key);
     return this.#locks.run(key, async () => {
-      const current = await this.#current(key, storeKey, ctx.signal);
+      const read = this.#current(key, storeKey, ctx.signal);
+      // Awaiting a value that is already there would still cost a microtask turn on every write.
+      const current = read instanceof Promise ? await read : read;
       checkConditions(key, current, conditions);
       const record = buildRecord(current, input, await this.version(), this.#now());
-      await this.#cache.writing(key, () => this.#store.put(storeKey, record, { signal: ctx.signal }));
+      await this.#cache.writing(key, () => this.#store.put(storeKey, record, { signal: ctx.signal }), record);
       const meta = record.meta;
       return { key, meta, created: !live(current) };
     });
@@ -122,7 +124,7 @@ export class LocalEngine implements RecordEngine {
       checkConditions(key, current, conditions);
       if (!live(current)) return undefined;
       const tombstone = buildRecord(current, undefined, await this.version(), this.#now());
-      await this.#cache.writing(key, () => this.#store.put(storeKey, tombstone, { signal: ctx.signal }));
+      await this.#cache.writing(key, () => this.#store.put(storeKey, tombstone, { signal: ctx.signal }), tombstone);
       return tombstone.meta;
     });
   }
@@ -205,7 +207,11 @@ export class LocalEngine implements RecordEngine {
       const current = await this.#current(key, storeKey, ctx.signal);
       const merged = mergeRecord(current, incoming);
       if (merged.changed)
-        await this.#cache.writing(key, () => this.#store.put(storeKey, merged.record, { signal: ctx.signal }));
+        await this.#cache.writing(
+          key,
+          () => this.#store.put(storeKey, merged.record, { signal: ctx.signal }),
+          merged.record,
+        );
       return { record: merged.record, existed: live(current) };
     });
   }

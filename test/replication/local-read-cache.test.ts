@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLevelStore } from '../../plugins/store-level/index.ts';
 import { createHlc } from '../../src/crdt/hlc.ts';
 import { LocalEngine } from '../../src/replication/local-engine.ts';
-import type { Store } from '../../src/store/index.ts';
+import { RecordReadCache } from '../../src/replication/read-cache.ts';
+import { recordStoreKey } from '../../src/replication/record-keys.ts';
+import type { Store, StoredRecord } from '../../src/store/index.ts';
 
 const blob = (text: string) => ({
   kind: 'blob' as const,
@@ -25,11 +27,26 @@ describe('LocalEngine read cache', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  let storeReads = 0;
   async function engine(readCacheBytes = 1024 * 1024): Promise<LocalEngine> {
     dir = await mkdtemp(join(tmpdir(), 'shoal-cache-'));
-    store = createLevelStore({ location: join(dir, 'db'), durability: 'os' });
-    await store.open();
-    return new LocalEngine({ store, clock: createHlc({ node: 'n1' }) }, { readCacheBytes });
+    const level = createLevelStore({ location: join(dir, 'db'), durability: 'os' });
+    store = level;
+    await level.open();
+    storeReads = 0;
+    // Counts the synchronous store reads, to tell a cache hit from a store read.
+    const counting = new Proxy(level, {
+      get: (target, prop) => {
+        if (prop === 'getSync')
+          return (key: Uint8Array) => {
+            storeReads++;
+            return target.getSync!(key);
+          };
+        const v = Reflect.get(target, prop);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    return new LocalEngine({ store: counting, clock: createHlc({ node: 'n1' }) }, { readCacheBytes });
   }
 
   it('a cached read never outlives a write of the key, on every write path', async () => {
@@ -76,5 +93,98 @@ describe('LocalEngine read cache', () => {
     await e.put('k', blob('two'));
     expect(text(e, 'k')).toBe('two');
     expect(e.getNow('missing')).toEqual({ record: undefined });
+  });
+
+  it('keeps what a write stored, so the next read of the key does not go to the store', async () => {
+    const e = await engine();
+    await e.put('k', blob('one'));
+    await e.delete('k');
+    await e.put('k', blob('two'));
+    const reads = storeReads;
+    expect(text(e, 'k')).toBe('two');
+    expect(storeReads).toBe(reads);
+    // The cached copy is the record the store holds, field for field.
+    const cached = e.getRawSync('k')!;
+    const stored = (await store!.get(recordStoreKey('k')))!;
+    expect(cached.meta).toStrictEqual(stored.meta);
+    expect(Buffer.from(cached.value).equals(Buffer.from(stored.value))).toBe(true);
+  });
+
+  it('caches a written value that is a slice of a larger buffer as a copy of its own', async () => {
+    const e = await engine();
+    const big = Buffer.alloc(64 * 1024, 'x');
+    big.write('hello', 1000);
+    await e.put('k', { kind: 'blob', value: big.subarray(1000, 1005), contentType: 'text/plain' });
+    const cached = e.getRawSync('k')!;
+    expect(Buffer.from(cached.value).toString()).toBe('hello');
+    expect(cached.value.buffer.byteLength).toBe(5);
+  });
+
+  it('after overlapping writes of one key, reads return what the store holds', async () => {
+    const e = await engine();
+    for (let round = 0; round < 20; round++) {
+      // A batch does not take the key lock, so it overlaps the put and the applied merge.
+      await Promise.all([
+        e.put('k', blob(`put ${round}`)),
+        e.batch([{ op: 'put', key: 'k', input: blob(`batch ${round}`) }]),
+        e.put('k', blob(`second put ${round}`)),
+      ]);
+      const stored = (await e.getRaw('k'))!;
+      const cached = e.getRawSync('k')!;
+      expect(cached.meta).toStrictEqual(stored.meta);
+      expect(Buffer.from(cached.value).toString()).toBe(Buffer.from(stored.value).toString());
+    }
+  });
+});
+
+describe('RecordReadCache', () => {
+  const rec = (text: string): StoredRecord => ({
+    value: new TextEncoder().encode(text),
+    meta: {
+      version: text,
+      type: 'blob',
+      contentType: 'text/plain',
+      size: text.length,
+      checksum: '',
+      createdAt: 0,
+      updatedAt: 0,
+    },
+  });
+  const pending = () => {
+    let done!: () => void;
+    const p = new Promise<void>((r) => {
+      done = r;
+    });
+    return { p, done };
+  };
+
+  it('caches a write once it is stored', async () => {
+    const cache = new RecordReadCache(1 << 20);
+    await cache.writing('k', async () => {}, rec('a'));
+    expect(cache.get('k')?.meta.version).toBe('a');
+  });
+
+  it('keeps nothing for a key whose writes overlapped: the store may have applied them in either order', async () => {
+    const cache = new RecordReadCache(1 << 20);
+    const a = pending();
+    const b = pending();
+    const first = cache.writing('k', () => a.p, rec('a'));
+    const second = cache.writing('k', () => b.p, rec('b'));
+    // Acknowledged in start order, but a store with several connections may have applied b before a.
+    a.done();
+    await first;
+    b.done();
+    await second;
+    expect(cache.get('k')).toBeUndefined();
+    // The next write alone caches again.
+    await cache.writing('k', async () => {}, rec('c'));
+    expect(cache.get('k')?.meta.version).toBe('c');
+  });
+
+  it('keeps nothing when the store write fails', async () => {
+    const cache = new RecordReadCache(1 << 20);
+    cache.fill('k', rec('old'));
+    await expect(cache.writing('k', () => Promise.reject(new Error('disk full')), rec('new'))).rejects.toThrow();
+    expect(cache.get('k')).toBeUndefined();
   });
 });
