@@ -1,5 +1,5 @@
+import { fmix32 } from '../ring/hash.ts';
 import { nextPow2 } from './count-min.ts';
-import { fmix32 } from './hash.ts';
 
 /** Int32 fields per cell: packed (slot, zone, app) or -1 when empty, slot generation, reads, writes. */
 const C = 4;

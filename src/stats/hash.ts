@@ -1,3 +1,6 @@
+// The murmur3 finaliser is shared with the ring's hash.
+import { fmix32 } from '../ring/hash.ts';
+
 /**
  * Two 32-bit hashes of a string from one pass over its UTF-16 code units: two independent multiplicative
  * lanes (even and odd code units, so the CPU runs both multiply chains in parallel) give 64 bits of state,
@@ -21,14 +24,4 @@ export function hashPair(s: string, out: Uint32Array): number {
   // Odd, so that successive rows visit distinct columns of a power-of-two width.
   out[1] = fmix32(b ^ Math.imul(a ^ 0x165667b1, 0x85ebca6b)) | 1;
   return h1;
-}
-
-/** murmur3 32-bit finaliser. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
