@@ -77,12 +77,12 @@ export class Coordinator implements RecordEngine {
     return (level === 'one' || replicas.length === 1) && replicas.includes(this.#c.client.self);
   }
 
-  /** This daemon is the key's only holder and no move is in flight: its local engine alone answers a write. */
-  #soleHolder(key: string): boolean {
-    const replicas = this.#c.ring.replicasOf(key);
-    return (
-      replicas.length === 1 && replicas[0] === this.#c.client.self && this.#c.ring.quorumGroupsOf(key) === undefined
-    );
+  /**
+   * This daemon's copy alone answers `key` at `level`, and no move is in flight (a move needs a joint
+   * quorum). Writes ask at level 'all': they go to every holder whatever the level, so only a sole holder qualifies.
+   */
+  #answersAlone(key: string, level: Consistency): boolean {
+    return this.#c.ring.quorumGroupsOf(key) === undefined && this.#selfSuffices(this.#c.ring.replicasOf(key), level);
   }
 
   /** Reads `need` copies and merges them; repairs stale replicas (synchronously for linearizable). */
@@ -117,9 +117,6 @@ export class Coordinator implements RecordEngine {
   /** Sends `record` to the replicas; resolves once `needed()` stored it, with whether any held a live copy before. */
   async #write(key: string, record: StoredRecord, level: Consistency, signal?: AbortSignal): Promise<boolean> {
     const { replicas, need } = this.#targets(key, level);
-    if (replicas.length === 1 && replicas[0] === this.#c.client.self) {
-      return (await this.#c.local.applyRecord(key, record, { signal })).existed;
-    }
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
     for (const down of replicas.filter((r) => !available.includes(r))) await this.#c.hints.add(down, key, record);
     if (!satisfies(need, available)) throw this.#unavailable(key, level, available.length, need, replicas.length);
@@ -145,9 +142,7 @@ export class Coordinator implements RecordEngine {
 
   getNow(key: string, consistency: Consistency = 'quorum'): ImmediateRead | undefined {
     if (!this.#c.local.readsSync) return undefined;
-    // As the local shortcut of #read: no move in flight (that needs a joint quorum), and own copy suffices.
-    if (this.#c.ring.quorumGroupsOf(key) !== undefined) return undefined;
-    if (!this.#selfSuffices(this.#c.ring.replicasOf(key), consistency)) return undefined;
+    if (!this.#answersAlone(key, consistency)) return undefined;
     const rec = this.#c.local.getRawSync(key);
     // No copy at all: the asynchronous path asks the holder directory (the key may have moved).
     if (rec === undefined) return undefined;
@@ -172,7 +167,7 @@ export class Coordinator implements RecordEngine {
     ctx: RequestContext = {},
   ): Promise<WriteResult> {
     // The local engine's read-check-write under its key lock is the same write, with no quorum round.
-    if (this.#soleHolder(key)) return this.#c.local.put(key, input, conditions, ctx);
+    if (this.#answersAlone(key, 'all')) return this.#c.local.put(key, input, conditions, ctx);
     const level = ctx.consistency ?? 'quorum';
     // Doc edits, conditions and linearizable writes build on the current copy; blind blob writes do not.
     const needsCurrent = input.kind === 'doc' || conditions !== undefined || level === 'linearizable';
@@ -184,7 +179,7 @@ export class Coordinator implements RecordEngine {
   }
 
   async delete(key: string, conditions?: WriteConditions, ctx: RequestContext = {}): Promise<RecordMeta | undefined> {
-    if (this.#soleHolder(key)) return this.#c.local.delete(key, conditions, ctx);
+    if (this.#answersAlone(key, 'all')) return this.#c.local.delete(key, conditions, ctx);
     const level = ctx.consistency ?? 'quorum';
     const current = await this.#read(key, level === 'one' ? 'one' : 'quorum', ctx.signal);
     checkConditions(key, current, conditions);
