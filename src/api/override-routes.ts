@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorSchema } from './errors.ts';
 import { validateKey } from './keys.ts';
+import { keyParams } from './schemas.ts';
 
 /** What the placement admin routes need from the daemon. */
 export interface OverrideAdmin {
@@ -24,12 +25,13 @@ export interface OverrideAdmin {
 /** A move may copy a 16 MiB record and wait for every new holder: generous, but bounded. */
 const MOVE_DEADLINE_MS = 150_000;
 
-const keyParams = { type: 'object', required: ['key'], properties: { key: { type: 'string' } } } as const;
 const ids = { type: 'array', items: { type: 'string' } } as const;
 const epochRef = {
   type: 'object',
   properties: { scope: { type: 'string' }, number: { type: 'integer' }, hash: { type: 'string' } },
 } as const;
+/** An override as it is held and published: the partition epoch that set it, and the holders. */
+const overrideProperties = { ...epochRef.properties, replicas: ids } as const;
 const placeResult = {
   type: 'object',
   properties: {
@@ -117,13 +119,7 @@ export function overrideRoutes(admin: OverrideAdmin) {
                 key: { type: 'string' },
                 directory: {
                   type: ['object', 'null'],
-                  properties: {
-                    scope: { type: 'string' },
-                    number: { type: 'integer' },
-                    hash: { type: 'string' },
-                    replicas: ids,
-                    overridden: { type: 'boolean' },
-                  },
+                  properties: { ...overrideProperties, overridden: { type: 'boolean' } },
                 },
                 status: { type: 'string', enum: ['none', 'current', 'learned', 'unverified', 'conflict'] },
                 placement: { type: 'object', additionalProperties: true },
@@ -146,16 +142,7 @@ export function overrideRoutes(admin: OverrideAdmin) {
               properties: {
                 overrides: {
                   type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      key: { type: 'string' },
-                      replicas: ids,
-                      scope: { type: 'string' },
-                      number: { type: 'integer' },
-                      hash: { type: 'string' },
-                    },
-                  },
+                  items: { type: 'object', properties: { key: { type: 'string' }, ...overrideProperties } },
                 },
               },
             },
