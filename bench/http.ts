@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../node/node-flags.ts';
 import { type DaemonProcess, freePort, kill9, startDaemonProcess, tempDir } from '../test/support/daemon-process.ts';
 import { type LoadResult, recordGets, recordPuts } from './support/autocannon.ts';
 
@@ -16,11 +17,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 6);
 const value = Buffer.alloc(100, 'v');
 
-async function startBare(): Promise<{ url: string; proc: ChildProcess }> {
+/** Bare fastify, by default on the daemon's Node flags, so the ratio compares code on the same runtime. */
+async function startBare(nodeFlags = DAEMON_NODE_FLAGS): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [resolve(import.meta.dirname, 'support/bare-fastify.ts'), String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const script = resolve(import.meta.dirname, 'support/bare-fastify.ts');
+  const proc = spawn(process.execPath, [...nodeFlags, script, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((res) => proc.stdout?.once('data', () => res()));
   return { url: `http://127.0.0.1:${port}`, proc };
 }
@@ -44,15 +45,19 @@ const median = (runs: LoadResult[]): LoadResult => {
 
 const loadBefore = loadavg()[0];
 const bare = await startBare();
+// The same reference on Node's default flags: shows what the daemon's GC flag does to fastify itself.
+const bareDefaults = await startBare([]);
 const os = await daemon('os', 'on');
 const fsync = await daemon('fsync', 'on');
 const noStats = await daemon('os', 'off');
 const variants: Array<[string, (seconds: number) => Promise<LoadResult>]> = [
   ['bare fastify GET', getLoad('bare fastify GET', bare.url)],
+  ['bare fastify GET (node defaults)', getLoad('bare fastify GET (node defaults)', bareDefaults.url)],
   ['daemon GET (os, stats on)', getLoad('daemon GET (os, stats on)', os.url)],
   ['daemon GET (os, stats off)', getLoad('daemon GET (os, stats off)', noStats.url)],
   ['daemon GET (fsync)', getLoad('daemon GET (fsync)', fsync.url)],
   ['bare fastify PUT', putLoad('bare fastify PUT', bare.url)],
+  ['bare fastify PUT (node defaults)', putLoad('bare fastify PUT (node defaults)', bareDefaults.url)],
   ['daemon PUT (os)', putLoad('daemon PUT (os)', os.url)],
   // Same write history as the stats-on daemon, so the GET stats on/off comparison compares like with like.
   ['daemon PUT (os, stats off)', putLoad('daemon PUT (os, stats off)', noStats.url)],
@@ -73,7 +78,7 @@ try {
     }
   }
 } finally {
-  bare.proc.kill('SIGKILL');
+  for (const b of [bare, bareDefaults]) b.proc.kill('SIGKILL');
   for (const d of [os, fsync, noStats]) await kill9(d);
 }
 const m = (name: string) => median(samples.get(name)!);
@@ -81,7 +86,7 @@ const ratio = (a: string, b: string) => +(m(a).reqPerSec / m(b).reqPerSec).toFix
 const results = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, node: process.version, loadavgBefore: loadBefore, loadavgAfter: loadavg()[0] },
-  method: `one unrecorded ${WARMUP_SECONDS}-s pass over every variant, then ${ROUNDS} interleaved rounds of ${SECONDS} s per variant (after a 2 s warm-up each), median reported; 16 connections; 100-byte values`,
+  method: `Node flags ${DAEMON_NODE_FLAGS.join(' ')} for the daemons and the bare reference; one unrecorded ${WARMUP_SECONDS}-s pass over every variant, then ${ROUNDS} interleaved rounds of ${SECONDS} s per variant (after a 2 s warm-up each), median reported; 16 connections; 100-byte values`,
   runs: variants.map(([name]) => m(name)),
   ratios: {
     getVsBare: ratio('daemon GET (os, stats on)', 'bare fastify GET'),
@@ -89,6 +94,9 @@ const results = {
     putFsyncVsBare: ratio('daemon PUT (fsync)', 'bare fastify PUT'),
     getStatsOnVsOff: ratio('daemon GET (os, stats on)', 'daemon GET (os, stats off)'),
     putStatsOnVsOff: ratio('daemon PUT (os)', 'daemon PUT (os, stats off)'),
+    // For comparison only: the same daemons against bare fastify on Node's default flags.
+    getVsBareDefaults: ratio('daemon GET (os, stats on)', 'bare fastify GET (node defaults)'),
+    putOsVsBareDefaults: ratio('daemon PUT (os)', 'bare fastify PUT (node defaults)'),
   },
   targets: { getVsBare: 0.6, putOsVsBare: 0.4, getStatsOnVsOff: 0.9 },
 };
@@ -98,7 +106,7 @@ for (const r of results.runs) {
   );
 }
 console.log(
-  `GET ratio ${results.ratios.getVsBare} (target >= 0.6); PUT os ratio ${results.ratios.putOsVsBare} (target >= 0.4); PUT fsync ratio ${results.ratios.putFsyncVsBare}; GET stats on/off ${results.ratios.getStatsOnVsOff} (target >= 0.9); PUT stats on/off ${results.ratios.putStatsOnVsOff}`,
+  `GET ratio ${results.ratios.getVsBare} (target >= 0.6); PUT os ratio ${results.ratios.putOsVsBare} (target >= 0.4); PUT fsync ratio ${results.ratios.putFsyncVsBare}; GET stats on/off ${results.ratios.getStatsOnVsOff} (target >= 0.9); PUT stats on/off ${results.ratios.putStatsOnVsOff}; against bare fastify on Node's default flags: GET ${results.ratios.getVsBareDefaults}, PUT os ${results.ratios.putOsVsBareDefaults}`,
 );
 mkdirSync(resolve(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(resolve(ROOT, 'bench/results/http.json'), `${JSON.stringify(results, null, 2)}\n`);

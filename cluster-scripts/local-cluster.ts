@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DAEMON_NODE_FLAGS } from '../node/node-flags.ts';
 
 const CLI = resolve(import.meta.dirname, '../node/cli.ts');
 const USAGE = `usage: node cluster-scripts/local-cluster.ts [N=3] [--zones a,b,c] [--base-port 7070]
@@ -117,7 +118,10 @@ async function status(url: string): Promise<{ peerId?: string; multiaddrs?: stri
 
 async function launch(node: Node, timeoutMs = 30_000): Promise<void> {
   const log = openSync(join(node.dataDir, '..', `d${node.i}.log`), 'a');
-  node.proc = spawn(process.execPath, [CLI, ...node.args], { stdio: ['ignore', log, log], detached: true });
+  node.proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, ...node.args], {
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited(node.proc)) throw new Error(`daemon ${node.i} exited (${node.proc.exitCode}); see its log`);

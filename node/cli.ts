@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc
 // The `shoal` command: dispatches to node/commands/<command>.ts.
 import { ShoalError } from '../src/errors/index.ts';
 import { VERSION } from './version.ts';

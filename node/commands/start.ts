@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { resolveConfig } from '../config.ts';
 import { type Daemon, startDaemon } from '../daemon.ts';
+import { missingNodeFlags } from '../node-flags.ts';
 import { optionsTable } from '../options.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
@@ -15,6 +16,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const cfg = resolveConfig(argv);
   const logger = pino({ level: cfg.logLevel, base: { zone: cfg.zone } });
+  const missing = missingNodeFlags();
+  if (missing.length > 0) {
+    logger.warn(
+      { missing },
+      'started without the recommended Node flags (README "Node flags"): expect lower throughput',
+    );
+  }
   let daemon: Daemon | undefined;
   let resolveExit!: (code: number) => void;
   const exit = new Promise<number>((r) => {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DAEMON_NODE_FLAGS } from '../../node/node-flags.ts';
 import {
   type DaemonProcess,
+  freePort,
   kill9,
   launch,
   runCli,
@@ -50,6 +52,31 @@ describe('shoal start as a process', () => {
       expect(res.status, key).toBe(200);
       expect(Buffer.from(await res.arrayBuffer()).equals(value), key).toBe(true);
     }
+  });
+
+  it('runs on the daemon Node flags from every launcher, and warns when started without them', async () => {
+    const root = resolve(import.meta.dirname, '../..');
+    const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts as Record<string, string>;
+    const shebang = readFileSync(join(root, 'node/cli.ts'), 'utf8').split('\n')[0];
+    for (const flag of DAEMON_NODE_FLAGS) {
+      expect(scripts.start).toContain(`node ${flag} `);
+      expect(scripts.shoal).toContain(`node ${flag} `);
+      expect(shebang).toContain(` ${flag}`);
+    }
+    const withFlags = await startDaemonProcess();
+    running.push(withFlags);
+    const port = await freePort();
+    const dataDir = tempDir();
+    const args = ['start', '--data-dir', dataDir, '--http-port', String(port), '--log-level', 'warn'];
+    const plain = await launch({ url: `http://127.0.0.1:${port}`, dataDir, args }, []);
+    running.push(plain);
+    const deadline = Date.now() + 5_000;
+    while (!plain.output().includes('recommended Node flags') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(plain.output()).toContain('recommended Node flags');
+    for (const flag of DAEMON_NODE_FLAGS) expect(plain.output()).toContain(flag);
+    expect(withFlags.output()).not.toContain('recommended Node flags');
   });
 
   it('stops gracefully on SIGTERM with exit code 0', async () => {

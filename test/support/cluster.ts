@@ -20,6 +20,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../../node/node-flags.ts';
 import { type DaemonProcess, freePort, runCli, tempDir } from './daemon-process.ts';
 
 export type { DaemonProcess } from './daemon-process.ts';
@@ -105,7 +106,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function launchTracked(d: { url: string; dataDir: string; args: string[] }): Promise<DaemonProcess> {
   installExitHook();
   let out = '';
-  const proc = spawn(process.execPath, [CLI, ...d.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, ...d.args], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   proc.once('exit', () => live.delete(proc));
   const append = (b: Buffer) => {

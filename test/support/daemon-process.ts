@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../../node/node-flags.ts';
 
 const CLI = resolve(import.meta.dirname, '../../node/cli.ts');
 
@@ -32,7 +33,7 @@ export const tempDir = (prefix = 'shoal-test-') => mkdtempSync(join(tmpdir(), pr
 /** Runs the CLI with `args` (no waiting); resolves with exit code and output when it exits. */
 export function runCli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; out: string }> {
   return new Promise((res) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (b) => {
       out += b;
@@ -55,9 +56,13 @@ export async function startDaemonProcess(extra: string[] = [], dataDir = tempDir
   return launch({ url: `http://127.0.0.1:${port}`, dataDir, args });
 }
 
-export async function launch(d: { url: string; dataDir: string; args: string[] }): Promise<DaemonProcess> {
+/** Starts `shoal start` with `d.args` on `nodeFlags` (the daemon's own by default) and waits until /healthz answers. */
+export async function launch(
+  d: { url: string; dataDir: string; args: string[] },
+  nodeFlags: readonly string[] = DAEMON_NODE_FLAGS,
+): Promise<DaemonProcess> {
   let out = '';
-  const proc = spawn(process.execPath, [CLI, ...d.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeFlags, CLI, ...d.args], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout?.on('data', (b) => {
     out += b;
   });
