@@ -60,6 +60,15 @@ describe('checkRegisterHistory', () => {
     expect(checkRegisterHistory([r(2, 1, 0, 1), w(1, 1, 2)]).ok).toBe(false);
   });
 
+  it('proves a stale read wrong in spite of many incomplete writes nobody read', () => {
+    // 40 crashed writers: 2^40 subsets of them may have taken effect. None was read, so none matters.
+    const crashed = Array.from({ length: 40 }, (_, i) => w(10 + i, 100 + i, i));
+    const h = [w(1, 1, 0, 1), ...crashed, w(1, 2, 50, 51), r(2, 1, 52, 53)];
+    const result = checkRegisterHistory(h, { maxSteps: 100_000 });
+    expect(result.ok).toBe(false);
+    expect(checkRegisterHistory([...crashed, w(1, 2, 50, 51), r(2, 2, 52, 53)], { maxSteps: 100_000 }).ok).toBe(true);
+  });
+
   it('ignores incomplete reads', () => {
     expect(checkRegisterHistory([w(1, 1, 0, 1), r(2, 99, 2)]).ok).toBe(true);
   });
