@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { RequestHistogram } from './request-histogram.ts';
 
@@ -17,8 +17,19 @@ export function installRequestMetrics(app: FastifyInstance, registry: Registry):
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
   });
+  // One observer per route, bound when the route is added: `request.routeOptions` builds a fresh object
+  // on every read, and the route's URL is known up front.
+  app.addHook('onRoute', (route) => {
+    const observe = duration.forRoute(route.url);
+    const hook: onResponseHookHandler = (req, reply, done) => {
+      observe(req.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    route.onResponse = route.onResponse === undefined ? [hook] : [route.onResponse, hook].flat();
+  });
+  const unmatched = duration.forRoute('unmatched');
   app.addHook('onResponse', (req, reply, done) => {
-    duration.observe(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+    if (req.is404) unmatched(req.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 }

@@ -50,12 +50,20 @@ function conditions(req: FastifyRequest): WriteConditions | undefined {
   return { ifMatch, ifNoneMatch: noneMatch === '*' ? '*' : undefined };
 }
 
+/**
+ * ETag and Last-Modified per record version. Formatting the date alone costs ~0.35 µs, and the read
+ * cache hands out the same metadata object for every read of a hot record until it changes.
+ */
+const versionHeaders = new WeakMap<RecordMeta, { etag: string; lastModified: string }>();
+
 /** A read's metadata headers: the version as ETag, the write time, and the value's SHA-256. */
 function metaHeaders(reply: FastifyReply, meta: RecordMeta): FastifyReply {
-  return reply
-    .header('etag', etagOf(meta.version))
-    .header('last-modified', new Date(meta.updatedAt).toUTCString())
-    .header('x-shoal-checksum', meta.checksum);
+  let h = versionHeaders.get(meta);
+  if (h === undefined) {
+    h = { etag: etagOf(meta.version), lastModified: new Date(meta.updatedAt).toUTCString() };
+    versionHeaders.set(meta, h);
+  }
+  return reply.header('etag', h.etag).header('last-modified', h.lastModified).header('x-shoal-checksum', meta.checksum);
 }
 
 /** `PUT|GET|DELETE /v1/records/:key`: binary-safe values, content type kept, ETag and `If-Match`. */

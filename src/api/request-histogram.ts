@@ -18,8 +18,8 @@ interface Sample {
 /**
  * A Prometheus histogram of request durations per (route, method, status), registered as a custom
  * metric. prom-client's own `Histogram#observe` converts, validates and hashes the label set on every
- * call, even through a labelled child: ~3 µs of a ~30 µs GET. Here a request finds its series with one
- * map lookup and bumps two numbers; the exposition format is built only when `/metrics` is scraped.
+ * call, even through a labelled child: ~3 µs of a ~30 µs GET. Here a request finds its series with
+ * two small map lookups (route observers) and bumps two numbers; the exposition format is built only when `/metrics` is scraped.
  */
 export class RequestHistogram {
   readonly name: string;
@@ -28,6 +28,8 @@ export class RequestHistogram {
   readonly aggregator = 'sum';
   readonly #bounds: readonly number[];
   readonly #series = new Map<string, Series>();
+  /** Bumped by reset(), so route observers drop the series they cached. */
+  #generation = 0;
 
   constructor(options: { name: string; help: string; buckets: readonly number[]; registers: Registry[] }) {
     this.name = options.name;
@@ -38,6 +40,36 @@ export class RequestHistogram {
 
   /** Records one request of `seconds`. */
   observe(route: string, method: string, status: number, seconds: number): void {
+    this.#add(this.#seriesOf(route, method, status), seconds);
+  }
+
+  /**
+   * An observer for one route that finds its series by method and status, without building a label
+   * string per request (install it once per route).
+   */
+  forRoute(route: string): (method: string, status: number, seconds: number) => void {
+    let byMethod = new Map<string, Map<number, Series>>();
+    let generation = this.#generation;
+    return (method, status, seconds) => {
+      if (generation !== this.#generation) {
+        byMethod = new Map(); // reset() dropped the series this observer knew
+        generation = this.#generation;
+      }
+      let byStatus = byMethod.get(method);
+      if (byStatus === undefined) {
+        byStatus = new Map();
+        byMethod.set(method, byStatus);
+      }
+      let s = byStatus.get(status);
+      if (s === undefined) {
+        s = this.#seriesOf(route, method, status);
+        byStatus.set(status, s);
+      }
+      this.#add(s, seconds);
+    };
+  }
+
+  #seriesOf(route: string, method: string, status: number): Series {
     const id = `${route} ${method} ${status}`;
     let s = this.#series.get(id);
     if (s === undefined) {
@@ -49,6 +81,10 @@ export class RequestHistogram {
       };
       this.#series.set(id, s);
     }
+    return s;
+  }
+
+  #add(s: Series, seconds: number): void {
     let i = 0;
     while (i < this.#bounds.length && seconds > this.#bounds[i]) i++;
     s.buckets[i]++;
@@ -74,5 +110,6 @@ export class RequestHistogram {
 
   reset(): void {
     this.#series.clear();
+    this.#generation++;
   }
 }

@@ -87,9 +87,19 @@ describe('operational routes', () => {
     expect((await h.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await h.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     await h.app.inject({ method: 'GET', url: recUrl('a') });
+    await h.app.inject({ method: 'PUT', url: recUrl('a'), payload: 'v' });
+    for (let i = 0; i < 3; i++) await h.app.inject({ method: 'GET', url: recUrl('a') });
+    await h.app.inject({ method: 'GET', url: '/no/such/route' });
+    await h.app.inject({ method: 'GET', url: '/admin/status' });
     const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/# TYPE shoal_http_request_duration_seconds histogram/);
-    expect(metrics.body).toMatch(/route="\/v1\/records\/:key",method="GET",status="404"/);
+    const count = (labels: string) =>
+      Number(metrics.body.match(new RegExp(`shoal_http_request_duration_seconds_count\\{${labels}\\} (\\d+)`))?.[1]);
+    expect(count('route="/v1/records/:key",method="GET",status="404"')).toBe(1);
+    expect(count('route="/v1/records/:key",method="PUT",status="201"')).toBe(1);
+    expect(count('route="/v1/records/:key",method="GET",status="200"')).toBe(3);
+    expect(count('route="unmatched",method="GET",status="404"')).toBe(1);
+    expect(count('route="/admin/status",method="GET",status="200"')).toBe(1);
     const doc = (await h.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(

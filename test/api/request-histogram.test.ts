@@ -31,4 +31,24 @@ describe('RequestHistogram', () => {
     expect(text).toBe(await reference.metrics());
     expect(text).toMatch(/req_seconds_bucket\{le="0.001",route="\/v1\/records\/:key",method="GET",status="200"\} 2/);
   });
+
+  it('gives the same exposition through per-route observers, and forgets everything on reset', async () => {
+    const direct = new Registry();
+    const viaRoutes = new Registry();
+    const one = new RequestHistogram({ name: 'req_seconds', help: 'h', buckets: BUCKETS, registers: [direct] });
+    const other = new RequestHistogram({ name: 'req_seconds', help: 'h', buckets: BUCKETS, registers: [viaRoutes] });
+    const observers = new Map<string, ReturnType<RequestHistogram['forRoute']>>();
+    for (const [route, method, status, s] of OBSERVATIONS) {
+      one.observe(route, method, status, s);
+      if (!observers.has(route)) observers.set(route, other.forRoute(route));
+      observers.get(route)?.(method, status, s);
+    }
+    expect(await viaRoutes.metrics()).toBe(await direct.metrics());
+    viaRoutes.resetMetrics();
+    expect(await viaRoutes.metrics()).not.toMatch(/req_seconds_count/);
+    observers.get('/v1/records/:key')?.('GET', 200, 0.5);
+    expect(await viaRoutes.metrics()).toMatch(
+      /req_seconds_count\{route="\/v1\/records\/:key",method="GET",status="200"\} 1\n/,
+    );
+  });
 });
