@@ -19,7 +19,8 @@ interface Sample {
  * A Prometheus histogram of request durations per (route, method, status), registered as a custom
  * metric. prom-client's own `Histogram#observe` converts, validates and hashes the label set on every
  * call, even through a labelled child: ~3 µs of a ~30 µs GET. Here a request finds its series with
- * two small map lookups (route observers) and bumps two numbers; the exposition format is built only when `/metrics` is scraped.
+ * two small map lookups (through its route's observer) and bumps two numbers; the exposition format is
+ * built only when `/metrics` is scraped.
  */
 export class RequestHistogram {
   readonly name: string;

@@ -89,6 +89,7 @@ describe('operational routes', () => {
     await h.app.inject({ method: 'GET', url: recUrl('a') });
     await h.app.inject({ method: 'PUT', url: recUrl('a'), payload: 'v' });
     for (let i = 0; i < 3; i++) await h.app.inject({ method: 'GET', url: recUrl('a') });
+    await h.app.inject({ method: 'HEAD', url: recUrl('a') });
     await h.app.inject({ method: 'GET', url: '/no/such/route' });
     await h.app.inject({ method: 'GET', url: '/admin/status' });
     const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
@@ -98,6 +99,7 @@ describe('operational routes', () => {
     expect(count('route="/v1/records/:key",method="GET",status="404"')).toBe(1);
     expect(count('route="/v1/records/:key",method="PUT",status="201"')).toBe(1);
     expect(count('route="/v1/records/:key",method="GET",status="200"')).toBe(3);
+    expect(count('route="/v1/records/:key",method="HEAD",status="200"')).toBe(1);
     expect(count('route="unmatched",method="GET",status="404"')).toBe(1);
     expect(count('route="/admin/status",method="GET",status="200"')).toBe(1);
     const doc = (await h.app.inject({ method: 'GET', url: '/openapi.json' })).json();
