@@ -15,6 +15,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
       summary: 'decommission a running daemon: hand off its data, leave, exit',
       load: () => import('./commands/leave.ts'),
     },
+    placement: {
+      summary: "a record's holders: placement show | set --replicas | reset | list",
+      load: () => import('./commands/placement.ts'),
+    },
     stats: {
       summary: 'access statistics: stats import --trace <csv> | stats top',
       load: () => import('./commands/stats.ts'),

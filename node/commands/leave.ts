@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ADMIN_OPTIONS, adminTarget } from '../admin-client.ts';
 
 /**
  * `shoal leave [--url URL] [--admin-token-file F] [--timeout S]`: decommissions a running daemon. It
@@ -9,14 +9,10 @@ import { parseArgs } from 'node:util';
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { url: { type: 'string' }, 'admin-token-file': { type: 'string' }, timeout: { type: 'string' } },
+    options: { ...ADMIN_OPTIONS, timeout: { type: 'string' } },
     strict: true,
   });
-  const url =
-    values.url ?? `http://${process.env.SHOAL_HTTP_HOST ?? '127.0.0.1'}:${process.env.SHOAL_HTTP_PORT ?? '7070'}`;
-  const tokenFile = values['admin-token-file'] ?? process.env.SHOAL_ADMIN_TOKEN_FILE;
-  const headers: Record<string, string> = {};
-  if (tokenFile) headers.authorization = `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`;
+  const { url, headers } = adminTarget(values);
   const res = await fetch(`${url}/admin/leave`, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) }).catch(
     (err: Error) => err,
   );

@@ -1,18 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ADMIN_OPTIONS, adminTarget } from '../admin-client.ts';
 
 /** `shoal status [--url URL] [--admin-token-file F]`: prints a running daemon's `/admin/status`. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { url: { type: 'string' }, 'admin-token-file': { type: 'string' } },
-    strict: true,
-  });
-  const port = process.env.SHOAL_HTTP_PORT ?? '7070';
-  const url = values.url ?? `http://${process.env.SHOAL_HTTP_HOST ?? '127.0.0.1'}:${port}`;
-  const tokenFile = values['admin-token-file'] ?? process.env.SHOAL_ADMIN_TOKEN_FILE;
-  const headers: Record<string, string> = {};
-  if (tokenFile) headers.authorization = `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`;
+  const { values } = parseArgs({ args: argv, options: ADMIN_OPTIONS, strict: true });
+  const { url, headers } = adminTarget(values);
   let res: Response;
   try {
     res = await fetch(`${url}/admin/status`, { headers, signal: AbortSignal.timeout(5000) });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, launchTracked, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
-import { freePort } from '../support/daemon-process.ts';
+import { freePort, runCli } from '../support/daemon-process.ts';
 import { eventually, FAST_REPAIR, get, put } from './helpers.ts';
 
 // R = 2 on three (then four) daemons: every key has a daemon that holds no copy.
@@ -274,5 +274,40 @@ describe('per-record placement overrides', () => {
     expect((await placementOf(c.daemons[1])).history.map((e) => e.action)).toEqual(['set', 'removed']);
     // Dropping an override that does not exist changes nothing.
     expect(await json<{ changed: boolean }>(await unplace(c.daemons[1]))).toMatchObject({ changed: false });
+  });
+
+  it('the shoal placement command sets, shows, lists and resets a placement', { timeout: 90_000 }, async () => {
+    const d = c.daemons[0];
+    const key = 'cli/record 2';
+    expect(await put(d, key, 'by-cli')).toBeLessThan(300);
+    const ring = (await placementOf(d, key)).ringReplicas;
+    const chosen = [...ids.filter((id) => !ring.includes(id)), ...ring].slice(0, 2).sort();
+    expect(chosen).not.toEqual([...ring].sort());
+    const cli = (...args: string[]) => runCli(['placement', ...args, '--url', d.url], 90_000);
+
+    const set = await cli('set', key, '--replicas', chosen.join(','), '--reason', 'from the cli');
+    expect(set.code, set.out).toBe(0);
+    expect(JSON.parse(set.out)).toMatchObject({ changed: true, source: 'override' });
+    expect([...(await placementOf(d, key)).replicas].sort()).toEqual(chosen);
+    const shown = await cli('show', key);
+    expect(shown.code, shown.out).toBe(0);
+    expect(JSON.parse(shown.out).placement).toMatchObject({ source: 'override' });
+    const listed = await cli('list');
+    expect(listed.code, listed.out).toBe(0);
+    expect(listed.out).toContain(JSON.stringify(key));
+    expect(await get(d, key)).toEqual({ status: 200, body: 'by-cli' });
+
+    const refused = await cli('set', key, '--replicas', `${ids[0]},12D3KooWNotAMember`);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain('INVALID_PLACEMENT');
+    expect((await cli('set', key)).code).toBe(2); // no --replicas
+    expect((await cli('move', key)).code).toBe(2);
+    expect((await cli('show', key, '--bogus')).code).toBe(2);
+
+    const reset = await cli('reset', key, '--reason', 'done');
+    expect(reset.code, reset.out).toBe(0);
+    expect(JSON.parse(reset.out)).toMatchObject({ changed: true, source: 'ring' });
+    expect(await eventually(async () => (await placementOf(d, key)).source === 'ring', 15_000)).toBe(true);
+    expect(await get(d, key)).toEqual({ status: 200, body: 'by-cli' });
   });
 });
