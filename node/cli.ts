@@ -30,6 +30,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
     errors: { summary: 'print the error catalogue (--markdown)', load: () => import('./commands/errors.ts') },
   };
 
+/** A flag `util.parseArgs` refused (unknown, missing its value, unexpected argument). */
+const isUsageError = (err: unknown): err is Error =>
+  err instanceof TypeError && String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS_');
+
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
   return `shoal ${VERSION}: peer-to-peer storage daemon\n\nusage: shoal <command> [options]\n\n${rows.join('\n')}\n`;
@@ -61,6 +65,9 @@ main(process.argv.slice(2)).then(
     if (err instanceof ShoalError) {
       process.stderr.write(`shoal: ${err.code}: ${err.message}\n`);
       process.exitCode = err.code === 'CONFIG_INVALID' ? 2 : 1;
+    } else if (isUsageError(err)) {
+      process.stderr.write(`shoal: ${err.message} (shoal --help)\n`);
+      process.exitCode = 2;
     } else {
       process.stderr.write(`shoal: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 1;

@@ -134,6 +134,15 @@ describe('shoal start as a process', () => {
     expect(help.out).toMatch(/init-cluster/);
     const startHelp = await runCli(['start', '--help']);
     expect(startHelp.out).toMatch(/--durability/);
+    for (const args of [
+      ['status', '--bogus'],
+      ['leave', '--timeout'],
+      ['placement', 'show'],
+    ]) {
+      const bad = await runCli(args);
+      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.out).not.toMatch(/unexpected error|\n\s+at /);
+    }
   });
 });
 
