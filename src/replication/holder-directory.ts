@@ -41,13 +41,16 @@ export interface DirectoryLookup {
   readonly status: 'none' | 'current' | 'learned' | 'unverified' | 'conflict';
 }
 
+/** Waits `ms`, or less when `signal` aborts (resolves either way; the listener goes with the timer). */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(t);
+      signal.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 /**
@@ -153,14 +156,19 @@ export class HolderDirectory {
   async #resolve(key: string, signal?: AbortSignal): Promise<boolean> {
     const before = this.#c.ring.replicasOf(key);
     let status: DirectoryLookup['status'] = 'none';
+    let failed = false;
     try {
       status = (await this.lookup(key, signal)).status;
     } catch (err) {
+      failed = true;
       this.#c.logger.debug({ err, key }, 'holder directory: look-up failed');
     }
     const after = this.#c.ring.replicasOf(key);
-    const changed = status === 'learned' && (before.length !== after.length || before.some((p, i) => p !== after[i]));
-    if (!changed) {
+    // `current` counts too: a pull or another key's look-up may have brought the epoch in meanwhile.
+    const verified = status === 'learned' || status === 'current';
+    const changed = verified && (before.length !== after.length || before.some((p, i) => p !== after[i]));
+    // A failed look-up (DHT timeout, the reader gave up) is not evidence of absence: no negative entry.
+    if (!changed && !failed) {
       if (this.#negative.size >= this.#o.maxNegative) this.#negative.delete(this.#negative.keys().next().value!);
       this.#negative.set(key, Date.now() + this.#o.negativeTtlMs);
     }

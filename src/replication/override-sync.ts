@@ -115,16 +115,20 @@ export class OverrideSync {
       const first = epochs[0]?.number ?? chain.head.number + 1;
       if (first > chain.head.number + 1 && from !== undefined) await this.#fetchLocked(from, scope, signal);
       const before = chain.head.number;
-      for (const epoch of epochs) {
-        if (epoch.number <= chain.head.number && chain.hashAt(epoch.number) !== undefined) {
-          await chain.check(epoch).catch((err: unknown) => {
-            if (!(err instanceof EpochRejectedError && err.reason === 'replay')) throw err;
-          });
-          continue;
+      try {
+        for (const epoch of epochs) {
+          if (epoch.number <= chain.head.number && chain.hashAt(epoch.number) !== undefined) {
+            await chain.check(epoch).catch((err: unknown) => {
+              if (!(err instanceof EpochRejectedError && err.reason === 'replay')) throw err;
+            });
+            continue;
+          }
+          await layout.append(epoch, { signal });
         }
-        await layout.append(epoch, { signal });
+      } finally {
+        // Also when a later epoch failed: the table must follow the epochs the chain did take.
+        if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
       }
-      if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
       return chain.head.number;
     });
   }
@@ -234,18 +238,22 @@ export class OverrideSync {
     const layout = this.layout();
     const chain = layout.chain(scope);
     const before = chain.head.number;
-    for (;;) {
-      const res = await this.#call<Extract<OverrideResponse, { t: 'epochs' }>>(
-        peer,
-        { t: 'epochs', s: scope, from: chain.head.number + 1 },
-        signal,
-      );
-      const fresh = res.e.filter((e) => e?.number > chain.head.number);
-      if (fresh.length === 0) break;
-      for (const epoch of fresh) await layout.append(epoch, { signal });
-      if (res.e.length < MAX_EPOCHS_PER_ANSWER) break;
+    try {
+      for (;;) {
+        const res = await this.#call<Extract<OverrideResponse, { t: 'epochs' }>>(
+          peer,
+          { t: 'epochs', s: scope, from: chain.head.number + 1 },
+          signal,
+        );
+        const fresh = res.e.filter((e) => e?.number > chain.head.number);
+        if (fresh.length === 0) break;
+        for (const epoch of fresh) await layout.append(epoch, { signal });
+        if (res.e.length < MAX_EPOCHS_PER_ANSWER) break;
+      }
+    } finally {
+      // Also when a page failed or an epoch was refused: the table follows what the chain took.
+      if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
     }
-    if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
     return chain.head.number - before;
   }
 

@@ -74,7 +74,10 @@ export class OverrideTable {
     this.#version++;
   }
 
-  announce(intent: Omit<MoveIntent, 'union'>): void {
+  announce(intent: Omit<MoveIntent, 'union'>, now = Date.now()): void {
+    // Intents whose cancel or epoch never arrived would otherwise stay until their key is read again
+    // (and keep every request on the override path).
+    for (const [key, m] of this.#moving) if (m.expiresAt <= now) this.settle(key);
     const extra = intent.to.filter((id) => !intent.from.includes(id));
     this.#moving.set(intent.key, { ...intent, union: extra.length ? [...intent.from, ...extra] : intent.from });
     this.#version++;

@@ -199,4 +199,15 @@ describe('ClusterRing placement', () => {
     ring.overrides.setPartition(ring.ring.partitionOf(key), []);
     expect(ring.replicasOf(key)).toEqual(home);
   });
+
+  it('drops intents that expired without a cancel when the next move is announced', () => {
+    const ring = new ClusterRing(net, { partitions: 64, replicas: 2 });
+    ring.refresh();
+    const table = ring.overrides;
+    table.announce({ key: 'a', from: [ids[0]], to: [ids[1]], expiresAt: 1_000 }, 0);
+    table.announce({ key: 'b', from: [ids[0]], to: [ids[1]], expiresAt: 5_000 }, 2_000);
+    expect(table.movingKeys()).toEqual(['b']);
+    table.settle('b');
+    expect(table.active).toBe(false);
+  });
 });
