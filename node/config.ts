@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_VALUE_BYTES } from '../src/api/index.ts';
 import { ShoalError } from '../src/errors/index.ts';
 // latency.ts directly, not the PAE index: resolving flags should not load onnxruntime.
 import { loadLatencyMatrix } from '../src/pae/latency.ts';
@@ -140,5 +141,10 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   if (!Number.isInteger(cfg.replicas) || cfg.replicas < 1)
     throw new ConfigError('--replicas must be a positive integer');
   if (cfg.zone.length === 0) throw new ConfigError('--zone must not be empty');
+  // Replication carries a record in one frame of at most 16 MiB + 64 KiB (value plus key and metadata).
+  if (cfg.maxValueBytes > DEFAULT_MAX_VALUE_BYTES)
+    throw new ConfigError(
+      `--max-value-bytes may be at most ${DEFAULT_MAX_VALUE_BYTES} (16 MiB, the largest record replicas exchange)`,
+    );
   return cfg;
 }

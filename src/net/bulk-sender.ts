@@ -26,6 +26,8 @@ export class Sender implements BulkSender {
   #wake: (() => void) | undefined;
   readonly #done: Promise<Uint8Array>;
   #writing: Promise<void> = Promise.resolve();
+  /** Set once END is on its way: only then may the receiver answer DONE. */
+  #ending = false;
 
   constructor(channel: FrameChannel, peerId: string, window: number, rttMs: number, signal?: AbortSignal) {
     this.#channel = channel;
@@ -33,9 +35,15 @@ export class Sender implements BulkSender {
     this.peerId = peerId;
     this.#window = window;
     this.#rttMs = rttMs;
-    signal?.addEventListener('abort', () => this.abort(new NetAbortedError('bulk stream aborted')), { once: true });
     this.#done = this.#readReplies();
     this.#done.catch(() => undefined);
+    if (signal !== undefined) {
+      // Callers pass long-lived signals (a maintenance pass): the listener must go when the transfer does.
+      const onAbort = (): void => this.abort(new NetAbortedError('bulk stream aborted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      const detach = (): void => signal.removeEventListener('abort', onAbort);
+      this.#done.then(detach, detach);
+    }
   }
 
   async #readReplies(): Promise<Uint8Array> {
@@ -48,6 +56,9 @@ export class Sender implements BulkSender {
           if (n === undefined) throw new ProtocolError('malformed bulk ACK');
           this.#credit(n[0]);
         } else if (frame[0] === Tag.DONE) {
+          // A receiver that finished early took only part of the data; a writer waiting for credit would
+          // otherwise wait forever.
+          if (!this.#ending) throw new ProtocolError(`${this.peerId} finished the bulk stream before its end`);
           return frame.subarray(1);
         } else if (frame[0] === Tag.ERROR) {
           throw decodeError(this.peerId, frame.subarray(1));
@@ -120,6 +131,7 @@ export class Sender implements BulkSender {
     const onAbort = (): void => this.#fail(scope.signal.reason);
     scope.signal.addEventListener('abort', onAbort, { once: true });
     try {
+      this.#ending = true;
       await this.#channel.send(Tag.END, EMPTY, scope.signal);
       const result = await this.#done;
       await this.#channel.close(scope.signal);

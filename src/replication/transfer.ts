@@ -31,13 +31,16 @@ export async function sendRecords(
     let batch: Array<[string, WireRecord]> = [];
     let bytes = 0;
     for await (const { key, record } of records) {
-      batch.push([key, toWire(record)]);
-      bytes += record.value.byteLength + key.length + 200;
-      if (bytes >= FRAME_BYTES) {
+      const size = record.value.byteLength + key.length + 200;
+      // A large record goes in a frame of its own, never on top of a batch: the receiver refuses frames
+      // over its limit (one 16 MiB value plus headroom).
+      if (batch.length > 0 && bytes + size > FRAME_BYTES) {
         await sender.write(encode(batch), { signal });
         batch = [];
         bytes = 0;
       }
+      batch.push([key, toWire(record)]);
+      bytes += size;
     }
     if (batch.length > 0) await sender.write(encode(batch), { signal });
     const result = decode(await sender.end({ signal, timeoutMs: 60_000 })) as TransferResult;

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShoalError } from '../../src/errors/index.ts';
@@ -7,6 +8,7 @@ import { cleanup, digestSink, startCluster } from './helpers.ts';
 
 const SINK = '/shoal/test-sink/1.0.0';
 const PICKY = '/shoal/test-picky/1.0.0';
+const HASTY = '/shoal/test-hasty/1.0.0';
 
 // Every test runs on the TLS side channel (the default) and on the libp2p stream (side channel off).
 describe.each([
@@ -22,6 +24,11 @@ describe.each([
     await b.handleBulk(PICKY, async (frames) => {
       for await (const f of frames) if (f[0] === 0) throw new ShoalError('CONFLICT', 'zero frame');
       return undefined;
+    });
+    // Answers after the first frame, leaving the rest unread.
+    await b.handleBulk(HASTY, async (frames) => {
+      for await (const _ of frames) break;
+      return Uint8Array.of(1);
     });
   });
   afterAll(cleanup);
@@ -81,6 +88,26 @@ describe.each([
     const err = await sender.end().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err).toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('a receiver that answers before the end fails the sender instead of leaving a writer waiting', async () => {
+    const sender = await a.openBulk(b.peerId, HASTY, { windowBytes: 1024 });
+    const writes = (async () => {
+      for (let i = 0; i < 64; i++) await sender.write(new Uint8Array(1024));
+    })();
+    await expect(writes).rejects.toMatchObject({ code: 'PROTOCOL_ERROR' });
+    await expect(sender.end()).rejects.toMatchObject({ code: 'PROTOCOL_ERROR' });
+  });
+
+  it('leaves no listener on a long-lived signal once its transfers ended', async () => {
+    const daemonLifetime = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      const sender = await a.openBulk(b.peerId, SINK, { signal: daemonLifetime.signal });
+      await sender.write(Uint8Array.of(i));
+      await sender.end();
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(getEventListeners(daemonLifetime.signal, 'abort')).toHaveLength(0);
   });
 
   it('an aborted sender fails its pending write and later calls', async () => {

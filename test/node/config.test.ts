@@ -44,6 +44,8 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig(['--bogus', '1'], {})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => resolveConfig(['--http-port', 'abc'], {})).toThrow(/expected a non-negative number/);
     expect(() => resolveConfig(['--http-port', '70000'], {})).toThrow(/not a port/);
+    expect(() => resolveConfig(['--max-value-bytes', String(16 * 1024 * 1024 + 1)], {})).toThrow(/at most 16777216/);
+    expect(resolveConfig(['--max-value-bytes', '1024'], {}).maxValueBytes).toBe(1024);
     expect(() => resolveConfig([], { SHOAL_STORE: 'mongo' })).toThrow(/expected one of level, sqlite, postgres, s3/);
     const file = join(tempDir(), 'c.json');
     writeFileSync(file, '[1]');
