@@ -74,7 +74,12 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     description:
       'fsync: a write is acknowledged after it is on disk; os: after the OS has it (faster, lost on power failure).',
   },
-  { flag: 'max-value-bytes', kind: 'number', default: 16 * 1024 * 1024, description: 'Largest record value accepted.' },
+  {
+    flag: 'max-value-bytes',
+    kind: 'number',
+    default: 16 * 1024 * 1024,
+    description: 'Largest record value accepted (at most 16 MiB).',
+  },
   {
     flag: 'read-cache-mb',
     kind: 'number',
