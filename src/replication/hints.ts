@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import { mergeRecord, recordsEqual } from '../crdt/merge.ts';
 import type { Net } from '../net/index.ts';
 import { KEYSPACE, prefixKey, type Store, type StoredRecord } from '../store/index.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
 import { sendRecords } from './transfer.ts';
 
 const enc = new TextEncoder();
@@ -25,6 +27,8 @@ export class HintQueue {
   readonly #c: HintQueueComponents;
   readonly #maxAgeMs: number;
   readonly #replaying = new Set<string>();
+  /** Per hint: adding (read, merge, write) and deleting after a replay (read, compare, delete). */
+  readonly #locks = new KeyedMutex();
 
   constructor(components: HintQueueComponents, options: { maxAgeMs: number }) {
     this.#c = components;
@@ -35,14 +39,23 @@ export class HintQueue {
     return prefixKey(KEYSPACE.hint, enc.encode(`${peer}\u0000`));
   }
 
+  /**
+   * Keeps `record` for `peer`, merged with a hint already held for the key: hints of two writes can
+   * arrive in either order (a failed put is hinted only once every put of its write settled).
+   */
   async add(peer: string, key: string, record: StoredRecord): Promise<void> {
-    const hintKey = prefixKey(KEYSPACE.hint, enc.encode(`${peer}\u0000${key}`));
-    await this.#c.store.put(hintKey, record);
+    const id = `${peer}\u0000${key}`;
+    const hintKey = prefixKey(KEYSPACE.hint, enc.encode(id));
+    await this.#locks.run(id, async () => {
+      const { record: merged, changed } = mergeRecord(await this.#c.store.get(hintKey), record);
+      if (changed) await this.#c.store.put(hintKey, merged);
+    });
   }
 
   /**
    * Sends every hint for `peer` over bulk streams, a page at a time, and deletes a page's hints once
-   * the peer acknowledged the whole page; stops at the first failure (the peer went away again).
+   * the peer acknowledged the whole page (a hint rewritten meanwhile stays for the next pass); stops at
+   * the first failure (the peer went away again).
    */
   async replay(peer: string, signal?: AbortSignal): Promise<number> {
     if (this.#replaying.has(peer)) return 0;
@@ -56,12 +69,24 @@ export class HintQueue {
         const fresh = page.entries
           .filter((e) => Date.now() - e.record.meta.updatedAt <= this.#maxAgeMs)
           .map((e) => ({ key: dec.decode(e.key.subarray(prefix.length)), record: e.record }));
+        let rejected = 0;
         if (fresh.length > 0) {
           const res = await sendRecords(this.#c.net, peer, fresh, signal);
-          if (res.rejected > 0) this.#c.logger.warn({ peer, rejected: res.rejected }, 'hint replay: records rejected');
           sent += res.applied;
+          rejected = res.rejected;
         }
-        await this.#c.store.batch(page.entries.map((e) => ({ type: 'del' as const, key: e.key })));
+        if (rejected > 0) {
+          // Which ones is not known: keep the page for the next pass (hints expire after maxAgeMs).
+          this.#c.logger.warn({ peer, rejected }, 'hint replay: records rejected; the page is kept');
+          return sent;
+        }
+        // Only hints that no write replaced while the page was on its way.
+        for (const e of page.entries) {
+          await this.#locks.run(`${peer}\u0000${dec.decode(e.key.subarray(prefix.length))}`, async () => {
+            const now = await this.#c.store.get(e.key, { signal });
+            if (now !== undefined && recordsEqual(now, e.record)) await this.#c.store.delete(e.key, { signal });
+          });
+        }
       }
     } catch (err) {
       this.#c.logger.debug({ err, peer }, 'hint replay stopped');

@@ -8,35 +8,52 @@ import { createLevelStore } from '../../plugins/store-level/index.ts';
 import { createHlc } from '../../src/crdt/hlc.ts';
 import { generateClusterSecret, type Net } from '../../src/net/index.ts';
 import { buildRecord } from '../../src/replication/build.ts';
+import { HintQueue } from '../../src/replication/hints.ts';
 import { LocalEngine } from '../../src/replication/local-engine.ts';
 import { sendRecords, serveTransfers } from '../../src/replication/transfer.ts';
 import type { Store } from '../../src/store/index.ts';
 import { cleanup, startCluster } from '../net/helpers.ts';
 
+const openStore = async (): Promise<Store> => {
+  const location = join(await mkdtemp(join(tmpdir(), 'shoal-transfer-')), 'db');
+  const store = createLevelStore({ location, durability: 'os' });
+  await store.open();
+  return store;
+};
+
 describe('record transfer (hints, hand-off, repair)', () => {
   let a: Net;
   let b: Net;
   let store: Store;
+  let hintStore: Store;
   let engine: LocalEngine;
+  /** Runs inside the receiver before each record it applies. */
+  let onApply: (key: string) => Promise<void> = async () => {};
   beforeAll(async () => {
     [a, b] = await startCluster(2, { clusterSecret: generateClusterSecret() });
-    store = createLevelStore({
-      location: join(await mkdtemp(join(tmpdir(), 'shoal-transfer-')), 'db'),
-      durability: 'os',
-    });
-    await store.open();
+    store = await openStore();
+    hintStore = await openStore();
     engine = new LocalEngine({ store, clock: createHlc({ node: 'b' }) }, { readCacheBytes: 0 });
+    const applyRecord = engine.applyRecord.bind(engine);
+    engine.applyRecord = async (key, record, ctx) => {
+      await onApply(key);
+      return applyRecord(key, record, ctx);
+    };
     await serveTransfers(b, engine, pino({ level: 'silent' }));
   });
   afterAll(async () => {
     await cleanup();
     await store.close();
+    await hintStore.close();
   });
+  const clock = createHlc({ node: 'a' });
+  const record = (value: Uint8Array) =>
+    buildRecord(undefined, { kind: 'blob', value, contentType: 'application/octet-stream' }, clock.now(), Date.now());
+  const text = async (key: string) => Buffer.from((await engine.getRaw(key))?.value ?? []).toString();
+  const hintQueue = () =>
+    new HintQueue({ store: hintStore, net: a, logger: pino({ level: 'silent' }) }, { maxAgeMs: 3_600_000 });
 
   it('carries a 16 MiB value that follows a batch of small records', { timeout: 60_000 }, async () => {
-    const clock = createHlc({ node: 'a' });
-    const record = (value: Uint8Array) =>
-      buildRecord(undefined, { kind: 'blob', value, contentType: 'application/octet-stream' }, clock.now(), Date.now());
     // ~250 KiB of small records, then a value of the largest accepted size: together they are more than
     // one frame may hold.
     const small = Array.from({ length: 1000 }, (_, i) => ({ key: `small/${i}`, record: record(randomBytes(50)) }));
@@ -45,5 +62,32 @@ describe('record transfer (hints, hand-off, repair)', () => {
     expect(result).toEqual({ applied: 1001, rejected: 0 });
     expect((await engine.getRaw('big'))?.meta.checksum).toBe(big.record.meta.checksum);
     expect((await engine.getRaw('small/999'))?.meta.checksum).toBe(small[999].record.meta.checksum);
+  });
+
+  it('keeps the newest hint whatever order the hints of two writes arrive in', async () => {
+    const hints = hintQueue();
+    const older = record(Buffer.from('older'));
+    const newer = record(Buffer.from('newer'));
+    await hints.add(b.peerId, 'order', newer);
+    await hints.add(b.peerId, 'order', older);
+    expect(await hints.replay(b.peerId)).toBe(1);
+    expect(await text('order')).toBe('newer');
+  });
+
+  it('replay keeps a hint that a newer write replaced while its page was on the way', async () => {
+    const hints = hintQueue();
+    await hints.add(b.peerId, 'raced', record(Buffer.from('first')));
+    const second = record(Buffer.from('second'));
+    onApply = async (key) => {
+      if (key === 'raced') await hints.add(b.peerId, 'raced', second);
+    };
+    try {
+      // The kept hint is sent again by the same pass: both versions arrive, the newer one wins.
+      expect(await hints.replay(b.peerId)).toBe(2);
+    } finally {
+      onApply = async () => {};
+    }
+    expect(await text('raced')).toBe('second');
+    expect(await hints.replay(b.peerId)).toBe(0);
   });
 });
