@@ -28,11 +28,11 @@ export interface HandoffReport {
 export async function handOff(c: HandoffComponents, signal?: AbortSignal): Promise<HandoffReport> {
   const self = c.ring.self;
   const byPeer = new Map<string, Array<{ key: string; record: StoredRecord }>>();
-  const owners = new Map<string, { version: string; replicas: readonly string[] }>();
+  const owners = new Map<string, { version: string; checksum: string; replicas: readonly string[] }>();
   for await (const { key, record } of c.local.scanRecords({ signal })) {
     const replicas = c.ring.replicasOf(key);
     if (replicas.includes(self) || replicas.length === 0) continue;
-    owners.set(key, { version: record.meta.version, replicas });
+    owners.set(key, { version: record.meta.version, checksum: record.meta.checksum, replicas });
     for (const peer of replicas) {
       const list = byPeer.get(peer) ?? [];
       if (list.length === 0) byPeer.set(peer, list);
@@ -51,9 +51,9 @@ export async function handOff(c: HandoffComponents, signal?: AbortSignal): Promi
       c.logger.info({ err, peer }, 'hand-off: peer unreachable, will retry');
     }
   }
-  for (const [key, { version, replicas }] of owners) {
+  for (const [key, { replicas, ...sent }] of owners) {
     if (replicas.every((r) => delivered.has(r))) {
-      await c.local.dropRecord(key, version);
+      await c.local.dropRecord(key, sent);
       report.handedOff++;
     }
   }

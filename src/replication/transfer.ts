@@ -64,6 +64,7 @@ export async function serveTransfers(net: Net, local: LocalEngine, logger: Logge
       }
       if (!Array.isArray(batch)) throw new ProtocolError(`malformed transfer frame from ${from.peerId}`);
       for (const entry of batch as unknown[]) {
+        signal.throwIfAborted(); // the stream is gone: no warning per remaining record
         if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !checkWireRecord(entry[1])) {
           result.rejected++;
           continue;

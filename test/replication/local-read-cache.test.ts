@@ -73,7 +73,10 @@ describe('LocalEngine read cache', () => {
     expect(e.getRawSync('k')).toBeUndefined();
     await e.put('k', blob('five'));
     expect(text(e, 'k')).toBe('five');
-    await e.dropRecord('k', e.getRawSync('k')!.meta.version);
+    const five = e.getRawSync('k')!.meta;
+    await e.dropRecord('k', { version: five.version, checksum: 'not-what-was-handed-off' });
+    expect(text(e, 'k')).toBe('five'); // same version, other content: kept
+    await e.dropRecord('k', five);
     expect(e.getRawSync('k')).toBeUndefined();
   });
 
