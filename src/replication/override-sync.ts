@@ -261,8 +261,10 @@ export class OverrideSync {
   #changed(scope: Scope, fresh: readonly Epoch[]): void {
     this.#rebuild(partitionOf(scope));
     for (const e of fresh) {
-      for (const o of e.change.overridesSet ?? []) this.#c.ring.overrides.settle(o.key);
-      for (const k of e.change.overridesRemoved ?? []) this.#c.ring.overrides.settle(k);
+      for (const o of e.change.overridesSet ?? []) this.#c.ring.overrides.settleIfMovingTo(o.key, o.replicas);
+      for (const k of e.change.overridesRemoved ?? []) {
+        this.#c.ring.overrides.settleIfMovingTo(k, this.#c.ring.placementOf(k).ringReplicas);
+      }
     }
     this.#c.logger.info(
       { scope, head: this.#c.layout().chain(scope).head.number },

@@ -88,6 +88,15 @@ export class OverrideTable {
     if (this.#moving.delete(key)) this.#version++;
   }
 
+  /**
+   * Drops the intent of `key` if it moves the key to `holders`: an epoch that placed it there arrived.
+   * An epoch placing it elsewhere is an earlier move arriving late, and must not cancel this one.
+   */
+  settleIfMovingTo(key: string, holders: readonly string[]): void {
+    const m = this.#moving.get(key);
+    if (m !== undefined && m.to.length === holders.length && m.to.every((p) => holders.includes(p))) this.settle(key);
+  }
+
   /** The live intent of `key`, if any (an expired one is dropped here). */
   intentOf(key: string, now = Date.now()): MoveIntent | undefined {
     const m = this.#moving.get(key);

@@ -210,4 +210,15 @@ describe('ClusterRing placement', () => {
     table.settle('b');
     expect(table.active).toBe(false);
   });
+
+  it('an epoch settles only the move it completes, not a later move of the same key', () => {
+    const ring = new ClusterRing(net, { partitions: 64, replicas: 2 });
+    ring.refresh();
+    const table = ring.overrides;
+    table.announce({ key: 'k', from: [ids[0], ids[1]], to: [ids[2], ids[3]], expiresAt: Date.now() + 60_000 });
+    table.settleIfMovingTo('k', [ids[1], ids[2]]); // an earlier move's epoch, arriving late
+    expect(table.movingKeys()).toEqual(['k']);
+    table.settleIfMovingTo('k', [ids[3], ids[2]]);
+    expect(table.movingKeys()).toEqual([]);
+  });
 });
