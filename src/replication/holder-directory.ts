@@ -106,7 +106,8 @@ export class HolderDirectory {
   async read(key: string, signal?: AbortSignal): Promise<HolderEntry | undefined> {
     const s = AbortSignal.any([AbortSignal.timeout(this.#o.lookupTimeoutMs), ...(signal ? [signal] : [])]);
     const bytes = await this.#c.net.dhtGet(holderDirectoryKey(key), { signal: s });
-    return bytes === undefined ? undefined : decodeHolderEntry(bytes, key);
+    if (bytes === undefined) return undefined;
+    return decodeHolderEntry(bytes, key, `partition:${this.#c.ring.ring.partitionOf(key)}`);
   }
 
   /** Reads the entry of `key` and, when this daemon's chain is behind it, fetches and verifies the epochs. */

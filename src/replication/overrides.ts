@@ -225,11 +225,13 @@ export function encodeHolderEntry(e: HolderEntry): Uint8Array {
   return encode({ k: e.key, s: e.scope, n: e.number, h: e.hash, r: e.replicas, o: e.overridden });
 }
 
-const SCOPE = /^partition:(0|[1-9][0-9]{0,6})$/;
 const HASH = /^[0-9a-f]{64}$/;
 
-/** Decodes and validates a directory value for `key`; undefined when it is malformed or names another key. */
-export function decodeHolderEntry(bytes: Uint8Array, key: string): HolderEntry | undefined {
+/**
+ * Decodes and validates a directory value for `key` in partition chain `scope`; undefined when it is
+ * malformed or names another key or chain (a forged or misconfigured entry could name any chain).
+ */
+export function decodeHolderEntry(bytes: Uint8Array, key: string, scope: Scope): HolderEntry | undefined {
   let v: unknown;
   try {
     v = decode(bytes);
@@ -240,8 +242,7 @@ export function decodeHolderEntry(bytes: Uint8Array, key: string): HolderEntry |
   const o = v as Record<string, unknown>;
   const ok =
     o.k === key &&
-    typeof o.s === 'string' &&
-    SCOPE.test(o.s) &&
+    o.s === scope &&
     Number.isSafeInteger(o.n) &&
     (o.n as number) >= 1 &&
     typeof o.h === 'string' &&

@@ -121,13 +121,16 @@ describe('holder directory entries', () => {
     overridden: true,
   };
 
-  it('round-trip, and refuse another key or a malformed value', () => {
+  it('round-trip, and refuse another key or chain, or a malformed value', () => {
     const bytes = encodeHolderEntry(entry);
-    expect(decodeHolderEntry(bytes, 'photos/1')).toEqual(entry);
-    expect(decodeHolderEntry(bytes, 'photos/2')).toBeUndefined();
-    expect(decodeHolderEntry(Uint8Array.of(1, 2, 3), 'photos/1')).toBeUndefined();
-    expect(decodeHolderEntry(encodeHolderEntry({ ...entry, hash: 'nope' }), 'photos/1')).toBeUndefined();
-    expect(decodeHolderEntry(encodeHolderEntry({ ...entry, scope: 'cluster' as never }), 'photos/1')).toBeUndefined();
+    const decode = (b: Uint8Array, key = 'photos/1') => decodeHolderEntry(b, key, 'partition:42');
+    expect(decode(bytes)).toEqual(entry);
+    expect(decode(bytes, 'photos/2')).toBeUndefined();
+    expect(decodeHolderEntry(bytes, 'photos/1', 'partition:7')).toBeUndefined();
+    expect(decode(Uint8Array.of(1, 2, 3))).toBeUndefined();
+    expect(decode(encodeHolderEntry({ ...entry, hash: 'nope' }))).toBeUndefined();
+    expect(decode(encodeHolderEntry({ ...entry, scope: 'cluster' as never }))).toBeUndefined();
+    expect(decode(encodeHolderEntry({ ...entry, scope: 'partition:9999999' }))).toBeUndefined();
   });
 
   it('compare with the local chain: current, behind or conflict', () => {
