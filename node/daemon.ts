@@ -57,6 +57,15 @@ async function prepareDataDir(dir: string): Promise<void> {
   }
 }
 
+/** A status field of a part that may not be started yet (or is stopping): `fallback` until it answers. */
+function whileStarting<T>(read: () => T | undefined, fallback: T): T {
+  try {
+    return read() ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 /**
  * The composition root: opens the store, starts libp2p and replication, builds the HTTP API and
  * listens. Stop order: stop accepting requests and drain them, stop replication and libp2p, close
@@ -138,13 +147,15 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         registry,
         onAccess: cfg.accessStats === 'on' ? (a) => recorder.record(a.key, a.op, a.origin, a.app, a.bytes) : undefined,
         ready: () => ready,
+        // HTTP answers (healthz, status) while the net, replication and layout are still starting: a
+        // part that is not up yet reads as empty instead of failing the whole status with a 500.
         status: () => ({
-          peerId: net?.peerId ?? '',
-          multiaddrs: net?.multiaddrs() ?? [],
+          peerId: whileStarting(() => net?.peerId, ''),
+          multiaddrs: whileStarting(() => net?.multiaddrs(), []),
           zone: cfg.zone,
           store: store.kind,
-          epoch: keeper?.layout.cluster.head.number ?? 0,
-          peers: replication?.ring.upPeers() ?? [],
+          epoch: whileStarting(() => keeper?.layout.cluster.head.number, 0),
+          peers: whileStarting(() => replication?.ring.upPeers(), []),
           version: VERSION,
           httpUrl: url,
           uptimeMs: Date.now() - startedAt,
