@@ -79,6 +79,30 @@ describe('shoal start as a process', () => {
     expect(withFlags.output()).not.toContain('recommended Node flags');
   });
 
+  it('answers /admin/status from the moment HTTP is up, also while the net and layout still start', async () => {
+    const port = await freePort();
+    const dataDir = tempDir();
+    const url = `http://127.0.0.1:${port}`;
+    const answers: number[] = [];
+    let ready = false;
+    const poll = (async () => {
+      const deadline = Date.now() + 20_000;
+      while (!ready && Date.now() < deadline) {
+        try {
+          const res = await fetch(`${url}/admin/status`);
+          answers.push(res.status);
+          ready = ((await res.json()) as { ready?: boolean }).ready === true;
+        } catch {
+          await new Promise((r) => setTimeout(r, 2)); // not listening yet
+        }
+      }
+    })();
+    running.push(await launch({ url, dataDir, args: ['start', '--data-dir', dataDir, '--http-port', String(port)] }));
+    await poll;
+    expect(ready).toBe(true);
+    expect(answers.filter((s) => s !== 200)).toEqual([]);
+  });
+
   it('stops gracefully on SIGTERM with exit code 0', async () => {
     const d = await startDaemonProcess();
     running.push(d);
