@@ -35,8 +35,13 @@ export class HintQueue {
     this.#maxAgeMs = options.maxAgeMs;
   }
 
-  static #prefix(peer: string): Uint8Array {
-    return prefixKey(KEYSPACE.hint, enc.encode(`${peer}\u0000`));
+  /** A hint's name: its store key (under the hint keyspace) and its lock. `key` '' gives the peer's prefix. */
+  static #id(peer: string, key = ''): string {
+    return `${peer}\u0000${key}`;
+  }
+
+  static #storeKey(id: string): Uint8Array {
+    return prefixKey(KEYSPACE.hint, enc.encode(id));
   }
 
   /**
@@ -44,8 +49,8 @@ export class HintQueue {
    * arrive in either order (a failed put is hinted only once every put of its write settled).
    */
   async add(peer: string, key: string, record: StoredRecord): Promise<void> {
-    const id = `${peer}\u0000${key}`;
-    const hintKey = prefixKey(KEYSPACE.hint, enc.encode(id));
+    const id = HintQueue.#id(peer, key);
+    const hintKey = HintQueue.#storeKey(id);
     await this.#locks.run(id, async () => {
       const { record: merged, changed } = mergeRecord(await this.#c.store.get(hintKey), record);
       if (changed) await this.#c.store.put(hintKey, merged);
@@ -60,15 +65,16 @@ export class HintQueue {
   async replay(peer: string, signal?: AbortSignal): Promise<number> {
     if (this.#replaying.has(peer)) return 0;
     this.#replaying.add(peer);
-    const prefix = HintQueue.#prefix(peer);
+    const prefix = HintQueue.#storeKey(HintQueue.#id(peer));
     let sent = 0;
     try {
       for (;;) {
         const page = await this.#c.store.scan({ prefix, limit: REPLAY_PAGE, signal });
         if (page.entries.length === 0) return sent;
-        const fresh = page.entries
-          .filter((e) => Date.now() - e.record.meta.updatedAt <= this.#maxAgeMs)
-          .map((e) => ({ key: dec.decode(e.key.subarray(prefix.length)), record: e.record }));
+        const hints = page.entries.map((e) => ({ ...e, recordKey: dec.decode(e.key.subarray(prefix.length)) }));
+        const fresh = hints
+          .filter((h) => Date.now() - h.record.meta.updatedAt <= this.#maxAgeMs)
+          .map((h) => ({ key: h.recordKey, record: h.record }));
         let rejected = 0;
         if (fresh.length > 0) {
           const res = await sendRecords(this.#c.net, peer, fresh, signal);
@@ -81,10 +87,10 @@ export class HintQueue {
           return sent;
         }
         // Only hints that no write replaced while the page was on its way.
-        for (const e of page.entries) {
-          await this.#locks.run(`${peer}\u0000${dec.decode(e.key.subarray(prefix.length))}`, async () => {
-            const now = await this.#c.store.get(e.key, { signal });
-            if (now !== undefined && recordsEqual(now, e.record)) await this.#c.store.delete(e.key, { signal });
+        for (const h of hints) {
+          await this.#locks.run(HintQueue.#id(peer, h.recordKey), async () => {
+            const now = await this.#c.store.get(h.key, { signal });
+            if (now !== undefined && recordsEqual(now, h.record)) await this.#c.store.delete(h.key, { signal });
           });
         }
       }
