@@ -2,8 +2,8 @@ import type { ClusterAdmin } from '../src/api/cluster-routes.ts';
 import type { FaultAdmin } from '../src/api/fault-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
 import type { Net } from '../src/net/index.ts';
+import type { LayoutKeeper } from '../src/overrides/index.ts';
 import type { Replication } from '../src/replication/index.ts';
-import type { LayoutKeeper } from '../src/replication/layout-keeper.ts';
 
 /** The cluster admin operations over the daemon's net and replication (either may still be starting). */
 export function clusterAdmin(

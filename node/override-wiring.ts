@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import type { OverrideAdmin } from '../src/api/override-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
 import type { Net } from '../src/net/index.ts';
+import type { LayoutKeeper } from '../src/overrides/index.ts';
+import { createOverrideService, type OverrideService } from '../src/overrides/index.ts';
 import type { Replication } from '../src/replication/index.ts';
-import type { LayoutKeeper } from '../src/replication/layout-keeper.ts';
 import type { LocalEngine } from '../src/replication/local-engine.ts';
-import { createOverrideService, type OverrideService } from '../src/replication/override-service.ts';
 
 /** Starts per-record overrides (sync, moves, DHT holder directory, repair) over the running cluster parts. */
 export async function startOverrides(

@@ -1,7 +1,7 @@
 import type { Net } from '../net/index.ts';
+import { effectiveReplicas } from '../overrides/plan.ts';
 import { createRing, type Ring, type Member as RingMember } from '../ring/index.ts';
 import { type OverrideEntry, OverrideTable } from './override-table.ts';
-import { effectiveReplicas } from './overrides.ts';
 
 export interface ClusterRingOptions {
   partitions: number;

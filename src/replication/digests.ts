@@ -8,7 +8,7 @@ import type { LocalEngine } from './local-engine.ts';
  * replicas with equal digests hold the same versions. This is the top level of a two-level hash tree:
  * partitions whose digests differ are compared key by key ({@link partitionVersions}). `skip` leaves
  * out keys placed by an override: their holders are not the partition's ring replicas, so they are
- * repaired among their own holders (override-repair.ts) instead.
+ * repaired among their own holders (src/overrides/repair.ts) instead.
  */
 export async function partitionDigests(
   local: LocalEngine,

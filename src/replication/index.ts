@@ -7,8 +7,8 @@
  * - anti-entropy: two-level hash comparison (partition digests, then key versions) with each peer.
  * - hand-off: records this daemon no longer replicates move to their replicas before being dropped.
  * - bulk transfer: flow-controlled streams of checksummed records, merged on arrival.
- * - per-record overrides (override-service.ts): signed partition epochs placing single records, the
- *   move protocol (relocate.ts), the DHT directory of holders (holder-directory.ts); the
+ * - per-record overrides (src/overrides): signed partition epochs placing single records, the
+ *   move protocol (src/overrides/relocate.ts), the DHT directory of holders (src/overrides/holder-directory.ts); the
  *   {@link ClusterRing} routes every key by ring + overrides.
  * Every copy arriving from elsewhere merges through src/crdt; nothing overwrites.
  */

@@ -2,7 +2,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { describe, expect, it } from 'vitest';
 import { createLayout, type Layout } from '../../src/layout/index.ts';
-import { prefersTheirs } from '../../src/replication/layout-keeper.ts';
+import { prefersTheirs } from '../../src/overrides/layout-keeper.ts';
 
 async function chain(founded: number, epochs: number): Promise<Layout> {
   const key = await generateKeyPair('Ed25519');

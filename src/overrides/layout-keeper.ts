@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import { type Epoch, type EpochChain, hashEpoch, type Layout, openLayout } from '../layout/index.ts';
 import { StoreEpochLog } from '../layout/store-log.ts';
 import type { Net } from '../net/index.ts';
+import type { ClusterRing } from '../replication/cluster-ring.ts';
 import type { Member } from '../ring/index.ts';
 import type { Store } from '../store/index.ts';
-import type { ClusterRing } from './cluster-ring.ts';
 
 /** Serves a daemon's cluster epoch chain to peers that are behind or forked. */
 export const LAYOUT_PROTOCOL = '/shoal/layout/1.0.0';

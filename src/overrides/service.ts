@@ -14,12 +14,15 @@ import type { PrivateKey } from '@libp2p/interface';
 import type { Logger } from 'pino';
 import type { Layout, OverrideEvent, Scope } from '../layout/index.ts';
 import { type Net, ProtocolError } from '../net/index.ts';
-import type { ClusterRing, KeyPlacement } from './cluster-ring.ts';
+import type { ClusterRing, KeyPlacement } from '../replication/cluster-ring.ts';
+import type { LocalEngine } from '../replication/local-engine.ts';
+import type { OverrideEntry } from '../replication/override-table.ts';
+import { ReplicaClient } from '../replication/replica-client.ts';
 import { type DirectoryLookup, HolderDirectory, type HolderDirectoryOptions } from './holder-directory.ts';
-import type { LocalEngine } from './local-engine.ts';
-import { OverrideRepair } from './override-repair.ts';
-import { OverrideSync } from './override-sync.ts';
-import type { OverrideEntry } from './override-table.ts';
+import type { MoveTimeouts } from './plan.ts';
+import { Relocator } from './relocate.ts';
+import { OverrideRepair } from './repair.ts';
+import { OverrideSync } from './sync.ts';
 import {
   decodeOverrideMessage,
   encodeOverrideMessage,
@@ -28,12 +31,9 @@ import {
   type OverrideResponse,
   type PlaceRequest,
   type PlaceResult,
-} from './override-wire.ts';
-import type { MoveTimeouts } from './overrides.ts';
-import { Relocator } from './relocate.ts';
-import { ReplicaClient } from './replica-client.ts';
+} from './wire.ts';
 
-export type { PlaceRequest, PlaceResult } from './override-wire.ts';
+export type { PlaceRequest, PlaceResult } from './wire.ts';
 
 export interface OverrideServiceComponents {
   net: Net;

@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import { throwIfAborted } from '../errors/index.ts';
 import { type Epoch, EpochRejectedError, type Layout, type Scope } from '../layout/index.ts';
 import type { Net } from '../net/index.ts';
-import type { ClusterRing } from './cluster-ring.ts';
-import { KeyedMutex } from './keyed-mutex.ts';
-import type { OverrideEntry } from './override-table.ts';
+import type { ClusterRing } from '../replication/cluster-ring.ts';
+import { KeyedMutex } from '../replication/keyed-mutex.ts';
+import type { OverrideEntry } from '../replication/override-table.ts';
 import {
   decodeOverrideMessage,
   encodeOverrideMessage,
@@ -13,7 +13,7 @@ import {
   type OverrideRequest,
   type OverrideResponse,
   type WireHead,
-} from './override-wire.ts';
+} from './wire.ts';
 
 export interface OverrideSyncComponents {
   net: Net;

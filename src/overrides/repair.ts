@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { mergeRecords, recordsEqual } from '../crdt/merge.ts';
-import type { ClusterRing } from './cluster-ring.ts';
-import type { ReplicaClient } from './replica-client.ts';
+import type { ClusterRing } from '../replication/cluster-ring.ts';
+import type { ReplicaClient } from '../replication/replica-client.ts';
 
 export interface OverrideRepairComponents {
   ring: ClusterRing;

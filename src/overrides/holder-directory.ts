@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import type { Net } from '../net/index.ts';
-import type { ClusterRing } from './cluster-ring.ts';
-import type { OverrideSync } from './override-sync.ts';
+import type { ClusterRing } from '../replication/cluster-ring.ts';
 import {
   compareWithChain,
   decodeHolderEntry,
   encodeHolderEntry,
   type HolderEntry,
   holderDirectoryKey,
-} from './overrides.ts';
+} from './plan.ts';
+import type { OverrideSync } from './sync.ts';
 
 export interface HolderDirectoryComponents {
   net: Net;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { Net } from '../../src/net/index.ts';
-import { ClusterRing } from '../../src/replication/cluster-ring.ts';
 import {
   checkPlacement,
   compareWithChain,
@@ -10,7 +9,8 @@ import {
   type HolderEntry,
   planMove,
   unionOf,
-} from '../../src/replication/overrides.ts';
+} from '../../src/overrides/plan.ts';
+import { ClusterRing } from '../../src/replication/cluster-ring.ts';
 import { groupsNeed, quorumCall } from '../../src/replication/quorum.ts';
 import { createRing, type RingMember } from '../../src/ring/index.ts';
 

@@ -4,18 +4,20 @@ import { mergeRecords } from '../crdt/merge.ts';
 import { ShoalError } from '../errors/index.ts';
 import type { Scope } from '../layout/index.ts';
 import { type Net, RemoteError } from '../net/index.ts';
-import type { StoredRecord } from '../store/index.ts';
-import type { ClusterRing } from './cluster-ring.ts';
-import { needed } from './coordinator.ts';
+import type { ClusterRing } from '../replication/cluster-ring.ts';
+import { needed } from '../replication/coordinator.ts';
 import {
   InvalidPlacementError,
   LayoutChangingError,
   MoveFailedError,
   PlacementUnderReplicatedError,
-} from './errors.ts';
+} from '../replication/errors.ts';
+import { KeyedMutex } from '../replication/keyed-mutex.ts';
+import type { ReplicaClient } from '../replication/replica-client.ts';
+import type { StoredRecord } from '../store/index.ts';
 import type { HolderDirectory } from './holder-directory.ts';
-import { KeyedMutex } from './keyed-mutex.ts';
-import type { OverrideSync } from './override-sync.ts';
+import { checkPlacement, type MovePlan, type MoveStep, type MoveTimeouts, planMove } from './plan.ts';
+import type { OverrideSync } from './sync.ts';
 import {
   decodeOverrideMessage,
   encodeOverrideMessage,
@@ -23,9 +25,7 @@ import {
   type OverrideResponse,
   type PlaceRequest,
   type PlaceResult,
-} from './override-wire.ts';
-import { checkPlacement, type MovePlan, type MoveStep, type MoveTimeouts, planMove } from './overrides.ts';
-import type { ReplicaClient } from './replica-client.ts';
+} from './wire.ts';
 
 export interface RelocatorComponents {
   net: Net;

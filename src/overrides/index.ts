@@ -1,0 +1,33 @@
+/**
+ * Per-record placement overrides: the machinery that both manual placement (`shoal placement`) and the
+ * DSM's mover drive. One module, one factory ({@link createOverrideService}); `node/` only wires it.
+ *
+ * - `layout-keeper.ts`: the signed cluster chain (membership epochs), proposed by the sequencer;
+ * - `sync.ts`: partition chains (pushed by coordinators, pulled from peers) → the override table that
+ *   `ClusterRing.replicasOf` consults;
+ * - `plan.ts`: the pure decisions (placement checks, the steps of a move, the directory entry codec);
+ * - `relocate.ts`: the move controller (runs what `plan.ts` decides, step by step, with timeouts);
+ * - `holder-directory.ts`: the DHT directory `/shoal/holders/<key>`;
+ * - `repair.ts`: anti-entropy among the holders of overridden keys;
+ * - `wire.ts`: the override protocol `/shoal/overrides/1.0.0`.
+ *
+ * @packageDocumentation
+ */
+export { type EpochSummary, LAYOUT_PROTOCOL, LayoutKeeper, type LayoutKeeperComponents } from './layout-keeper.ts';
+export {
+  checkPlacement,
+  DEFAULT_MOVE_TIMEOUTS,
+  type MovePlan,
+  type MoveStep,
+  type MoveTimeouts,
+  planMove,
+} from './plan.ts';
+export {
+  createOverrideService,
+  type HoldersView,
+  type OverrideService,
+  type OverrideServiceComponents,
+  type OverrideServiceOptions,
+  type PlacementView,
+} from './service.ts';
+export { OVERRIDES_PROTOCOL, type PlaceRequest, type PlaceResult } from './wire.ts';
