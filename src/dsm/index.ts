@@ -267,3 +267,12 @@ export interface Dsm {
   runCycle(options?: { signal?: AbortSignal }): Promise<CycleReport>;
   migrations(query?: { limit?: number }): { inFlight: Migration[]; history: Migration[] };
 }
+
+/** Told of every cycle and every migration state change (the daemon feeds Prometheus from it). */
+export interface DsmObserver {
+  onCycle(report: CycleReport): void;
+  /** Called when a migration reaches an end state (`done`, `failed`, `undone`). */
+  onMigration(migration: Migration): void;
+  /** Overrides held by the partitions this daemon coordinates, after each cycle. */
+  onOverrides(count: number): void;
+}
