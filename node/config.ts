@@ -27,6 +27,7 @@ export interface DaemonConfig {
   replicas: number;
   antiEntropyIntervalMs: number;
   statsBucketMs: number;
+  moveGraceMs: number;
   faultInjection: 'off' | 'on';
   accessStats: 'on' | 'off';
   tombstoneGraceMs: number;

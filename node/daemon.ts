@@ -226,8 +226,10 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       logger: logger.child({ module: 'layout' }),
     });
     await keeper.start();
-    overrides = await startOverrides({ net, replication, keeper, local, peerKey }, logger, {
+    overrides = await startOverrides({ net, replication, keeper, local, store, peerKey }, logger, {
       repairIntervalMs: cfg.antiEntropyIntervalMs,
+      releaseGraceMs: cfg.moveGraceMs,
+      faultInjection: cfg.faultInjection === 'on',
     });
     const liveKeeper = keeper;
     for (const type of ['member:up', 'member:down', 'member:changed'] as const)

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { HlcPersistence } from '../src/crdt/hlc-persistent.ts';
-import { checksumOf, KEYSPACE, prefixKey, type Store } from '../src/store/index.ts';
+import { internalEntry, KEYSPACE, prefixKey, type Store } from '../src/store/index.ts';
 
 const NODE_ID_KEY = prefixKey(KEYSPACE.meta, new TextEncoder().encode('node-id'));
 
@@ -12,20 +12,7 @@ export async function loadOrCreateNodeId(store: Store): Promise<string> {
   const existing = await store.get(NODE_ID_KEY);
   if (existing) return new TextDecoder().decode(existing.value);
   const id = randomBytes(6).toString('hex');
-  const value = new TextEncoder().encode(id);
-  const now = Date.now();
-  await store.put(NODE_ID_KEY, {
-    value,
-    meta: {
-      version: '',
-      type: 'blob',
-      contentType: 'text/plain',
-      size: value.length,
-      checksum: checksumOf(value),
-      createdAt: now,
-      updatedAt: now,
-    },
-  });
+  await store.put(NODE_ID_KEY, internalEntry(new TextEncoder().encode(id), 'text/plain'));
   return id;
 }
 
@@ -39,20 +26,7 @@ export function hlcPersistence(store: Store): HlcPersistence {
       return rec ? new TextDecoder().decode(rec.value) : undefined;
     },
     async save(value) {
-      const bytes = new TextEncoder().encode(value);
-      const now = Date.now();
-      await store.put(HLC_KEY, {
-        value: bytes,
-        meta: {
-          version: '',
-          type: 'blob',
-          contentType: 'text/plain',
-          size: bytes.length,
-          checksum: checksumOf(bytes),
-          createdAt: now,
-          updatedAt: now,
-        },
-      });
+      await store.put(HLC_KEY, internalEntry(new TextEncoder().encode(value), 'text/plain'));
     },
   };
 }

@@ -144,6 +144,13 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     description: 'Record per-record access statistics (needed by the PAE); off only to measure their cost.',
   },
   {
+    flag: 'move-grace-ms',
+    kind: 'number',
+    default: 60000,
+    description:
+      "How long a moved record's old copy stays after the new holders' signed receipts arrive, before it is dropped.",
+  },
+  {
     flag: 'fault-injection',
     kind: 'enum',
     values: ['off', 'on'],

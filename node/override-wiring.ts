@@ -4,28 +4,39 @@ import type { OverrideAdmin } from '../src/api/override-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
 import type { Net } from '../src/net/index.ts';
 import type { LayoutKeeper } from '../src/overrides/index.ts';
-import { createOverrideService, type OverrideService } from '../src/overrides/index.ts';
+import { createOverrideService, MOVE_STEPS, type OverrideService } from '../src/overrides/index.ts';
 import type { Replication } from '../src/replication/index.ts';
 import type { LocalEngine } from '../src/replication/local-engine.ts';
+import type { Store } from '../src/store/index.ts';
 
 /** Starts per-record overrides (sync, moves, DHT holder directory, repair) over the running cluster parts. */
 export async function startOverrides(
-  parts: { net: Net; replication: Replication; keeper: LayoutKeeper; local: LocalEngine; peerKey: PrivateKey },
+  parts: {
+    net: Net;
+    replication: Replication;
+    keeper: LayoutKeeper;
+    local: LocalEngine;
+    store: Store;
+    peerKey: PrivateKey;
+  },
   logger: Logger,
-  options: { repairIntervalMs: number },
+  options: { repairIntervalMs: number; releaseGraceMs: number; faultInjection: boolean },
 ): Promise<OverrideService> {
-  const { net, replication, keeper, local, peerKey } = parts;
+  const { net, replication, keeper, local, store, peerKey } = parts;
+  // Tests only (with --fault-injection on): SIGKILL the daemon right before a wave step it coordinates.
+  const crash = process.env.SHOAL_FAULT_CRASH_BEFORE_STEP;
+  const crashBefore = options.faultInjection && crash ? MOVE_STEPS.find((s) => s === crash) : undefined;
   const service = createOverrideService(
     {
       net,
       ring: replication.ring,
       local,
+      store,
       layout: () => keeper.layout,
       peerKey,
       logger: logger.child({ module: 'overrides' }),
-      kickHandOff: () => replication.maintenance.kick(),
     },
-    { repairIntervalMs: options.repairIntervalMs },
+    { repairIntervalMs: options.repairIntervalMs, releaseGraceMs: options.releaseGraceMs, crashBefore },
   );
   await service.start();
   return service;

@@ -21,6 +21,7 @@
  *
  * @packageDocumentation
  */
+import type { Migration, MoveKind } from '../overrides/index.ts';
 
 /** `off`: never moves; `reactive`: observed recent accesses; `proactive`: the PAE forecast; `hybrid`: both, weighted by the forecast's measured accuracy. */
 export type DsmPolicy = 'off' | 'reactive' | 'proactive' | 'hybrid';
@@ -140,12 +141,7 @@ export interface PlannerInput {
   readonly overridesHeld: number;
 }
 
-/**
- * One change to one record's replica set. `add` puts a new replica at a member (more copies than before),
- * `drop` removes one (never below R), `replace` swaps one holder for another, `home` returns the record to
- * its ring placement (drops its override).
- */
-export type MoveKind = 'add' | 'drop' | 'replace' | 'home';
+export type { Migration, MigrationOrigin, MigrationState, MoveKind } from '../overrides/index.ts';
 
 /** A move as data: what changes, why, and what it is expected to gain. */
 export interface PlannedMove {
@@ -194,32 +190,6 @@ export interface Plan {
   /** Skips per reason. */
   readonly skipCounts: Readonly<Partial<Record<SkipReason, number>>>;
 }
-
-/** One move as the mover executes and records it (`GET /admin/migrations`). */
-export interface Migration {
-  readonly id: string;
-  /** The wave it belongs to (every move of one cycle; a manual placement is a wave of one). */
-  readonly wave: string;
-  readonly kind: MoveKind;
-  readonly key: string;
-  readonly partition: number;
-  readonly from: readonly string[];
-  readonly to: readonly string[];
-  readonly state: MigrationState;
-  readonly reason: string;
-  readonly bytes: number;
-  readonly gainMs?: number;
-  /** `dsm` (planned) or `manual` (placement API) or `rollback`. */
-  readonly origin: 'dsm' | 'manual' | 'rollback';
-  readonly startedAt: number;
-  readonly endedAt?: number;
-  /** The partition epoch that committed it. */
-  readonly epoch?: { readonly scope: string; readonly number: number; readonly hash: string };
-  readonly error?: string;
-}
-
-/** `planned` → `copying` → `committed` → `done`; or `failed` (before commit: nothing changed) / `undone`. */
-export type MigrationState = 'planned' | 'copying' | 'committed' | 'done' | 'failed' | 'undone';
 
 /** A summary of the last cycle, for `GET /admin/dsm`. */
 export interface CycleReport {

@@ -75,6 +75,7 @@ function malformedChange(c: EpochChange): string | undefined {
   if (c.membersRemoved !== undefined && !isStrArray(c.membersRemoved)) return 'membersRemoved must be ids';
   if (c.overridesRemoved !== undefined && !isStrArray(c.overridesRemoved)) return 'overridesRemoved must be keys';
   if (c.restoreOf !== undefined && !isNat(c.restoreOf)) return 'restoreOf must be an epoch number';
+  if (c.wave !== undefined && !(isStr(c.wave) && c.wave.length > 0 && c.wave.length <= 64)) return 'bad wave id';
   if (c.membersAdded !== undefined) {
     if (!Array.isArray(c.membersAdded)) return 'membersAdded must be an array';
     for (const m of c.membersAdded) {

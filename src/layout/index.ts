@@ -72,6 +72,8 @@ export interface EpochChange {
   readonly checkpoint?: readonly ChainHead[];
   /** Set on a rollback: the epoch number whose layout this change restores. */
   readonly restoreOf?: number;
+  /** The wave of moves (a DSM cycle or a manual placement) this epoch commits, for audit and rollback. */
+  readonly wave?: string;
   /** Why (free text, shown in the admin API): e.g. `"migrate: forecast eu=0.8"`, `"join"`. */
   readonly reason: string;
 }

@@ -1,4 +1,4 @@
-import { checksumOf, KEYSPACE, prefixKey, type Store } from '../store/index.ts';
+import { internalEntry, KEYSPACE, prefixKey, type Store } from '../store/index.ts';
 import { canonicalBytes } from './canonical.ts';
 import type { Epoch, EpochLog, Scope } from './index.ts';
 
@@ -29,20 +29,7 @@ export class StoreEpochLog implements EpochLog {
   }
 
   async append(scope: Scope, epoch: Epoch): Promise<void> {
-    const value = canonicalBytes(epoch);
-    const now = Date.now();
-    await this.#store.put(epochKey(scope, epoch.number), {
-      value,
-      meta: {
-        version: '',
-        type: 'blob',
-        contentType: 'application/json',
-        size: value.length,
-        checksum: checksumOf(value),
-        createdAt: now,
-        updatedAt: now,
-      },
-    });
+    await this.#store.put(epochKey(scope, epoch.number), internalEntry(canonicalBytes(epoch), 'application/json'));
   }
 
   async load(scope: Scope): Promise<Epoch[]> {

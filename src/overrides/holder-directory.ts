@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ChainHead, Scope } from '../layout/index.ts';
 import type { Net } from '../net/index.ts';
 import type { ClusterRing } from '../replication/cluster-ring.ts';
 import {
@@ -26,13 +27,22 @@ export interface HolderDirectoryOptions {
   maxNegative?: number;
   /** Pause between re-publications of the entries this daemon holds. Default 300 000 ms (5 min). */
   republishIntervalMs?: number;
-  /** Most DHT puts per second while re-publishing. Default 10. */
+  /** Most DHT puts per second while re-publishing (one per partition chain). Default 20. */
   republishPerSecond?: number;
+}
+
+/** A directory entry as it concerns one key: the partition head, and the key's holders at that epoch. */
+export interface KeyDirectoryEntry extends HolderEntry {
+  readonly key: string;
+  /** Holders of the key under the entry's epoch (empty while that epoch is not verified here). */
+  readonly replicas: readonly string[];
+  /** True when that epoch places the key by an override. */
+  readonly overridden: boolean;
 }
 
 /** What a directory look-up found, and what this daemon made of it. */
 export interface DirectoryLookup {
-  readonly entry: HolderEntry | undefined;
+  readonly entry: KeyDirectoryEntry | undefined;
   /**
    * `none`: no entry; `current`: this daemon's chain already has the entry's epoch; `learned`: it fetched
    * and verified the missing epochs; `unverified`: it could not (the entry is not used for routing);
@@ -54,13 +64,14 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /**
- * The DHT as the directory of current holders: `/shoal/holders/<key>` holds the partition epoch that
- * last placed the key (number, hash) and its holders. It is a hint, never an authority: routing changes
- * only after the epochs it names were fetched from a holder and verified by the layout. The request path
+ * The DHT as the directory of current holders: `/shoal/holders/partition:<n>` holds the head of
+ * partition n's chain (number, hash, publisher), one entry per partition (a wave publishes one per
+ * partition it changed, never one per record). It is a hint, never an authority: routing changes only
+ * after the epochs it names were fetched from a member and verified by the layout. The request path
  * never touches the DHT except when a read found no copy on any holder it knows ({@link resolveMiss},
  * cached negatively per key), or on an explicit look-up. DHT records live in the memory of the closest
- * peers, so the first available holder of each override re-publishes it every `republishIntervalMs`, at
- * most `republishPerSecond` puts per second.
+ * peers, so each partition's coordinator re-publishes the head of its chain every `republishIntervalMs`,
+ * at most `republishPerSecond` puts per second.
  */
 export class HolderDirectory {
   readonly #c: HolderDirectoryComponents;
@@ -78,7 +89,7 @@ export class HolderDirectory {
       negativeTtlMs: options.negativeTtlMs ?? 5000,
       maxNegative: options.maxNegative ?? 10_000,
       republishIntervalMs: options.republishIntervalMs ?? 300_000,
-      republishPerSecond: options.republishPerSecond ?? 10,
+      republishPerSecond: options.republishPerSecond ?? 20,
     };
   }
 
@@ -96,50 +107,73 @@ export class HolderDirectory {
     await this.#republishing?.catch(() => {});
   }
 
-  /** Stores `entry` in the DHT; resolves to how many peers acknowledged. */
-  publish(entry: HolderEntry, signal?: AbortSignal): Promise<number> {
-    this.#negative.delete(entry.key);
-    return this.#c.net.dhtPut(holderDirectoryKey(entry.key), encodeHolderEntry(entry), { signal });
+  /** Stores the heads of partition chains in the DHT; resolves to how many were stored. */
+  async publishHeads(heads: readonly ChainHead[], signal?: AbortSignal): Promise<number> {
+    let stored = 0;
+    const self = this.#c.ring.self;
+    let next = 0;
+    const worker = async () => {
+      while (next < heads.length) {
+        const h = heads[next++];
+        const entry: HolderEntry = { scope: h.scope, number: h.number, hash: h.hash, publisher: self };
+        const ok = await this.#c.net.dhtPut(holderDirectoryKey(h.scope), encodeHolderEntry(entry), { signal }).then(
+          (n) => n > 0,
+          (err: unknown) => {
+            this.#c.logger.debug({ err, scope: h.scope }, 'holder directory: publish failed (re-published later)');
+            return false;
+          },
+        );
+        if (ok) stored++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, heads.length) }, worker));
+    this.#negative.clear();
+    return stored;
   }
 
-  /** The DHT's entry for `key` (undefined when absent or malformed). */
-  async read(key: string, signal?: AbortSignal): Promise<HolderEntry | undefined> {
+  /** The DHT's entry for partition chain `scope` (undefined when absent or malformed). */
+  async read(scope: Scope, signal?: AbortSignal): Promise<HolderEntry | undefined> {
     const s = AbortSignal.any([AbortSignal.timeout(this.#o.lookupTimeoutMs), ...(signal ? [signal] : [])]);
-    const bytes = await this.#c.net.dhtGet(holderDirectoryKey(key), { signal: s });
+    const bytes = await this.#c.net.dhtGet(holderDirectoryKey(scope), { signal: s });
     if (bytes === undefined) return undefined;
-    return decodeHolderEntry(bytes, key, `partition:${this.#c.ring.ring.partitionOf(key)}`);
+    return decodeHolderEntry(bytes, scope);
   }
 
-  /** Reads the entry of `key` and, when this daemon's chain is behind it, fetches and verifies the epochs. */
+  /** Reads the entry of `key`'s partition and, when this daemon's chain is behind it, fetches and verifies the epochs. */
   async lookup(key: string, signal?: AbortSignal): Promise<DirectoryLookup> {
-    const entry = await this.read(key, signal);
-    if (entry === undefined) return { entry, status: 'none' };
+    const scope: Scope = `partition:${this.#c.ring.ring.partitionOf(key)}`;
+    const head = await this.read(scope, signal);
+    if (head === undefined) return { entry: undefined, status: 'none' };
     const chain = () => {
-      const c = this.#c.sync.layout().chain(entry.scope);
+      const c = this.#c.sync.layout().chain(scope);
       return { number: c.head.number, hashAt: (n: number) => c.hashAt(n) };
     };
-    const before = compareWithChain(entry, chain());
-    if (before === 'current') return { entry, status: 'current' };
+    const view = (verified: boolean): KeyDirectoryEntry => {
+      if (!verified) return { ...head, key, replicas: [], overridden: false };
+      const o = this.#c.sync.layout().chain(scope).layoutAt(head.number).overrides.get(key);
+      const replicas = o?.replicas ?? this.#c.ring.placementOf(key).ringReplicas;
+      return { ...head, key, replicas, overridden: o !== undefined };
+    };
+    const before = compareWithChain(head, chain());
+    if (before === 'current') return { entry: view(true), status: 'current' };
     if (before === 'conflict') {
-      this.#c.logger.warn({ key, entry }, 'holder directory names an epoch that conflicts with the local chain');
-      return { entry, status: 'conflict' };
+      this.#c.logger.warn({ key, entry: head }, 'holder directory names an epoch that conflicts with the local chain');
+      return { entry: view(false), status: 'conflict' };
     }
     const self = this.#c.ring.self;
-    const sources = [...entry.replicas, ...this.#c.ring.upPeers()].filter(
-      (p, i, a) => p !== self && a.indexOf(p) === i,
-    );
+    const sources = [head.publisher, ...this.#c.ring.upPeers()].filter((p, i, a) => p !== self && a.indexOf(p) === i);
     for (const peer of sources.slice(0, 4)) {
       try {
-        await this.#c.sync.fetch(peer, entry.scope, signal);
+        await this.#c.sync.fetch(peer, scope, signal);
       } catch (err) {
         this.#c.logger.debug({ err, peer, key }, 'holder directory: fetching epochs failed');
       }
-      if (chain().number >= entry.number) break;
+      if (chain().number >= head.number) break;
     }
-    const after = compareWithChain(entry, chain());
-    if (after === 'current')
-      this.#c.logger.info({ key, scope: entry.scope, number: entry.number }, 'holder directory: learned');
-    return { entry, status: after === 'current' ? 'learned' : after === 'behind' ? 'unverified' : after };
+    const after = compareWithChain(head, chain());
+    if (after === 'current') this.#c.logger.info({ key, scope, number: head.number }, 'holder directory: learned');
+    const status = after === 'current' ? 'learned' : after === 'behind' ? 'unverified' : after;
+    return { entry: view(after === 'current'), status };
   }
 
   /** A read found no copy of `key`: true when the directory led to a new (verified) placement for it. */
@@ -189,25 +223,19 @@ export class HolderDirectory {
     this.#timer.unref();
   }
 
-  /** Re-publishes every override of which this daemon is the first available holder; resolves to how many. */
+  /** Re-publishes the head of every non-empty partition chain this daemon coordinates; resolves to how many. */
   async republish(signal: AbortSignal): Promise<number> {
     const self = this.#c.ring.self;
     const gap = 1000 / this.#o.republishPerSecond;
+    const layout = this.#c.sync.layout();
+    const ring = layout.ring();
     let n = 0;
-    for (const o of [...this.#c.ring.overrides.entries()]) {
+    for (const head of layout.heads()) {
       if (signal.aborted) break;
-      const holders = this.#c.ring.replicasOf(o.key);
-      if (holders.find((h) => this.#c.ring.isAvailable(h)) !== self) continue;
-      const entry = {
-        key: o.key,
-        scope: o.scope,
-        number: o.number,
-        hash: o.hash,
-        replicas: o.replicas,
-        overridden: true,
-      };
-      await this.publish(entry, AbortSignal.any([signal, AbortSignal.timeout(5000)])).catch(() => 0);
-      n++;
+      if (head.scope === 'cluster') continue;
+      const partition = Number(head.scope.slice('partition:'.length));
+      if (ring.primaryOf(partition) !== self) continue;
+      n += await this.publishHeads([head], AbortSignal.any([signal, AbortSignal.timeout(5000)]));
       await sleep(gap, signal);
     }
     return n;

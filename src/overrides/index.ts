@@ -15,12 +15,23 @@
  */
 export { type EpochSummary, LAYOUT_PROTOCOL, LayoutKeeper, type LayoutKeeperComponents } from './layout-keeper.ts';
 export {
+  type Migration,
+  MigrationLog,
+  type MigrationOrigin,
+  type MigrationState,
+  type MoveKind,
+  moveKind,
+} from './migrations.ts';
+export {
   checkPlacement,
   DEFAULT_MOVE_TIMEOUTS,
+  MOVE_STEPS,
   type MovePlan,
-  type MoveStep,
+  type MoveStepKind,
   type MoveTimeouts,
   planMove,
+  planWave,
+  type WavePlan,
 } from './plan.ts';
 export {
   createOverrideService,

@@ -7,8 +7,8 @@
  *   duplicates, between 1 and the cluster size, at least R unless forced)?
  * - {@link effectiveReplicas}: the holders an override means under the current ring (a holder that
  *   left or is leaving is replaced by the partition's ring replicas, so the copy count is kept).
- * - {@link planMove}: the steps of one move, as data (announce, copy, commit, distribute, catch-up,
- *   publish), each with its timeout.
+ * - {@link planMove}: one record's change of holders, as data; {@link planWave}: a wave of such moves
+ *   grouped per partition (one partition epoch each), with the timeouts of its steps ({@link MOVE_STEPS}).
  * - the holder directory entry (`/shoal/holders/<key>` in the DHT): its codec and how a daemon
  *   compares it with the partition chain it holds ({@link compareWithChain}).
  *
@@ -89,13 +89,14 @@ export function unionOf(a: readonly string[], b: readonly string[]): readonly st
   return extra.length === 0 ? a : [...a, ...extra];
 }
 
-/** Timeouts (ms) of the steps of a move. */
+/** Timeouts (ms) of the steps of a wave; `copy` grows with the bytes a wave copies (see {@link planWave}). */
 export interface MoveTimeouts {
   readonly announce: number;
   readonly copy: number;
   readonly commit: number;
   readonly distribute: number;
   readonly publish: number;
+  readonly release: number;
 }
 
 export const DEFAULT_MOVE_TIMEOUTS: MoveTimeouts = {
@@ -104,34 +105,38 @@ export const DEFAULT_MOVE_TIMEOUTS: MoveTimeouts = {
   commit: 10_000,
   distribute: 5000,
   publish: 5000,
+  release: 5000,
 };
 
-/** One step of a move; the controller runs them in order, each within `timeoutMs`. */
-export type MoveStep =
-  /** Tell every up member the key is moving (joint quorums, no hand-off of the copy); `required` must acknowledge. */
-  | { readonly kind: 'announce'; readonly required: readonly string[]; readonly timeoutMs: number }
-  /** Merge the copies of `from` (a quorum must answer) and store the result on every one of `to`. */
-  | {
-      readonly kind: 'copy';
-      readonly from: readonly string[];
-      readonly to: readonly string[];
-      readonly timeoutMs: number;
-    }
-  /** Sign the partition epoch and append it here (the point of no return). */
-  | { readonly kind: 'commit'; readonly scope: Scope; readonly change: EpochChange; readonly timeoutMs: number }
-  /** Push the new epoch to every up member (best effort: the others pull it). */
-  | { readonly kind: 'distribute'; readonly scope: Scope; readonly timeoutMs: number }
-  /** Copy again, best effort: writes acknowledged by the old holders alone while the epoch spread. */
-  | {
-      readonly kind: 'catch-up';
-      readonly from: readonly string[];
-      readonly to: readonly string[];
-      readonly timeoutMs: number;
-    }
-  /** Put the holder entry in the DHT directory. */
-  | { readonly kind: 'publish'; readonly timeoutMs: number };
+/** Bytes per second a copy step is given at least, on top of its base timeout. */
+const COPY_FLOOR_BYTES_PER_S = 4 * 1024 * 1024;
 
-/** Input of {@link planMove}. */
+/** The steps of a wave, in order; the controller runs each for every move of the wave before the next. */
+export type MoveStepKind = 'announce' | 'copy' | 'commit' | 'distribute' | 'catch-up' | 'publish' | 'release';
+
+export const MOVE_STEPS: readonly MoveStepKind[] = [
+  'announce',
+  'copy',
+  'commit',
+  'distribute',
+  'catch-up',
+  'publish',
+  'release',
+];
+
+/** What each step does (the controller, wave.ts, runs them). */
+export const STEP_DOC: Readonly<Record<MoveStepKind, string>> = {
+  announce:
+    'tell every up member the records are moving (joint quorums of old and new holders); every new holder must acknowledge',
+  copy: "merge a quorum of the old holders' copies onto every new holder, then collect each new holder's signed receipt",
+  commit: 'sign one partition epoch per partition of the wave and append it here (the point of no return)',
+  distribute: 'push the new epochs to every up member (best effort: the others pull them)',
+  'catch-up': 'copy again, best effort: writes acknowledged by the old holders alone while the epochs spread',
+  publish: 'put each changed partition chain head in the DHT holder directory',
+  release: 'send each old holder its receipts; it drops its copy after the grace period if they cover it',
+};
+
+/** Input of {@link planMove}: one record, from where it is to where it should be. */
 export interface MoveInput {
   readonly key: string;
   readonly partition: number;
@@ -142,10 +147,11 @@ export interface MoveInput {
   /** The requested holders, or null to drop the override and return to the ring. */
   readonly target: readonly string[] | null;
   readonly reason: string;
-  readonly timeouts?: Partial<MoveTimeouts>;
+  /** Record size, when known (sizes the copy step's timeout). */
+  readonly sizeBytes?: number;
 }
 
-/** What a move does, as data. */
+/** One record's move, as data: a change to its replica set. */
 export interface MovePlan {
   readonly key: string;
   readonly partition: number;
@@ -156,82 +162,124 @@ export interface MovePlan {
   readonly to: readonly string[];
   /** Holders that must receive a copy (`to` minus `from`). */
   readonly copyTo: readonly string[];
-  /** Holders whose copy goes once they know the epoch (`from` minus `to`; hand-off drops it). */
+  /** Holders whose copy goes once the new holders' receipts and the epoch are in (`from` minus `to`). */
   readonly release: readonly string[];
   /** True when `to` is an override; false for a return to the ring. */
   readonly overridden: boolean;
-  readonly steps: readonly MoveStep[];
-  /** How long members keep the announcement if the mover never finishes (every step's timeout, plus a margin). */
-  readonly intentTtlMs: number;
+  readonly reason: string;
+  readonly sizeBytes: number;
 }
 
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The move from the current placement to `target`, or undefined when the placement would not change. */
 export function planMove(input: MoveInput): MovePlan | undefined {
-  const t = { ...DEFAULT_MOVE_TIMEOUTS, ...input.timeouts };
   const overridden = input.target !== null;
   const to = input.target ?? input.ringReplicas;
   if (overridden === input.current.overridden && same(to, input.current.replicas)) return undefined;
   if (!overridden && !input.current.overridden) return undefined;
   const from = input.current.replicas;
-  const copyTo = to.filter((id) => !from.includes(id));
-  const release = from.filter((id) => !to.includes(id));
-  const scope: Scope = `partition:${input.partition}`;
-  const change: EpochChange = overridden
-    ? { overridesSet: [{ key: input.key, replicas: [...to] }], reason: input.reason }
-    : { overridesRemoved: [input.key], reason: input.reason };
-  const steps: MoveStep[] = [{ kind: 'announce', required: copyTo, timeoutMs: t.announce }];
-  if (copyTo.length > 0) steps.push({ kind: 'copy', from, to: copyTo, timeoutMs: t.copy });
-  steps.push({ kind: 'commit', scope, change, timeoutMs: t.commit });
-  steps.push({ kind: 'distribute', scope, timeoutMs: t.distribute });
-  if (copyTo.length > 0) steps.push({ kind: 'catch-up', from, to: copyTo, timeoutMs: t.copy });
-  steps.push({ kind: 'publish', timeoutMs: t.publish });
-  const intentTtlMs = steps.reduce((sum, s) => sum + s.timeoutMs, 0) + 30_000;
   return {
     key: input.key,
     partition: input.partition,
-    scope,
+    scope: `partition:${input.partition}`,
     from,
     to,
-    copyTo,
-    release,
+    copyTo: to.filter((id) => !from.includes(id)),
+    release: from.filter((id) => !to.includes(id)),
     overridden,
-    steps,
-    intentTtlMs,
+    reason: input.reason,
+    sizeBytes: input.sizeBytes ?? 0,
   };
 }
 
-/** What `/shoal/holders/<key>` in the DHT says: the epoch that placed the key last, and its holders. */
-export interface HolderEntry {
-  readonly key: string;
-  /** The partition chain of the key. */
+/** The moves of one partition within a wave: they share one partition epoch. */
+export interface PartitionGroup {
+  readonly partition: number;
   readonly scope: Scope;
-  /** Number and hash of the epoch that set (or removed) the override. */
-  readonly number: number;
-  readonly hash: string;
-  /** Holders from that epoch on (the ring replicas, as the publisher saw them, after a removal). */
-  readonly replicas: readonly string[];
-  /** False when the epoch returned the key to the ring. */
-  readonly overridden: boolean;
+  readonly moves: readonly MovePlan[];
 }
 
-/** The DHT key of a record's holder entry. */
-export function holderDirectoryKey(key: string): Uint8Array {
-  return new TextEncoder().encode(`/shoal/holders/${key}`);
+/** A wave: every move of one cycle (or one manual placement), grouped per partition. */
+export interface WavePlan {
+  readonly id: string;
+  readonly moves: readonly MovePlan[];
+  readonly groups: readonly PartitionGroup[];
+  readonly timeouts: MoveTimeouts;
+  /** How long members keep the announcement if the mover never finishes (every step's timeout, plus a margin). */
+  readonly intentTtlMs: number;
+}
+
+/**
+ * Groups moves into a wave: one group per partition (in partition order), at most one move per key
+ * (a later duplicate is dropped: the planner never emits two). The copy timeout grows with the bytes
+ * the wave copies, so a large wave is not failed by a timeout sized for one record.
+ */
+export function planWave(id: string, moves: readonly MovePlan[], timeouts: Partial<MoveTimeouts> = {}): WavePlan {
+  const seen = new Set<string>();
+  const byPartition = new Map<number, MovePlan[]>();
+  let bytes = 0;
+  for (const m of moves) {
+    if (seen.has(m.key)) continue;
+    seen.add(m.key);
+    bytes += m.sizeBytes * m.copyTo.length;
+    let group = byPartition.get(m.partition);
+    if (group === undefined) {
+      group = [];
+      byPartition.set(m.partition, group);
+    }
+    group.push(m);
+  }
+  const groups = [...byPartition.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([partition, ms]): PartitionGroup => ({ partition, scope: `partition:${partition}`, moves: ms }));
+  const base = { ...DEFAULT_MOVE_TIMEOUTS, ...timeouts };
+  const t: MoveTimeouts = { ...base, copy: base.copy + Math.ceil((bytes / COPY_FLOOR_BYTES_PER_S) * 1000) };
+  const intentTtlMs = t.announce + 2 * t.copy + t.commit + t.distribute + t.publish + 30_000;
+  return { id, moves: groups.flatMap((g) => g.moves), groups, timeouts: t, intentTtlMs };
+}
+
+/** The partition epoch's change for the moves of one group that reached the commit step. */
+export function groupChange(moves: readonly MovePlan[], reason: string): EpochChange {
+  const set = moves.filter((m) => m.overridden).map((m) => ({ key: m.key, replicas: [...m.to] }));
+  const removed = moves.filter((m) => !m.overridden).map((m) => m.key);
+  return {
+    ...(set.length > 0 ? { overridesSet: set } : {}),
+    ...(removed.length > 0 ? { overridesRemoved: removed } : {}),
+    reason,
+  };
+}
+
+/**
+ * What `/shoal/holders/partition:<n>` in the DHT says: the head of partition n's chain (number and
+ * hash of its newest epoch) and who published it. One entry per partition, not per record, so a wave
+ * publishes one entry per partition it changed; a daemon that finds no copy of a key fetches the
+ * chain the entry names, verifies it, and routes by it.
+ */
+export interface HolderEntry {
+  readonly scope: Scope;
+  readonly number: number;
+  readonly hash: string;
+  /** The peer that published it (it holds the chain; fetch from it first). */
+  readonly publisher: string;
+}
+
+/** The DHT key of a partition's directory entry. */
+export function holderDirectoryKey(scope: Scope): Uint8Array {
+  return new TextEncoder().encode(`/shoal/holders/${scope}`);
 }
 
 export function encodeHolderEntry(e: HolderEntry): Uint8Array {
-  return encode({ k: e.key, s: e.scope, n: e.number, h: e.hash, r: e.replicas, o: e.overridden });
+  return encode({ s: e.scope, n: e.number, h: e.hash, p: e.publisher });
 }
 
 const HASH = /^[0-9a-f]{64}$/;
 
 /**
- * Decodes and validates a directory value for `key` in partition chain `scope`; undefined when it is
- * malformed or names another key or chain (a forged or misconfigured entry could name any chain).
+ * Decodes and validates a directory value for partition chain `scope`; undefined when it is malformed
+ * or names another chain (a forged or misconfigured entry could name any chain).
  */
-export function decodeHolderEntry(bytes: Uint8Array, key: string, scope: Scope): HolderEntry | undefined {
+export function decodeHolderEntry(bytes: Uint8Array, scope: Scope): HolderEntry | undefined {
   let v: unknown;
   try {
     v = decode(bytes);
@@ -241,25 +289,16 @@ export function decodeHolderEntry(bytes: Uint8Array, key: string, scope: Scope):
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
   const o = v as Record<string, unknown>;
   const ok =
-    o.k === key &&
     o.s === scope &&
     Number.isSafeInteger(o.n) &&
     (o.n as number) >= 1 &&
     typeof o.h === 'string' &&
     HASH.test(o.h) &&
-    Array.isArray(o.r) &&
-    o.r.length <= MAX_HOLDERS &&
-    o.r.every((id) => typeof id === 'string' && id.length > 0) &&
-    typeof o.o === 'boolean';
+    typeof o.p === 'string' &&
+    o.p.length > 0 &&
+    o.p.length <= 200;
   if (!ok) return undefined;
-  return {
-    key,
-    scope: o.s as Scope,
-    number: o.n as number,
-    hash: o.h as string,
-    replicas: o.r as string[],
-    overridden: o.o as boolean,
-  };
+  return { scope, number: o.n as number, hash: o.h as string, publisher: o.p as string };
 }
 
 /**

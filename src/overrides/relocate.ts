@@ -1,11 +1,8 @@
-import type { PrivateKey } from '@libp2p/interface';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { mergeRecords } from '../crdt/merge.ts';
-import { ShoalError } from '../errors/index.ts';
 import type { Scope } from '../layout/index.ts';
 import { type Net, RemoteError } from '../net/index.ts';
 import type { ClusterRing } from '../replication/cluster-ring.ts';
-import { needed } from '../replication/coordinator.ts';
 import {
   InvalidPlacementError,
   LayoutChangingError,
@@ -13,11 +10,9 @@ import {
   PlacementUnderReplicatedError,
 } from '../replication/errors.ts';
 import { KeyedMutex } from '../replication/keyed-mutex.ts';
-import type { ReplicaClient } from '../replication/replica-client.ts';
-import type { StoredRecord } from '../store/index.ts';
-import type { HolderDirectory } from './holder-directory.ts';
-import { checkPlacement, type MovePlan, type MoveStep, type MoveTimeouts, planMove } from './plan.ts';
+import { checkPlacement, type MoveTimeouts, planMove, planWave } from './plan.ts';
 import type { OverrideSync } from './sync.ts';
+import type { WaveRunner } from './wave.ts';
 import {
   decodeOverrideMessage,
   encodeOverrideMessage,
@@ -31,10 +26,8 @@ export interface RelocatorComponents {
   net: Net;
   ring: ClusterRing;
   sync: OverrideSync;
-  directory: HolderDirectory;
-  client: ReplicaClient;
-  /** Signs partition epochs (the daemon's Ed25519 peer key). */
-  peerKey: PrivateKey;
+  /** Executes the move as a wave of one (the same path as the DSM's waves). */
+  waves: WaveRunner;
   logger: Logger;
 }
 
@@ -47,29 +40,17 @@ const FORWARD_TIMEOUT_MS = 120_000;
 /** How long a placement request is retried while daemons disagree on the partition coordinator. */
 const LAYOUT_SETTLE_MS = 15_000;
 
-const within = (signal: AbortSignal | undefined, ms: number) =>
-  AbortSignal.any([AbortSignal.timeout(ms), ...(signal ? [signal] : [])]);
-
 /**
- * Executes placement changes of single records ({@link planMove} decides the steps; this runs them).
+ * Places single records on chosen holders (`POST|DELETE /admin/records/:key/placement`): it checks the
+ * request, finds the partition's coordinator, and there runs the move as a wave of one through the
+ * {@link WaveRunner} (the same steps, receipts and recovery as the DSM's waves; see wave.ts).
  *
  * **Who moves.** The coordinator of the key's partition: the ring primary in this daemon's layout at its
  * cluster head, the only peer whose signature the partition chain accepts. Any daemon takes the request,
  * checks it, and forwards it there (one hop; a daemon that receives a forwarded request but is not the
- * coordinator in its own layout answers NOT_READY, and the caller retries). The coordinator runs one move
- * per partition at a time, after catching its partition chain up with the members.
- *
- * **Steps** (each within its timeout): (1) announce the move to every up member: until the epoch arrives
- * they read and write the key on the old and the new holders together, needing a quorum of each, and the
- * new holders keep the copy they are about to receive; every new holder must acknowledge; (2) copy: merge
- * the old holders' copies (a quorum must answer) and store the result on every new holder (all must
- * acknowledge); (3) commit: sign the partition epoch (`overridesSet`, or `overridesRemoved` for a return
- * to the ring) and append it here; (4) distribute it to every up member (verified there; the others pull
- * it); (5) catch up: copy once more, for writes acknowledged by the old holders alone while the epoch
- * spread; (6) publish the holders in the DHT directory. A failure before (3) cancels the announcement and
- * changes nothing (MOVE_FAILED). The old holders drop their copy through the ordinary hand-off, which
- * streams it to every new holder and deletes it only once all of them acknowledged that very version, so
- * an acknowledged write is never lost, even one that raced the move.
+ * coordinator in its own layout answers NOT_READY, and the caller retries). The coordinator catches the
+ * partition chain up with the members first. A move that fails before its epoch commits changes
+ * nothing (MOVE_FAILED).
  */
 export class Relocator {
   readonly #c: RelocatorComponents;
@@ -149,21 +130,18 @@ export class Relocator {
   async #placeHere(req: PlaceRequest, partition: number, signal?: AbortSignal): Promise<PlaceResult> {
     const ring = this.#c.ring;
     const scope: Scope = `partition:${partition}`;
-    await this.#c.sync.catchUp(scope, signal).catch((err: unknown) => {
-      this.#c.logger.info({ err, scope }, 'move: could not catch the partition chain up; proposing on what is held');
-    });
+    await this.#c.sync.catchUpMany([scope], signal);
     const current = ring.placementOf(req.key);
-    const plan = planMove({
+    const move = planMove({
       key: req.key,
       partition,
       current: { replicas: current.replicas, overridden: current.source === 'override' },
       ringReplicas: current.ringReplicas,
       target: req.replicas,
       reason: req.reason,
-      timeouts: this.#timeouts,
     });
     const base = { key: req.key, partition, coordinator: ring.self };
-    if (plan === undefined) {
+    if (move === undefined) {
       const o = current.override;
       const epoch = o && { scope: o.scope, number: o.number, hash: o.hash };
       return {
@@ -175,133 +153,24 @@ export class Relocator {
         epoch,
       };
     }
-    this.#c.logger.info({ key: req.key, from: plan.from, to: plan.to, reason: req.reason }, 'move: starting');
-    const result: PlaceResult = {
+    this.#c.logger.info({ key: req.key, from: move.from, to: move.to, reason: req.reason }, 'move: starting');
+    const wave = planWave(`m-${randomUUID().slice(0, 8)}`, [move], this.#timeouts);
+    const outcome = await this.#c.waves.run(wave, { origin: 'manual', signal });
+    const failed = outcome.failed[0];
+    if (failed !== undefined) {
+      throw new MoveFailedError(`move of ${JSON.stringify(req.key)} failed: ${failed.error}`);
+    }
+    const e = outcome.epochs.get(scope)!;
+    this.#c.logger.info({ key: req.key, epoch: e, to: move.to }, 'move: done');
+    return {
       ...base,
       changed: true,
-      source: plan.overridden ? 'override' : 'ring',
-      replicas: [...plan.to],
-      previous: [...plan.from],
+      source: move.overridden ? 'override' : 'ring',
+      replicas: [...move.to],
+      previous: [...move.from],
+      epoch: { scope, number: e.number, hash: e.hash },
+      distributed: outcome.distributed,
+      published: outcome.published,
     };
-    let committed = false;
-    try {
-      for (const step of plan.steps) {
-        await this.#run(step, plan, result, within(signal, step.timeoutMs));
-        if (step.kind === 'commit') committed = true;
-      }
-    } catch (err) {
-      if (committed) throw err;
-      await this.#cancel(plan);
-      if (err instanceof ShoalError && err.code !== 'ABORTED' && err.code !== 'TIMEOUT') throw err;
-      throw new MoveFailedError(`move of ${JSON.stringify(req.key)} failed: ${(err as Error).message}`, { cause: err });
-    }
-    this.#c.logger.info({ key: req.key, epoch: result.epoch, to: plan.to }, 'move: done');
-    return result;
-  }
-
-  async #run(step: MoveStep, plan: MovePlan, result: PlaceResult, signal: AbortSignal): Promise<void> {
-    const c = this.#c;
-    switch (step.kind) {
-      case 'announce': {
-        const expiresAt = Date.now() + plan.intentTtlMs;
-        c.ring.overrides.announce({ key: plan.key, from: plan.from, to: plan.to, expiresAt });
-        const acked = await this.#tell(plan, plan.intentTtlMs, signal);
-        const missing = step.required.filter((p) => p !== c.ring.self && !acked.includes(p));
-        if (missing.length > 0)
-          throw new MoveFailedError(`new holders did not acknowledge the move: ${missing.join(', ')}`);
-        return;
-      }
-      case 'copy':
-        await this.#copy(plan.key, step.from, step.to, signal);
-        return;
-      case 'commit': {
-        const layout = c.sync.layout();
-        const epoch = await layout.propose(step.scope, step.change, c.peerKey, { signal });
-        await c.sync.apply(step.scope, [epoch], undefined, signal);
-        const hash = layout.chain(step.scope).hashAt(epoch.number)!;
-        result.epoch = { scope: step.scope, number: epoch.number, hash };
-        return;
-      }
-      case 'distribute': {
-        const peers = c.ring.upPeers();
-        const acked = await c.sync.push(step.scope, result.epoch!.number, peers, signal);
-        result.distributed = { acked: acked.length, of: peers.length };
-        return;
-      }
-      case 'catch-up':
-        await this.#copy(plan.key, step.from, step.to, signal).catch((err: unknown) => {
-          c.logger.warn({ err, key: plan.key }, 'move: catch-up copy failed (hand-off will carry late writes)');
-        });
-        return;
-      case 'publish': {
-        const e = result.epoch!;
-        const entry = {
-          key: plan.key,
-          scope: e.scope,
-          number: e.number,
-          hash: e.hash,
-          replicas: plan.to,
-          overridden: plan.overridden,
-        };
-        result.published = await c.directory.publish(entry, signal).catch((err: unknown) => {
-          c.logger.info({ err, key: plan.key }, 'move: DHT directory publish failed (re-published later)');
-          return 0;
-        });
-        return;
-      }
-    }
-  }
-
-  /** Announces (or with ttl 0 cancels) the move to every up member; resolves to those that acknowledged. */
-  async #tell(plan: MovePlan, ttl: number, signal: AbortSignal): Promise<string[]> {
-    const msg = encodeOverrideMessage({ t: 'intent', k: plan.key, f: [...plan.from], to: [...plan.to], ttl });
-    const peers = this.#c.ring.upPeers();
-    const answers = await Promise.all(
-      peers.map((peer) =>
-        this.#c.net.request(peer, OVERRIDES_PROTOCOL, msg, { signal }).then(
-          () => peer,
-          (err: unknown) => {
-            this.#c.logger.debug({ err, peer, key: plan.key }, 'move: announcement not acknowledged');
-            return undefined;
-          },
-        ),
-      ),
-    );
-    return answers.filter((p): p is string => p !== undefined);
-  }
-
-  async #cancel(plan: MovePlan): Promise<void> {
-    this.#c.ring.overrides.settle(plan.key);
-    await this.#tell(plan, 0, AbortSignal.timeout(3000)).catch(() => []);
-  }
-
-  /** Merges the copies of a quorum of `from` and stores the result on every member of `to`. */
-  async #copy(key: string, from: readonly string[], to: readonly string[], signal: AbortSignal): Promise<void> {
-    const client = this.#c.client;
-    const copies = await Promise.all(
-      from.map((peer) =>
-        client.get(peer, key, signal).then(
-          (record): { ok: true; record: StoredRecord | undefined } => ({ ok: true, record }),
-          () => ({ ok: false as const, record: undefined }),
-        ),
-      ),
-    );
-    const answered = copies.filter((c) => c.ok);
-    const need = needed('quorum', from.length);
-    if (answered.length < need) {
-      throw new MoveFailedError(`only ${answered.length} of ${from.length} old holders answered (${need} needed)`);
-    }
-    const merged = mergeRecords(answered.map((c) => c.record));
-    if (merged === undefined) return;
-    const stored = await Promise.all(
-      to.map((peer) =>
-        client.put(peer, key, merged, signal).then(
-          () => undefined,
-          (err: unknown) => `${peer} (${(err as Error).message})`,
-        ),
-      ),
-    );
-    const failed = stored.filter((s): s is string => s !== undefined);
-    if (failed.length > 0) throw new MoveFailedError(`new holders did not store the record: ${failed.join(', ')}`);
   }
 }

@@ -2,27 +2,37 @@
  * Per-record placement overrides in the live cluster: the composition of
  * - {@link OverrideSync}: partition chains (pushed by coordinators, pulled from peers) → the override table
  *   that {@link ClusterRing.replicasOf} consults;
- * - {@link Relocator}: the move controller behind `POST|DELETE /admin/records/:key/placement`;
- * - {@link HolderDirectory}: the DHT directory `/shoal/holders/<key>` (published after a move, re-published
- *   periodically, read when a read finds no copy on the holders this daemon knows);
+ * - {@link WaveRunner}: the one controller of moves (waves of a DSM cycle, or of one manual placement),
+ *   with {@link ReleaseQueue} on the old holders' side and the wave log for crash recovery;
+ * - {@link Relocator}: manual placement, `POST|DELETE /admin/records/:key/placement` (a wave of one);
+ * - {@link HolderDirectory}: the DHT directory `/shoal/holders/partition:<n>` (published after a wave,
+ *   re-published periodically, read when a read finds no copy on the holders this daemon knows);
  * - {@link OverrideRepair}: anti-entropy among the holders of overridden keys;
- * and the server of the override protocol (`/shoal/overrides/1.0.0`, see override-wire.ts).
+ * and the server of the override protocol (`/shoal/overrides/1.0.0`, see wire.ts).
  *
  * @packageDocumentation
  */
+
+import { randomUUID } from 'node:crypto';
 import type { PrivateKey } from '@libp2p/interface';
 import type { Logger } from 'pino';
-import type { Layout, OverrideEvent, Scope } from '../layout/index.ts';
+import type { Epoch, Layout, OverrideEvent, Scope } from '../layout/index.ts';
 import { type Net, ProtocolError } from '../net/index.ts';
 import type { ClusterRing, KeyPlacement } from '../replication/cluster-ring.ts';
 import type { LocalEngine } from '../replication/local-engine.ts';
 import type { OverrideEntry } from '../replication/override-table.ts';
 import { ReplicaClient } from '../replication/replica-client.ts';
+import type { Store } from '../store/index.ts';
 import { type DirectoryLookup, HolderDirectory, type HolderDirectoryOptions } from './holder-directory.ts';
-import type { MoveTimeouts } from './plan.ts';
+import { type Migration, MigrationLog, type MigrationOrigin } from './migrations.ts';
+import { type MovePlan, type MoveStepKind, type MoveTimeouts, planWave } from './plan.ts';
+import { ReleaseQueue } from './release.ts';
 import { Relocator } from './relocate.ts';
 import { OverrideRepair } from './repair.ts';
 import { OverrideSync } from './sync.ts';
+import { type WaveOutcome, WaveRunner } from './wave.ts';
+import { WaveLog } from './wave-log.ts';
+import { WaveCalls, WaveLocal } from './wave-ops.ts';
 import {
   decodeOverrideMessage,
   encodeOverrideMessage,
@@ -39,13 +49,13 @@ export interface OverrideServiceComponents {
   net: Net;
   ring: ClusterRing;
   local: LocalEngine;
+  /** Where unfinished waves are kept across a crash (the daemon's store). */
+  store: Store;
   /** The daemon's layout, from the layout keeper (which may replace it). */
   layout: () => Layout;
-  /** Signs partition epochs. */
+  /** Signs partition epochs and receipts. */
   peerKey: PrivateKey;
   logger: Logger;
-  /** Runs the hand-off soon (after an epoch moved keys away from this daemon). */
-  kickHandOff?: () => void;
 }
 
 export interface OverrideServiceOptions {
@@ -53,10 +63,16 @@ export interface OverrideServiceOptions {
   pullIntervalMs?: number;
   /** Pause between repair passes over overridden keys. Default 30 000 ms. */
   repairIntervalMs?: number;
-  /** Deadline of one replica call while copying. Default 5000 ms. */
+  /** Deadline of one replica call while repairing. Default 5000 ms. */
   replicaTimeoutMs?: number;
   moveTimeouts?: Partial<MoveTimeouts>;
   directory?: HolderDirectoryOptions;
+  /** How long an old copy stays after its release, ms (default 60 000). */
+  releaseGraceMs?: number;
+  /** Fault injection (tests only): SIGKILL the daemon right before this step of every wave it coordinates. */
+  crashBefore?: MoveStepKind;
+  /** Told of every move that ended (done, failed, undone). */
+  onMigration?: (m: Migration) => void;
 }
 
 /** `placement` of `GET /admin/records/:key`. */
@@ -79,10 +95,24 @@ export interface OverrideService {
   start(): Promise<void>;
   stop(): Promise<void>;
   place(req: PlaceRequest, options?: { signal?: AbortSignal }): Promise<PlaceResult>;
+  /**
+   * Runs `moves` (records of partitions this daemon coordinates) as one wave; resolves when it ended.
+   * Moves of partitions it does not coordinate fail at commit (their chain refuses its signature).
+   */
+  runWave(
+    moves: readonly MovePlan[],
+    options: { origin: MigrationOrigin; gains?: Record<string, number>; signal?: AbortSignal },
+  ): Promise<WaveOutcome>;
+  /** The moves in flight and the recent history (`GET /admin/migrations`). */
+  migrations(limit?: number): { inFlight: Migration[]; history: Migration[] };
+  /** Keys with a move in flight here → the holders it takes them to. */
+  inFlight(): Map<string, readonly string[]>;
   placement(key: string): PlacementView;
   holders(key: string, options?: { signal?: AbortSignal }): Promise<HoldersView>;
   /** Every override this daemon holds. */
   list(): OverrideEntry[];
+  /** The layout (after the override table followed it). */
+  layout(): Layout;
 }
 
 const MAX_INTENT_TTL_MS = 10 * 60_000;
@@ -93,20 +123,49 @@ export function createOverrideService(
   options: OverrideServiceOptions = {},
 ): OverrideService {
   const logger = c.logger;
+  let release: ReleaseQueue | undefined;
   const sync = new OverrideSync(
-    { net: c.net, ring: c.ring, layout: c.layout, logger, onChange: c.kickHandOff },
+    {
+      net: c.net,
+      ring: c.ring,
+      layout: c.layout,
+      logger,
+      onChange: (fresh) => release?.noteMoved(movedKeys(fresh)),
+    },
     { pullIntervalMs: options.pullIntervalMs },
   );
+  release = new ReleaseQueue({ ring: c.ring, local: c.local, sync, logger }, { graceMs: options.releaseGraceMs });
+  const releases = release;
   const directory = new HolderDirectory({ net: c.net, ring: c.ring, sync, logger }, options.directory);
   const client = new ReplicaClient(c.net, c.local, { timeoutMs: options.replicaTimeoutMs ?? 5000 });
+  const local = new WaveLocal({ net: c.net, local: c.local, peerKey: c.peerKey, release: releases, logger });
+  const migrations = new MigrationLog({ onEnd: options.onMigration });
+  const waves = new WaveRunner(
+    {
+      ring: c.ring,
+      sync,
+      directory,
+      calls: new WaveCalls(c.net, local),
+      peerKey: c.peerKey,
+      log: new WaveLog(c.store),
+      migrations,
+      logger,
+    },
+    { crashBefore: options.crashBefore },
+  );
   const relocator = new Relocator(
-    { net: c.net, ring: c.ring, sync, directory, client, peerKey: c.peerKey, logger },
+    { net: c.net, ring: c.ring, sync, waves, logger },
     { timeouts: options.moveTimeouts },
   );
   const repair = new OverrideRepair({ ring: c.ring, client, logger });
   let repairTimer: NodeJS.Timeout | undefined;
   let repairing: Promise<unknown> | undefined;
+  let recovering: Promise<unknown> | undefined;
   const ac = new AbortController();
+
+  const member = (from: string, what: string) => {
+    if (!c.ring.ring.has(from)) throw new ProtocolError(`${what} from non-member ${from}`);
+  };
 
   const answer = async (req: OverrideRequest, from: string, signal: AbortSignal): Promise<OverrideResponse> => {
     switch (req.t) {
@@ -116,17 +175,30 @@ export function createOverrideService(
       case 'epochs':
         if (!isPartitionScope(req.s)) throw new ProtocolError(`bad scope from ${from}`);
         return { t: 'epochs', e: sync.epochs(req.s, req.from) };
-      case 'push':
-        if (!isPartitionScope(req.s)) throw new ProtocolError(`bad scope from ${from}`);
-        return { t: 'push', n: await sync.applyPushed(req.s, req.e, from, signal) };
-      case 'intent':
-        if (!c.ring.ring.has(from)) throw new ProtocolError(`move announcement from non-member ${from}`);
-        if (req.ttl === 0) c.ring.overrides.settle(req.k);
+      case 'pushes':
+        if (!req.p.every(([s]) => isPartitionScope(s))) throw new ProtocolError(`bad scope from ${from}`);
+        return { t: 'pushes', n: await sync.applyPushedMany(req.p, from, signal) };
+      case 'intents':
+        member(from, 'move announcement');
+        if (req.ttl === 0) for (const [k] of req.m) c.ring.overrides.settle(k);
         else {
           const expiresAt = Date.now() + Math.min(req.ttl, MAX_INTENT_TTL_MS);
-          c.ring.overrides.announce({ key: req.k, from: req.f, to: req.to, expiresAt });
+          c.ring.overrides.announceMany(req.m.map(([key, f, to]) => ({ key, from: f, to, expiresAt })));
         }
-        return { t: 'intent' };
+        return { t: 'intents' };
+      case 'versions':
+        member(from, 'version query');
+        return { t: 'versions', v: await local.versions(req.k, signal) };
+      case 'ship':
+        member(from, 'ship request');
+        return { t: 'ship', r: await local.ship(req.m, signal) };
+      case 'receipt':
+        member(from, 'receipt request');
+        return { t: 'receipt', r: await local.receipt(req.k, signal) };
+      case 'release':
+        member(from, 'release');
+        if (!req.m.every(([, s]) => isPartitionScope(s))) throw new ProtocolError(`bad scope from ${from}`);
+        return { t: 'release', n: await local.release(req.m, req.rc, from, signal) };
       case 'place':
         return {
           t: 'place',
@@ -154,8 +226,13 @@ export function createOverrideService(
           ),
         { handlerTimeoutMs: 150_000 },
       );
+      c.ring.setHoldBack((key) => releases.holdsBack(key));
       sync.start();
       directory.start();
+      // Waves this daemon was running when it stopped: finish what committed, undo the rest.
+      recovering = waves
+        .recover(ac.signal)
+        .catch((err: unknown) => logger.warn({ err }, 'overrides: recovering unfinished waves failed'));
       repairTimer = setInterval(() => {
         repairing ??= repair
           .pass(1000, ac.signal)
@@ -169,15 +246,29 @@ export function createOverrideService(
     async stop() {
       clearInterval(repairTimer);
       ac.abort();
+      releases.stop();
+      c.ring.setHoldBack(undefined);
       await c.net.unhandle(OVERRIDES_PROTOCOL).catch(() => {});
-      await Promise.all([sync.stop(), directory.stop(), repairing?.catch(() => {})]);
+      await Promise.all([sync.stop(), directory.stop(), repairing?.catch(() => {}), recovering]);
     },
     place: (req, o = {}) => relocator.place(req, o),
+    runWave: (moves, o) => waves.run(planWave(`w-${randomUUID().slice(0, 8)}`, moves, options.moveTimeouts), o),
+    migrations: (limit) => migrations.view(limit),
+    inFlight: () => migrations.inFlightKeys(),
     placement,
     async holders(key, o = {}) {
       const found = await directory.lookup(key, o.signal);
       return { key, directory: found.entry ?? null, status: found.status, placement: placement(key) };
     },
     list: () => [...c.ring.overrides.entries()],
+    layout: () => sync.layout(),
   };
+}
+
+/** Keys whose placement the epochs changed. */
+function movedKeys(epochs: readonly Epoch[]): string[] {
+  return epochs.flatMap((e) => [
+    ...(e.change.overridesSet ?? []).map((o) => o.key),
+    ...(e.change.overridesRemoved ?? []),
+  ]);
 }

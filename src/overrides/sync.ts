@@ -21,8 +21,8 @@ export interface OverrideSyncComponents {
   /** The daemon's layout (the layout keeper may replace it when it adopts the cluster's chain). */
   layout: () => Layout;
   logger: Logger;
-  /** Called after epochs changed overrides here (so old holders hand their copy off soon). */
-  onChange?: () => void;
+  /** Called with the epochs just appended to a partition chain (the old copies of their keys are being released). */
+  onChange?: (fresh: readonly Epoch[]) => void;
 }
 
 export interface OverrideSyncOptions {
@@ -153,47 +153,77 @@ export class OverrideSync {
     return this.#mutex.run(scope, () => this.#fetchLocked(peer, scope, signal));
   }
 
-  /** Pushes every epoch of `scope` after `from` to `peers`; resolves to the peers that hold the head afterwards. */
-  async push(scope: Scope, fromNumber: number, peers: readonly string[], signal?: AbortSignal): Promise<string[]> {
-    const epochs = this.epochs(scope, fromNumber);
-    const want = this.layout().chain(scope).head.number;
+  /**
+   * Pushes the epochs of several chains to `peers`, one message per peer: for each `[scope, number]`,
+   * the epochs from `number` to the head. Resolves to the peers that hold every head afterwards.
+   */
+  async pushMany(
+    scopes: ReadonlyArray<[Scope, number]>,
+    peers: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<string[]> {
+    if (scopes.length === 0) return [...peers];
+    const p = scopes.map(([scope, from]): [Scope, Epoch[]] => [scope, this.epochs(scope, from)]);
+    const want = scopes.map(([scope]) => this.layout().chain(scope).head.number);
     const acked = await Promise.all(
       peers.map(async (peer) => {
         try {
-          const res = await this.#call<Extract<OverrideResponse, { t: 'push' }>>(
-            peer,
-            { t: 'push', s: scope, e: epochs },
-            signal,
-          );
-          return res.n >= want ? peer : undefined;
+          const res = await this.#call<Extract<OverrideResponse, { t: 'pushes' }>>(peer, { t: 'pushes', p }, signal);
+          return want.every((n, i) => (res.n[i] ?? 0) >= n) ? peer : undefined;
         } catch (err) {
-          this.#c.logger.info({ err, peer, scope }, 'overrides: push failed (the peer will pull)');
+          this.#c.logger.info({ err, peer, scopes: scopes.length }, 'overrides: push failed (the peer will pull)');
           return undefined;
         }
       }),
     );
-    return acked.filter((p): p is string => p !== undefined);
+    return acked.filter((x): x is string => x !== undefined);
   }
 
-  /** Asks every up member for its head of `scope` and fetches from the most advanced (before proposing). */
-  async catchUp(scope: Scope, signal?: AbortSignal): Promise<void> {
-    const heads = await Promise.all(
+  /** {@link applyPushed} for each chain of a `pushes` message; a chain that fails reports its current head. */
+  async applyPushedMany(
+    chains: ReadonlyArray<[Scope, readonly Epoch[]]>,
+    from: string,
+    signal?: AbortSignal,
+  ): Promise<number[]> {
+    return Promise.all(
+      chains.map(([scope, epochs]) =>
+        this.applyPushed(scope, epochs, from, signal).catch((err: unknown) => {
+          this.#c.logger.info({ err, scope, from }, 'overrides: pushed epochs rejected');
+          return this.layout().chain(scope).head.number;
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Before proposing on `scopes`: asks every up member for all its partition heads (one call each) and
+   * fetches each chain this daemon is behind on from the most advanced member.
+   */
+  async catchUpMany(scopes: readonly Scope[], signal?: AbortSignal): Promise<void> {
+    const wanted = new Set(scopes);
+    const best = new Map<Scope, { peer: string; number: number }>();
+    await Promise.all(
       this.#c.ring.upPeers().map(async (peer) => {
         try {
-          const res = await this.#call<Extract<OverrideResponse, { t: 'heads' }>>(
-            peer,
-            { t: 'heads', s: scope },
-            signal,
-          );
-          return { peer, number: res.h[0]?.[1] ?? 0 };
-        } catch {
-          return { peer, number: 0 };
+          const res = await this.#call<Extract<OverrideResponse, { t: 'heads' }>>(peer, { t: 'heads' }, signal);
+          for (const [scope, number] of res.h) {
+            if (!wanted.has(scope)) continue;
+            const b = best.get(scope);
+            if (b === undefined || number > b.number) best.set(scope, { peer, number });
+          }
+        } catch (err) {
+          this.#c.logger.debug({ err, peer }, 'overrides: heads not answered');
         }
       }),
     );
-    const best = heads.sort((a, b) => b.number - a.number)[0];
-    if (best !== undefined && best.number > this.layout().chain(scope).head.number) {
-      await this.fetch(best.peer, scope, signal);
+    for (const [scope, { peer, number }] of best) {
+      if (number <= this.layout().chain(scope).head.number) continue;
+      await this.fetch(peer, scope, signal).catch((err: unknown) => {
+        this.#c.logger.info(
+          { err, scope, peer },
+          'overrides: could not catch a partition chain up; proposing on what is held',
+        );
+      });
     }
   }
 
@@ -270,7 +300,7 @@ export class OverrideSync {
       { scope, head: this.#c.layout().chain(scope).head.number },
       'overrides: partition chain advanced',
     );
-    this.#c.onChange?.();
+    this.#c.onChange?.(fresh);
   }
 
   #rebuild(partition: number): void {

@@ -1,17 +1,28 @@
 import { decode, encode } from '@msgpack/msgpack';
 import type { Epoch, Scope } from '../layout/index.ts';
 import { ProtocolError } from '../net/index.ts';
+import type { Receipt } from './receipts.ts';
 
 /**
  * The override protocol (request/response, msgpack maps), served by every daemon:
  * - `heads`: this daemon's partition chain heads (`s`: only that scope);
  * - `epochs`: the epochs of scope `s` from number `from` on (at most {@link MAX_EPOCHS_PER_ANSWER});
- * - `push`: epochs of scope `s` a partition coordinator just appended (the receiver verifies and appends them);
- * - `intent`: a move of key `k` from `f` to `to` is starting (`ttl` ms; 0 cancels it);
  * - `place`: place key `k` on `r` (null: back to the ring), forwarded to the partition coordinator.
+ *
+ * Wave messages (a partition coordinator moving many records at once, see wave.ts), each batching a
+ * whole wave's records into one call per peer:
+ * - `intents`: moves `m` (`[key, from, to]`) are starting (`ttl` ms; 0 cancels them);
+ * - `versions`: this daemon's version and checksum of keys `k` (null when it holds none);
+ * - `ship`: stream this daemon's copies of keys to the listed new holders over the bulk channel;
+ * - `receipt`: sign what this daemon holds of keys `k` (see receipts.ts);
+ * - `pushes`: epochs of several partition chains at once (`push` for many scopes);
+ * - `release`: the records `m` moved away from this daemon under the named epochs, with every new
+ *   holder's receipt: drop the local copy after the grace period if the receipts cover it.
  */
 export const OVERRIDES_PROTOCOL = '/shoal/overrides/1.0.0';
 export const MAX_EPOCHS_PER_ANSWER = 1000;
+/** Most records in one wave message (a wave is split into calls of at most this many). */
+export const MAX_WAVE_ITEMS = 20_000;
 
 /** `[scope, number, hash]` of one chain head. */
 export type WireHead = [Scope, number, string];
@@ -48,16 +59,27 @@ export interface PlaceRequest {
 export type OverrideRequest =
   | { t: 'heads'; s?: Scope }
   | { t: 'epochs'; s: Scope; from: number }
-  | { t: 'push'; s: Scope; e: Epoch[] }
-  | { t: 'intent'; k: string; f: string[]; to: string[]; ttl: number }
-  | { t: 'place'; k: string; r: string[] | null; why: string; force: boolean };
+  | { t: 'place'; k: string; r: string[] | null; why: string; force: boolean }
+  | { t: 'intents'; m: Array<[string, string[], string[]]>; ttl: number }
+  | { t: 'versions'; k: string[] }
+  | { t: 'ship'; m: Array<[string, string[]]> }
+  | { t: 'receipt'; k: string[] }
+  | { t: 'pushes'; p: Array<[Scope, Epoch[]]> }
+  | { t: 'release'; m: Array<[string, Scope, number]>; rc: Receipt[] };
+
+/** Version and checksum of one copy, or null when the daemon holds none. */
+export type WireVersion = [string, string] | null;
 
 export type OverrideResponse =
   | { t: 'heads'; h: WireHead[] }
   | { t: 'epochs'; e: Epoch[] }
-  | { t: 'push'; n: number }
-  | { t: 'intent' }
-  | { t: 'place'; res: PlaceResult };
+  | { t: 'place'; res: PlaceResult }
+  | { t: 'intents' }
+  | { t: 'versions'; v: WireVersion[] }
+  | { t: 'ship'; r: Array<[string, number, number, string?]> }
+  | { t: 'receipt'; r: Receipt }
+  | { t: 'pushes'; n: number[] }
+  | { t: 'release'; n: number };
 
 export function encodeOverrideMessage(msg: OverrideRequest | OverrideResponse): Uint8Array {
   return encode(msg, { ignoreUndefined: true });
@@ -67,6 +89,9 @@ const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isIds = (x: unknown): x is string[] => Array.isArray(x) && x.length <= 64 && x.every(isStr);
 const isNat = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+const isList = (x: unknown): x is unknown[] => Array.isArray(x) && x.length <= MAX_WAVE_ITEMS;
+const isStrs = (x: unknown): x is string[] => isList(x) && x.every(isStr);
+const isTuple = (x: unknown, n: number): x is unknown[] => Array.isArray(x) && x.length === n;
 
 function wellFormed(m: Record<string, unknown>): boolean {
   switch (m.t) {
@@ -74,14 +99,31 @@ function wellFormed(m: Record<string, unknown>): boolean {
       return m.h === undefined ? m.s === undefined || isStr(m.s) : Array.isArray(m.h);
     case 'epochs':
       return m.e === undefined ? isStr(m.s) && isNat(m.from) : Array.isArray(m.e);
-    case 'push':
-      return m.e === undefined ? isNat(m.n) : isStr(m.s) && Array.isArray(m.e);
-    case 'intent':
-      return m.k === undefined || (isStr(m.k) && isIds(m.f) && isIds(m.to) && isNat(m.ttl));
     case 'place':
       return m.k === undefined
         ? isObj(m.res)
         : isStr(m.k) && (m.r === null || isIds(m.r)) && isStr(m.why) && typeof m.force === 'boolean';
+    case 'intents':
+      return (
+        m.m === undefined ||
+        (isList(m.m) && m.m.every((e) => isTuple(e, 3) && isStr(e[0]) && isIds(e[1]) && isIds(e[2])) && isNat(m.ttl))
+      );
+    case 'versions':
+      return m.k === undefined ? isList(m.v) : isStrs(m.k);
+    case 'ship':
+      return m.m === undefined
+        ? isList(m.r)
+        : isList(m.m) && m.m.every((e) => isTuple(e, 2) && isStr(e[0]) && isIds(e[1]));
+    case 'receipt':
+      return m.k === undefined ? isObj(m.r) : isStrs(m.k);
+    case 'pushes':
+      return m.p === undefined
+        ? isList(m.n)
+        : isList(m.p) && m.p.every((e) => isTuple(e, 2) && isStr(e[0]) && Array.isArray(e[1]));
+    case 'release':
+      return m.m === undefined
+        ? isNat(m.n)
+        : isList(m.m) && m.m.every((e) => isTuple(e, 3) && isStr(e[0]) && isStr(e[1]) && isNat(e[2])) && isList(m.rc);
     default:
       return false;
   }

@@ -50,6 +50,7 @@ export class ClusterRing {
   #effectiveVersion = -1;
   #effectiveRing: Ring | undefined;
   #resolver: MissResolver | undefined;
+  #holdBack: ((key: string) => boolean) | undefined;
 
   constructor(net: Net, options: ClusterRingOptions) {
     this.#net = net;
@@ -131,6 +132,16 @@ export class ClusterRing {
   /** Installs the directory look-up used when a read finds no copy anywhere. */
   setMissResolver(resolver: MissResolver | undefined): void {
     this.#resolver = resolver;
+  }
+
+  /** Installs the rule that keeps moved records' old copies from the hand-off until their release (src/overrides). */
+  setHoldBack(holdBack: ((key: string) => boolean) | undefined): void {
+    this.#holdBack = holdBack;
+  }
+
+  /** True while the old copy of a moved record must stay here (its release or grace period is pending). */
+  heldBack(key: string): boolean {
+    return this.#holdBack?.(key) ?? false;
   }
 
   /** Asks the holder directory about `key`; true when this daemon learned a new placement for it. */

@@ -23,7 +23,8 @@ export interface HandoffReport {
  * Hands off the records this daemon no longer replicates (after a join, or all of them when it
  * leaves): each goes to every current replica over a bulk stream, and the local copy is dropped only
  * once all of them acknowledged it (never fewer copies than before). A record written meanwhile is
- * kept for the next pass.
+ * kept for the next pass. A record a wave moved away is left alone while its release is pending (the
+ * mover drops it against the new holders' receipts after a grace period; see src/overrides/release.ts).
  */
 export async function handOff(c: HandoffComponents, signal?: AbortSignal): Promise<HandoffReport> {
   const self = c.ring.self;
@@ -31,7 +32,7 @@ export async function handOff(c: HandoffComponents, signal?: AbortSignal): Promi
   const owners = new Map<string, { version: string; checksum: string; replicas: readonly string[] }>();
   for await (const { key, record } of c.local.scanRecords({ signal })) {
     const replicas = c.ring.replicasOf(key);
-    if (replicas.includes(self) || replicas.length === 0) continue;
+    if (replicas.includes(self) || replicas.length === 0 || c.ring.heldBack(key)) continue;
     owners.set(key, { version: record.meta.version, checksum: record.meta.checksum, replicas });
     for (const peer of replicas) {
       const list = byPeer.get(peer) ?? [];

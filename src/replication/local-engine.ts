@@ -236,15 +236,16 @@ export class LocalEngine implements RecordEngine {
     }
   }
 
-  /** Removes the local copy of a record this daemon no longer replicates (after handing it off). */
-  async dropRecord(key: string, expected: { version: string; checksum: string }): Promise<void> {
+  /** Removes the local copy of a record this daemon no longer replicates (after handing it off); true when removed. */
+  async dropRecord(key: string, expected: { version: string; checksum: string }): Promise<boolean> {
     const storeKey = recordStoreKey(key);
-    await this.#locks.run(key, async () => {
+    return this.#locks.run(key, async () => {
       const current = await this.#current(key, storeKey);
       // A write that arrived after the hand-off started must not be lost: keep it for the next pass. The
       // checksum too: a doc merge can change the content and keep the greater of the two versions.
-      if (current && current.meta.version === expected.version && current.meta.checksum === expected.checksum)
-        await this.#cache.writing(key, () => this.#store.delete(storeKey));
+      if (current?.meta.version !== expected.version || current.meta.checksum !== expected.checksum) return false;
+      await this.#cache.writing(key, () => this.#store.delete(storeKey));
+      return true;
     });
   }
 

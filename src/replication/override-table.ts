@@ -30,6 +30,7 @@ export class OverrideTable {
   readonly #byPartition = new Map<number, Map<string, OverrideEntry>>();
   readonly #flat = new Map<string, OverrideEntry>();
   readonly #moving = new Map<string, MoveIntent>();
+  #nextSweep = 0;
   #version = 0;
 
   /** Bumped by every change. */
@@ -75,11 +76,24 @@ export class OverrideTable {
   }
 
   announce(intent: Omit<MoveIntent, 'union'>, now = Date.now()): void {
-    // Intents whose cancel or epoch never arrived would otherwise stay until their key is read again
-    // (and keep every request on the override path).
-    for (const [key, m] of this.#moving) if (m.expiresAt <= now) this.settle(key);
-    const extra = intent.to.filter((id) => !intent.from.includes(id));
-    this.#moving.set(intent.key, { ...intent, union: extra.length ? [...intent.from, ...extra] : intent.from });
+    this.announceMany([intent], now);
+  }
+
+  /**
+   * Records moves announced by a coordinator (a wave announces all of its moves at once). Expired
+   * intents, whose cancel or epoch never arrived, are swept here at most once per second: without the
+   * sweep they would stay until their key is read again (and keep every request on the override path),
+   * and sweeping on every announcement would cost O(intents) each time.
+   */
+  announceMany(intents: Iterable<Omit<MoveIntent, 'union'>>, now = Date.now()): void {
+    if (now >= this.#nextSweep) {
+      this.#nextSweep = now + 1000;
+      for (const [key, m] of this.#moving) if (m.expiresAt <= now) this.#moving.delete(key);
+    }
+    for (const intent of intents) {
+      const extra = intent.to.filter((id) => !intent.from.includes(id));
+      this.#moving.set(intent.key, { ...intent, union: extra.length ? [...intent.from, ...extra] : intent.from });
+    }
     this.#version++;
   }
 

@@ -121,6 +121,7 @@ export const KEYSPACE = {
   epoch: 0x65, // 'e': layout epochs
 } as const;
 
+export { internalEntry } from './blob.ts';
 export { checksumOf } from './checksum.ts';
 export {
   isNetworkErrorCode,

@@ -214,7 +214,17 @@ describe('per-record placement overrides', () => {
       dataDir,
       args: [
         ...['start', '--data-dir', dataDir, '--http-port', String(port), '--zone', 'z3'],
-        ...['--cluster-secret', c.secretFile!, '--join', s0.multiaddrs[0], '--log-level', 'warn', ...ARGS],
+        ...[
+          '--cluster-secret',
+          c.secretFile!,
+          '--join',
+          s0.multiaddrs[0],
+          '--log-level',
+          'warn',
+          '--move-grace-ms',
+          '1000',
+          ...ARGS,
+        ],
       ],
     });
     c.daemons.push(d3);

@@ -6,8 +6,10 @@ import {
   decodeHolderEntry,
   effectiveReplicas,
   encodeHolderEntry,
+  groupChange,
   type HolderEntry,
   planMove,
+  planWave,
   unionOf,
 } from '../../src/overrides/plan.ts';
 import { ClusterRing } from '../../src/replication/cluster-ring.ts';
@@ -75,33 +77,24 @@ describe('planMove', () => {
     ).toBeUndefined();
   });
 
-  it('places a key: announce, copy to the new holders, commit, distribute, catch up, publish', () => {
+  it('places a key: copy to the new holders, release the old ones', () => {
     const plan = planMove({ ...base, current: { replicas: ['a', 'b'], overridden: false }, target: ['c', 'a'] })!;
-    expect(plan.scope).toBe('partition:9');
+    expect(plan).toMatchObject({ scope: 'partition:9', from: ['a', 'b'], to: ['c', 'a'], overridden: true });
     expect(plan.copyTo).toEqual(['c']);
     expect(plan.release).toEqual(['b']);
-    expect(plan.overridden).toBe(true);
-    expect(plan.steps.map((s) => s.kind)).toEqual(['announce', 'copy', 'commit', 'distribute', 'catch-up', 'publish']);
-    expect(plan.steps[0]).toMatchObject({ kind: 'announce', required: ['c'] });
-    expect(plan.steps[1]).toMatchObject({ kind: 'copy', from: ['a', 'b'], to: ['c'] });
-    expect(plan.steps[2]).toMatchObject({
-      kind: 'commit',
-      change: { overridesSet: [{ key: 'k', replicas: ['c', 'a'] }], reason: 'test' },
-    });
-    expect(plan.intentTtlMs).toBeGreaterThan(plan.steps.reduce((s, x) => s + x.timeoutMs, 0));
   });
 
-  it('returns a key to the ring with overridesRemoved', () => {
+  it('returns a key to the ring', () => {
     const plan = planMove({ ...base, current: { replicas: ['c', 'd'], overridden: true }, target: null })!;
     expect(plan.to).toEqual(['a', 'b']);
     expect(plan.copyTo).toEqual(['a', 'b']);
-    expect(plan.steps.find((s) => s.kind === 'commit')).toMatchObject({ change: { overridesRemoved: ['k'] } });
+    expect(plan.overridden).toBe(false);
   });
 
   it('a move that only drops holders copies nothing', () => {
     const plan = planMove({ ...base, current: { replicas: ['a', 'b', 'c'], overridden: true }, target: ['a'] })!;
     expect(plan.copyTo).toEqual([]);
-    expect(plan.steps.map((s) => s.kind)).toEqual(['announce', 'commit', 'distribute', 'publish']);
+    expect(plan.release).toEqual(['b', 'c']);
   });
 
   it('pins a key where the ring has it (an override equal to the ring placement)', () => {
@@ -111,26 +104,61 @@ describe('planMove', () => {
   });
 });
 
-describe('holder directory entries', () => {
-  const entry: HolderEntry = {
-    key: 'photos/1',
-    scope: 'partition:42',
-    number: 3,
-    hash: 'ab'.repeat(32),
-    replicas: ['p1', 'p2'],
-    overridden: true,
-  };
+describe('planWave', () => {
+  const move = (key: string, partition: number, target: string[] | null, current = ['a', 'b']) =>
+    planMove({
+      key,
+      partition,
+      ringReplicas: ['a', 'b'],
+      reason: `r-${key}`,
+      current: { replicas: current, overridden: target === null },
+      target,
+      sizeBytes: 1024 * 1024,
+    })!;
 
-  it('round-trip, and refuse another key or chain, or a malformed value', () => {
+  it('groups moves per partition (one epoch each), in partition order, one move per key', () => {
+    const w = planWave('w1', [move('x', 7, ['c', 'a']), move('y', 2, ['c', 'b']), move('z', 7, null, ['c', 'd'])]);
+    expect(w.groups.map((g) => [g.partition, g.moves.map((m) => m.key)])).toEqual([
+      [2, ['y']],
+      [7, ['x', 'z']],
+    ]);
+    const dup = planWave('w2', [move('x', 7, ['c', 'a']), move('x', 7, ['d', 'a'])]);
+    expect(dup.moves.map((m) => m.to)).toEqual([['c', 'a']]);
+  });
+
+  it('gives the copy step more time for more bytes, and intents outlive every step', () => {
+    const small = planWave('s', [move('x', 1, ['c', 'a'])]);
+    const big = planWave(
+      'b',
+      Array.from({ length: 200 }, (_, i) => move(`k${i}`, i, ['c', 'a'])),
+    );
+    expect(big.timeouts.copy).toBeGreaterThan(small.timeouts.copy + 40_000);
+    const t = big.timeouts;
+    expect(big.intentTtlMs).toBeGreaterThan(t.announce + 2 * t.copy + t.commit + t.distribute + t.publish);
+  });
+
+  it('commits overrides set and removed in one change, carrying the reason', () => {
+    const w = planWave('w', [move('x', 7, ['c', 'a']), move('z', 7, null, ['c', 'd'])]);
+    expect(groupChange(w.groups[0].moves, 'why')).toEqual({
+      overridesSet: [{ key: 'x', replicas: ['c', 'a'] }],
+      overridesRemoved: ['z'],
+      reason: 'why',
+    });
+  });
+});
+
+describe('holder directory entries', () => {
+  const entry: HolderEntry = { scope: 'partition:42', number: 3, hash: 'ab'.repeat(32), publisher: 'p1' };
+
+  it('round-trip, and refuse another chain, or a malformed value', () => {
     const bytes = encodeHolderEntry(entry);
-    const decode = (b: Uint8Array, key = 'photos/1') => decodeHolderEntry(b, key, 'partition:42');
+    const decode = (b: Uint8Array) => decodeHolderEntry(b, 'partition:42');
     expect(decode(bytes)).toEqual(entry);
-    expect(decode(bytes, 'photos/2')).toBeUndefined();
-    expect(decodeHolderEntry(bytes, 'photos/1', 'partition:7')).toBeUndefined();
+    expect(decodeHolderEntry(bytes, 'partition:7')).toBeUndefined();
     expect(decode(Uint8Array.of(1, 2, 3))).toBeUndefined();
     expect(decode(encodeHolderEntry({ ...entry, hash: 'nope' }))).toBeUndefined();
+    expect(decode(encodeHolderEntry({ ...entry, publisher: '' }))).toBeUndefined();
     expect(decode(encodeHolderEntry({ ...entry, scope: 'cluster' as never }))).toBeUndefined();
-    expect(decode(encodeHolderEntry({ ...entry, scope: 'partition:9999999' }))).toBeUndefined();
   });
 
   it('compare with the local chain: current, behind or conflict', () => {

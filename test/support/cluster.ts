@@ -243,6 +243,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         ...['--store', store ?? 'level', '--durability', opts.durability ?? 'os'],
         ...['--log-level', process.env.SHOAL_TEST_LOG ?? opts.logLevel ?? 'warn'],
         ...(secretFile ? ['--cluster-secret', secretFile] : []),
+        // Tests wait for old copies to go: a short grace period after a move's release.
+        ...['--move-grace-ms', '1000'],
         ...join0.flatMap((a) => ['--join', a]),
         ...(opts.extra?.[i] ?? []),
       ];

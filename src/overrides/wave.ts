@@ -1,0 +1,523 @@
+import type { PrivateKey } from '@libp2p/interface';
+import type { Logger } from 'pino';
+import { compareHlc } from '../crdt/hlc.ts';
+import type { ChainHead, Scope } from '../layout/index.ts';
+import type { ClusterRing } from '../replication/cluster-ring.ts';
+import { needed } from '../replication/coordinator.ts';
+import { KeyedMutex } from '../replication/keyed-mutex.ts';
+import type { HolderDirectory } from './holder-directory.ts';
+import {
+  type Migration,
+  type MigrationLog,
+  type MigrationOrigin,
+  type MigrationState,
+  moveKind,
+} from './migrations.ts';
+import {
+  groupChange,
+  MOVE_STEPS,
+  type MovePlan,
+  type MoveStepKind,
+  type PartitionGroup,
+  planWave,
+  type WavePlan,
+} from './plan.ts';
+import { type Receipt, type ReceiptItem, receiptIndex, verifyReceipt } from './receipts.ts';
+import type { OverrideSync } from './sync.ts';
+import type { WaveLog, WaveRecord } from './wave-log.ts';
+import type { ReleaseItem, WaveCalls } from './wave-ops.ts';
+
+export interface WaveRunnerComponents {
+  ring: ClusterRing;
+  sync: OverrideSync;
+  directory: HolderDirectory;
+  calls: WaveCalls;
+  /** Signs partition epochs (the daemon's Ed25519 peer key). */
+  peerKey: PrivateKey;
+  log: WaveLog;
+  migrations: MigrationLog;
+  logger: Logger;
+}
+
+export interface WaveRunnerOptions {
+  /** Fault injection (tests only): SIGKILL this process right before the named step of every wave. */
+  crashBefore?: MoveStepKind;
+}
+
+/** What a wave did. */
+export interface WaveOutcome {
+  readonly id: string;
+  readonly done: readonly MovePlan[];
+  readonly failed: ReadonlyArray<{ readonly move: MovePlan; readonly error: string }>;
+  /** The partition epochs the wave committed, by scope. */
+  readonly epochs: ReadonlyMap<Scope, { readonly number: number; readonly hash: string }>;
+  /** Members that acknowledged every new epoch, out of `of` up members. */
+  readonly distributed: { readonly acked: number; readonly of: number };
+  /** Partition heads stored in the DHT directory (0 when publishing failed: they are re-published later). */
+  readonly published: number;
+}
+
+const within = (signal: AbortSignal | undefined, ms: number) =>
+  AbortSignal.any([AbortSignal.timeout(ms), ...(signal ? [signal] : [])]);
+
+const unique = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
+
+/** Appends `value` to the list of `key` in `map`. */
+function add<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/** Runs `fn` over `items`, at most `limit` at once. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The mutable state of one running wave. */
+class WaveState {
+  readonly failed = new Map<string, string>();
+  readonly epochs = new Map<Scope, { number: number; hash: string }>();
+  /** Receipts of the new holders, by signer (the release step sends them to the old holders). */
+  readonly receipts = new Map<string, Receipt[]>();
+  distributed = { acked: 0, of: 0 };
+  published = 0;
+
+  readonly plan: WavePlan;
+  readonly origin: MigrationOrigin;
+  readonly startedAt: number;
+  readonly gains: Readonly<Record<string, number>>;
+
+  constructor(plan: WavePlan, origin: MigrationOrigin, startedAt: number, gains: Readonly<Record<string, number>>) {
+    this.plan = plan;
+    this.origin = origin;
+    this.startedAt = startedAt;
+    this.gains = gains;
+  }
+
+  live(): MovePlan[] {
+    return this.plan.moves.filter((m) => !this.failed.has(m.key));
+  }
+
+  committed(): MovePlan[] {
+    return this.live().filter((m) => this.epochs.has(m.scope));
+  }
+
+  record(step: MoveStepKind): WaveRecord {
+    const failed = Object.fromEntries(this.failed);
+    return {
+      id: this.plan.id,
+      origin: this.origin,
+      startedAt: this.startedAt,
+      step,
+      moves: this.plan.moves,
+      failed,
+      gains: this.gains,
+    };
+  }
+}
+
+/**
+ * The one controller of moves: it executes a {@link WavePlan} (every move of a DSM cycle, or a single
+ * manual placement) step by step ({@link MOVE_STEPS}), each step for the whole wave at once and within
+ * its timeout, and records each move's outcome in the migration log. One wave runs at a time per
+ * coordinator, so a record never has two moves in flight.
+ *
+ * - **announce**: one `intents` message per up member for the whole wave; a move fails if one of its
+ *   new holders does not acknowledge. From here until the epoch arrives, every daemon reads and writes
+ *   the record on its old and new holders together, needing a quorum of each (joint quorum), so a write
+ *   acknowledged during the move is on a quorum of the new holders too.
+ * - **copy**: the old holders report versions (one call each); for each record a quorum must answer;
+ *   each distinct copy is shipped by one holder that has it (this daemon when it can), over the bulk
+ *   channel, to every new holder, where it merges through the CRDT rules; then every new holder signs a
+ *   receipt of what it holds, and a move fails unless each receipt shows a version at least as new as
+ *   the newest the old holders reported.
+ * - **commit**: one signed partition epoch per partition of the wave (`change.wave` = the wave id), the
+ *   point of no return. **distribute**: one `pushes` message per member with every new epoch.
+ *   **catch-up**: copy again, best effort, for writes acknowledged by old holders alone while the epochs
+ *   spread. **publish**: the changed partition heads go to the DHT directory. **release**: each old
+ *   holder gets the new holders' fresh receipts and drops its copy after the grace period if they cover
+ *   it (release.ts); nothing is deleted on an unverified claim.
+ *
+ * A failure before commit cancels the move's announcement and changes nothing; the planner plans it
+ * again later. The wave's record is persisted before each step (wave-log.ts); after a SIGKILL of the
+ * coordinator, {@link recover} finishes the partitions whose epoch committed and undoes the others.
+ */
+export class WaveRunner {
+  readonly #c: WaveRunnerComponents;
+  readonly #o: WaveRunnerOptions;
+  readonly #lane = new KeyedMutex();
+
+  constructor(components: WaveRunnerComponents, options: WaveRunnerOptions = {}) {
+    this.#c = components;
+    this.#o = options;
+  }
+
+  /** Runs `plan` to its end (waits for a wave already running). */
+  run(
+    plan: WavePlan,
+    options: { origin: MigrationOrigin; gains?: Record<string, number>; signal?: AbortSignal },
+  ): Promise<WaveOutcome> {
+    return this.#lane.run('wave', async () => {
+      const state = new WaveState(plan, options.origin, Date.now(), options.gains ?? {});
+      for (const m of plan.moves) this.#track(state, m, 'planned');
+      await this.#steps(state, MOVE_STEPS, options.signal);
+      return this.#finish(state);
+    });
+  }
+
+  /**
+   * Resumes or undoes the waves this daemon was running when it stopped: a partition whose epoch of the
+   * wave is in its chain is finished (distribute, catch-up, publish, release); every other move is
+   * cancelled and recorded `undone`.
+   */
+  async recover(signal?: AbortSignal): Promise<number> {
+    const records = await this.#c.log.load(signal);
+    for (const r of records) {
+      await this.#lane.run('wave', async () => {
+        const plan = planWave(r.id, r.moves);
+        const state = new WaveState(plan, r.origin, r.startedAt, r.gains ?? {});
+        for (const [key, why] of Object.entries(r.failed)) state.failed.set(key, why);
+        const layout = this.#c.sync.layout();
+        for (const g of plan.groups) {
+          const chain = layout.chain(g.scope);
+          const e = chain.epochs(Math.max(1, chain.head.number - 64)).findLast((x) => x.change.wave === r.id);
+          if (e !== undefined) state.epochs.set(g.scope, { number: e.number, hash: chain.hashAt(e.number)! });
+        }
+        const undone = state.live().filter((m) => !state.epochs.has(m.scope));
+        for (const m of undone) state.failed.set(m.key, 'undone: the coordinator restarted before its epoch');
+        await this.#cancel(undone, signal);
+        this.#c.logger.info(
+          { wave: r.id, step: r.step, resumed: state.committed().length, undone: undone.length },
+          'wave: recovered after a restart',
+        );
+        for (const m of state.committed()) this.#track(state, m, 'committed');
+        await this.#steps(state, ['distribute', 'catch-up', 'publish', 'release'], signal);
+        this.#finish(state);
+      });
+    }
+    return records.length;
+  }
+
+  async #steps(state: WaveState, steps: readonly MoveStepKind[], signal?: AbortSignal): Promise<void> {
+    const t = state.plan.timeouts;
+    const timeout: Record<MoveStepKind, number> = {
+      announce: t.announce,
+      copy: t.copy,
+      commit: t.commit,
+      distribute: t.distribute,
+      'catch-up': t.copy,
+      publish: t.publish,
+      release: t.release,
+    };
+    for (const step of steps) {
+      const beforeCommit = MOVE_STEPS.indexOf(step) <= MOVE_STEPS.indexOf('commit');
+      if ((beforeCommit ? state.live() : state.committed()).length === 0) continue;
+      await this.#c.log.save(state.record(step));
+      if (this.#o.crashBefore === step) process.kill(process.pid, 'SIGKILL');
+      const failedBefore = new Set(state.failed.keys());
+      try {
+        await this.#step(step, state, within(signal, timeout[step]));
+      } catch (err) {
+        const why = `${step} failed: ${(err as Error).message}`;
+        if (beforeCommit) for (const m of state.live()) if (!state.epochs.has(m.scope)) state.failed.set(m.key, why);
+        this.#c.logger.warn({ err, wave: state.plan.id, step }, 'wave: step failed');
+      }
+      const newlyFailed = state.plan.moves.filter((m) => state.failed.has(m.key) && !failedBefore.has(m.key));
+      if (newlyFailed.length > 0) await this.#cancel(newlyFailed, signal);
+      if (step === 'copy') for (const m of state.live()) this.#track(state, m, 'copying');
+      if (step === 'commit') for (const m of state.committed()) this.#track(state, m, 'committed');
+    }
+  }
+
+  async #step(step: MoveStepKind, state: WaveState, signal: AbortSignal): Promise<void> {
+    switch (step) {
+      case 'announce':
+        return this.#announce(state, signal);
+      case 'copy':
+        return this.#copy(state, state.live(), signal, true);
+      case 'commit':
+        return this.#commit(state, signal);
+      case 'distribute':
+        return this.#distribute(state, signal);
+      case 'catch-up':
+        return this.#copy(state, state.committed(), signal, false);
+      case 'publish':
+        return this.#publish(state, signal);
+      case 'release':
+        return this.#release(state, signal);
+    }
+  }
+
+  async #announce(state: WaveState, signal: AbortSignal): Promise<void> {
+    const { ring, calls } = this.#c;
+    const live = state.live();
+    const ttl = state.plan.intentTtlMs;
+    const expiresAt = Date.now() + ttl;
+    ring.overrides.announceMany(live.map((m) => ({ key: m.key, from: m.from, to: m.to, expiresAt })));
+    const msg = live.map((m): [string, string[], string[]] => [m.key, [...m.from], [...m.to]]);
+    const peers = ring.upPeers();
+    const timeoutMs = state.plan.timeouts.announce;
+    const answers = await Promise.all(
+      peers.map((p) =>
+        calls.intents(p, msg, ttl, signal, timeoutMs).then(
+          () => p,
+          (err: unknown) => {
+            this.#c.logger.debug({ err, peer: p, wave: state.plan.id }, 'wave: announcement not acknowledged');
+            return undefined;
+          },
+        ),
+      ),
+    );
+    const acked = new Set([ring.self, ...answers.filter((p): p is string => p !== undefined)]);
+    for (const m of live) {
+      const missing = m.copyTo.filter((p) => !acked.has(p));
+      if (missing.length > 0)
+        state.failed.set(m.key, `new holders did not acknowledge the move: ${missing.join(', ')}`);
+    }
+  }
+
+  /**
+   * Copies each move's record from a quorum of its old holders to its new holders (see the class doc).
+   * `strict` (the copy step): a move fails unless a quorum answered, shipping succeeded and every new
+   * holder's receipt covers the newest copy; otherwise (catch-up) failures are only logged.
+   */
+  async #copy(state: WaveState, moves: readonly MovePlan[], signal: AbortSignal, strict: boolean): Promise<void> {
+    const { calls, ring } = this.#c;
+    const self = ring.self;
+    const timeoutMs = state.plan.timeouts.copy;
+    const need = moves.filter((m) => m.copyTo.length > 0);
+    if (need.length === 0) return;
+    const fail = (m: MovePlan, why: string) => {
+      if (strict) state.failed.set(m.key, why);
+      else this.#c.logger.info({ key: m.key, why, wave: state.plan.id }, 'wave: catch-up copy incomplete');
+    };
+    // Versions of every old holder, one call each.
+    const keysOf = new Map<string, string[]>();
+    for (const m of need) for (const h of m.from) add(keysOf, h, m.key);
+    const answers = new Map<string, Map<string, [string, string] | null>>();
+    await Promise.all(
+      [...keysOf].map(async ([h, keys]) => {
+        try {
+          const v = await calls.versions(h, keys, signal, timeoutMs);
+          answers.set(h, new Map(keys.map((k, i) => [k, v[i]])));
+        } catch (err) {
+          this.#c.logger.info({ err, peer: h, wave: state.plan.id }, 'wave: an old holder did not report versions');
+        }
+      }),
+    );
+    // Who ships what: each distinct copy once, from this daemon when it holds that copy.
+    const newest = new Map<string, string | null>();
+    const shipments = new Map<string, Array<[string, string[]]>>();
+    const shipperOf = new Map<string, Set<string>>();
+    for (const m of need) {
+      const got = m.from.filter((h) => answers.get(h)?.has(m.key));
+      if (got.length < needed('quorum', m.from.length)) {
+        fail(m, `only ${got.length} of ${m.from.length} old holders answered`);
+        continue;
+      }
+      const copies = new Map<string, string[]>();
+      let top: string | null = null;
+      for (const h of got) {
+        const v = answers.get(h)!.get(m.key)!;
+        if (v === null) continue;
+        if (top === null || compareHlc(v[0], top) > 0) top = v[0];
+        add(copies, `${v[0]}/${v[1]}`, h);
+      }
+      newest.set(m.key, top);
+      const shippers = new Set<string>();
+      for (const holders of copies.values()) {
+        const shipper = holders.includes(self) ? self : holders[0];
+        shippers.add(shipper);
+        add(shipments, shipper, [m.key, [...m.copyTo]] as [string, string[]]);
+      }
+      shipperOf.set(m.key, shippers);
+    }
+    const broken = new Set<string>(); // `${shipper}\0${dest}` pairs that failed
+    await Promise.all(
+      [...shipments].map(async ([shipper, items]) => {
+        const dests = unique(items.flatMap(([, d]) => d));
+        try {
+          const reports = await calls.ship(shipper, items, signal, timeoutMs);
+          for (const [dest, , rejected, error] of reports) {
+            if (error !== undefined || rejected > 0) broken.add(`${shipper}\0${dest}`);
+          }
+        } catch (err) {
+          this.#c.logger.info({ err, shipper, wave: state.plan.id }, 'wave: shipping failed');
+          for (const d of dests) broken.add(`${shipper}\0${d}`);
+        }
+      }),
+    );
+    for (const m of need) {
+      const shippers = shipperOf.get(m.key);
+      if (shippers === undefined) continue;
+      const bad = m.copyTo.filter((d) => [...shippers].some((s) => broken.has(`${s}\0${d}`)));
+      if (bad.length > 0) fail(m, `new holders did not store the record: ${bad.join(', ')}`);
+    }
+    if (!strict) return;
+    const alive = need.filter((m) => !state.failed.has(m.key));
+    const receipts = await this.#receipts(alive, (m) => m.copyTo, signal, timeoutMs);
+    for (const m of alive) {
+      const top = newest.get(m.key) ?? null;
+      for (const d of m.copyTo) {
+        const item = receipts.get(d)?.get(m.key);
+        if (top !== null && !(item?.[1] && compareHlc(item[1], top) >= 0)) {
+          state.failed.set(m.key, `new holder ${d} has no receipt for the copy`);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Signed receipts of `holdersOf(m)` for the keys of `moves`: holder → key → item (verified). */
+  async #receipts(
+    moves: readonly MovePlan[],
+    holdersOf: (m: MovePlan) => readonly string[],
+    signal: AbortSignal,
+    timeoutMs: number,
+    keep?: Map<string, Receipt[]>,
+  ): Promise<Map<string, Map<string, ReceiptItem>>> {
+    const keysOf = new Map<string, string[]>();
+    for (const m of moves) for (const h of holdersOf(m)) add(keysOf, h, m.key);
+    const out = new Map<string, Map<string, ReceiptItem>>();
+    await Promise.all(
+      [...keysOf].map(async ([h, keys]) => {
+        try {
+          const rs = await this.#c.calls.receipt(h, keys, signal, timeoutMs);
+          const index = new Map<string, ReceiptItem>();
+          for (const r of rs) {
+            if (r.signer !== h || !(await verifyReceipt(r))) throw new Error(`a receipt from ${h} does not verify`);
+            for (const [k, item] of receiptIndex(r)) index.set(k, item);
+          }
+          out.set(h, index);
+          keep?.set(h, rs);
+        } catch (err) {
+          this.#c.logger.info({ err, peer: h }, 'wave: no receipt from a holder');
+        }
+      }),
+    );
+    return out;
+  }
+
+  async #commit(state: WaveState, signal: AbortSignal): Promise<void> {
+    const { sync, peerKey } = this.#c;
+    const groups = state.plan.groups
+      .map((g): PartitionGroup => ({ ...g, moves: g.moves.filter((m) => !state.failed.has(m.key)) }))
+      .filter((g) => g.moves.length > 0);
+    await sync.catchUpMany(
+      groups.map((g) => g.scope),
+      signal,
+    );
+    await pool(groups, 16, async (g) => {
+      const reason =
+        g.moves.length === 1 ? g.moves[0].reason : `${state.origin} wave ${state.plan.id}: ${g.moves.length} moves`;
+      try {
+        const layout = sync.layout();
+        const change = { ...groupChange(g.moves, reason), wave: state.plan.id };
+        const epoch = await layout.propose(g.scope, change, peerKey, { signal });
+        await sync.apply(g.scope, [epoch], undefined, signal);
+        state.epochs.set(g.scope, { number: epoch.number, hash: sync.layout().chain(g.scope).hashAt(epoch.number)! });
+      } catch (err) {
+        for (const m of g.moves) state.failed.set(m.key, `commit of ${g.scope} failed: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  async #distribute(state: WaveState, signal: AbortSignal): Promise<void> {
+    const peers = this.#c.ring.upPeers();
+    const scopes = [...state.epochs].map(([scope, e]): [Scope, number] => [scope, e.number]);
+    const acked = await this.#c.sync.pushMany(scopes, peers, signal);
+    state.distributed = { acked: acked.length, of: peers.length };
+  }
+
+  async #publish(state: WaveState, signal: AbortSignal): Promise<void> {
+    const heads: ChainHead[] = [...state.epochs].map(([scope, e]) => ({ scope, number: e.number, hash: e.hash }));
+    state.published = await this.#c.directory.publishHeads(heads, signal);
+  }
+
+  async #release(state: WaveState, signal: AbortSignal): Promise<void> {
+    const moves = state.committed().filter((m) => m.release.length > 0);
+    if (moves.length === 0) return;
+    const timeoutMs = state.plan.timeouts.release;
+    const kept = new Map<string, Receipt[]>();
+    await this.#receipts(moves, (m) => m.to, signal, timeoutMs, kept);
+    const byOld = new Map<string, MovePlan[]>();
+    for (const m of moves) for (const h of m.release) add(byOld, h, m);
+    await Promise.all(
+      [...byOld].map(async ([h, ms]) => {
+        if (h !== this.#c.ring.self && !this.#c.ring.isAvailable(h)) return;
+        const items = ms.map((m): ReleaseItem => [m.key, m.scope, state.epochs.get(m.scope)!.number]);
+        const receipts = unique(ms.flatMap((m) => m.to)).flatMap((p) => kept.get(p) ?? []);
+        try {
+          await this.#c.calls.release(h, items, receipts, signal, timeoutMs);
+        } catch (err) {
+          this.#c.logger.info(
+            { err, peer: h, wave: state.plan.id },
+            'wave: release not delivered (hand-off covers it)',
+          );
+        }
+      }),
+    );
+  }
+
+  /** Withdraws the announcements of `moves` (here and at every up member). */
+  async #cancel(moves: readonly MovePlan[], signal?: AbortSignal): Promise<void> {
+    if (moves.length === 0) return;
+    for (const m of moves) this.#c.ring.overrides.settle(m.key);
+    const msg = moves.map((m): [string, string[], string[]] => [m.key, [...m.from], [...m.to]]);
+    const s = within(signal, 3000);
+    await Promise.all(this.#c.ring.upPeers().map((p) => this.#c.calls.intents(p, msg, 0, s, 3000).catch(() => {})));
+  }
+
+  #track(state: WaveState, m: MovePlan, st: MigrationState, error?: string): void {
+    const e = state.epochs.get(m.scope);
+    const ended = st === 'done' || st === 'failed' || st === 'undone';
+    const migration: Migration = {
+      id: `${state.plan.id}/${m.key}`,
+      wave: state.plan.id,
+      kind: moveKind(m.from, m.to, !m.overridden),
+      key: m.key,
+      partition: m.partition,
+      from: m.from,
+      to: m.to,
+      state: st,
+      reason: m.reason,
+      bytes: m.sizeBytes * m.copyTo.length,
+      gainMs: state.gains[m.key],
+      origin: state.origin,
+      startedAt: state.startedAt,
+      endedAt: ended ? Date.now() : undefined,
+      epoch: e && { scope: m.scope, number: e.number, hash: e.hash },
+      error,
+    };
+    this.#c.migrations.put(migration);
+  }
+
+  #finish(state: WaveState): WaveOutcome {
+    const done = state.committed();
+    for (const m of done) this.#track(state, m, 'done');
+    const failed = state.plan.moves
+      .filter((m) => state.failed.has(m.key))
+      .map((move) => ({ move, error: state.failed.get(move.key)! }));
+    for (const f of failed) this.#track(state, f.move, f.error.startsWith('undone') ? 'undone' : 'failed', f.error);
+    void this.#c.log.remove(state.plan.id).catch((err: unknown) => {
+      this.#c.logger.warn({ err, wave: state.plan.id }, 'wave: could not forget a finished wave');
+    });
+    this.#c.logger.info(
+      { wave: state.plan.id, done: done.length, failed: failed.length, epochs: state.epochs.size },
+      'wave: done',
+    );
+    return {
+      id: state.plan.id,
+      done,
+      failed,
+      epochs: state.epochs,
+      distributed: state.distributed,
+      published: state.published,
+    };
+  }
+}
