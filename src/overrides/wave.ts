@@ -1,9 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import type { Logger } from 'pino';
-import { compareHlc } from '../crdt/hlc.ts';
 import type { ChainHead, Scope } from '../layout/index.ts';
 import type { ClusterRing } from '../replication/cluster-ring.ts';
-import { needed } from '../replication/coordinator.ts';
 import { KeyedMutex } from '../replication/keyed-mutex.ts';
 import type { HolderDirectory } from './holder-directory.ts';
 import {
@@ -22,8 +20,9 @@ import {
   planWave,
   type WavePlan,
 } from './plan.ts';
-import { type Receipt, type ReceiptItem, receiptIndex, verifyReceipt } from './receipts.ts';
+import type { Receipt } from './receipts.ts';
 import type { OverrideSync } from './sync.ts';
+import { add, type CopyContext, collectReceipts, copyMoves } from './wave-copy.ts';
 import type { WaveLog, WaveRecord } from './wave-log.ts';
 import type { ReleaseItem, WaveCalls } from './wave-ops.ts';
 
@@ -61,13 +60,6 @@ const within = (signal: AbortSignal | undefined, ms: number) =>
   AbortSignal.any([AbortSignal.timeout(ms), ...(signal ? [signal] : [])]);
 
 const unique = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
-
-/** Appends `value` to the list of `key` in `map`. */
-function add<V>(map: Map<string, V[]>, key: string, value: V): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
-}
 
 /** Runs `fn` over `items`, at most `limit` at once. */
 async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -239,13 +231,13 @@ export class WaveRunner {
       case 'announce':
         return this.#announce(state, signal);
       case 'copy':
-        return this.#copy(state, state.live(), signal, true);
+        return copyMoves(this.#copyContext(state), state.live(), signal, true, state.failed);
       case 'commit':
         return this.#commit(state, signal);
       case 'distribute':
         return this.#distribute(state, signal);
       case 'catch-up':
-        return this.#copy(state, state.committed(), signal, false);
+        return copyMoves(this.#copyContext(state), state.committed(), signal, false, state.failed);
       case 'publish':
         return this.#publish(state, signal);
       case 'release':
@@ -281,126 +273,15 @@ export class WaveRunner {
     }
   }
 
-  /**
-   * Copies each move's record from a quorum of its old holders to its new holders (see the class doc).
-   * `strict` (the copy step): a move fails unless a quorum answered, shipping succeeded and every new
-   * holder's receipt covers the newest copy; otherwise (catch-up) failures are only logged.
-   */
-  async #copy(state: WaveState, moves: readonly MovePlan[], signal: AbortSignal, strict: boolean): Promise<void> {
-    const { calls, ring } = this.#c;
-    const self = ring.self;
-    const timeoutMs = state.plan.timeouts.copy;
-    const need = moves.filter((m) => m.copyTo.length > 0);
-    if (need.length === 0) return;
-    const fail = (m: MovePlan, why: string) => {
-      if (strict) state.failed.set(m.key, why);
-      else this.#c.logger.info({ key: m.key, why, wave: state.plan.id }, 'wave: catch-up copy incomplete');
+  #copyContext(state: WaveState): CopyContext {
+    const c = this.#c;
+    return {
+      calls: c.calls,
+      self: c.ring.self,
+      logger: c.logger,
+      wave: state.plan.id,
+      timeoutMs: state.plan.timeouts.copy,
     };
-    // Versions of every old holder, one call each.
-    const keysOf = new Map<string, string[]>();
-    for (const m of need) for (const h of m.from) add(keysOf, h, m.key);
-    const answers = new Map<string, Map<string, [string, string] | null>>();
-    await Promise.all(
-      [...keysOf].map(async ([h, keys]) => {
-        try {
-          const v = await calls.versions(h, keys, signal, timeoutMs);
-          answers.set(h, new Map(keys.map((k, i) => [k, v[i]])));
-        } catch (err) {
-          this.#c.logger.info({ err, peer: h, wave: state.plan.id }, 'wave: an old holder did not report versions');
-        }
-      }),
-    );
-    // Who ships what: each distinct copy once, from this daemon when it holds that copy.
-    const newest = new Map<string, string | null>();
-    const shipments = new Map<string, Array<[string, string[]]>>();
-    const shipperOf = new Map<string, Set<string>>();
-    for (const m of need) {
-      const got = m.from.filter((h) => answers.get(h)?.has(m.key));
-      if (got.length < needed('quorum', m.from.length)) {
-        fail(m, `only ${got.length} of ${m.from.length} old holders answered`);
-        continue;
-      }
-      const copies = new Map<string, string[]>();
-      let top: string | null = null;
-      for (const h of got) {
-        const v = answers.get(h)!.get(m.key)!;
-        if (v === null) continue;
-        if (top === null || compareHlc(v[0], top) > 0) top = v[0];
-        add(copies, `${v[0]}/${v[1]}`, h);
-      }
-      newest.set(m.key, top);
-      const shippers = new Set<string>();
-      for (const holders of copies.values()) {
-        const shipper = holders.includes(self) ? self : holders[0];
-        shippers.add(shipper);
-        add(shipments, shipper, [m.key, [...m.copyTo]] as [string, string[]]);
-      }
-      shipperOf.set(m.key, shippers);
-    }
-    const broken = new Set<string>(); // `${shipper}\0${dest}` pairs that failed
-    await Promise.all(
-      [...shipments].map(async ([shipper, items]) => {
-        const dests = unique(items.flatMap(([, d]) => d));
-        try {
-          const reports = await calls.ship(shipper, items, signal, timeoutMs);
-          for (const [dest, , rejected, error] of reports) {
-            if (error !== undefined || rejected > 0) broken.add(`${shipper}\0${dest}`);
-          }
-        } catch (err) {
-          this.#c.logger.info({ err, shipper, wave: state.plan.id }, 'wave: shipping failed');
-          for (const d of dests) broken.add(`${shipper}\0${d}`);
-        }
-      }),
-    );
-    for (const m of need) {
-      const shippers = shipperOf.get(m.key);
-      if (shippers === undefined) continue;
-      const bad = m.copyTo.filter((d) => [...shippers].some((s) => broken.has(`${s}\0${d}`)));
-      if (bad.length > 0) fail(m, `new holders did not store the record: ${bad.join(', ')}`);
-    }
-    if (!strict) return;
-    const alive = need.filter((m) => !state.failed.has(m.key));
-    const receipts = await this.#receipts(alive, (m) => m.copyTo, signal, timeoutMs);
-    for (const m of alive) {
-      const top = newest.get(m.key) ?? null;
-      for (const d of m.copyTo) {
-        const item = receipts.get(d)?.get(m.key);
-        if (top !== null && !(item?.[1] && compareHlc(item[1], top) >= 0)) {
-          state.failed.set(m.key, `new holder ${d} has no receipt for the copy`);
-          break;
-        }
-      }
-    }
-  }
-
-  /** Signed receipts of `holdersOf(m)` for the keys of `moves`: holder → key → item (verified). */
-  async #receipts(
-    moves: readonly MovePlan[],
-    holdersOf: (m: MovePlan) => readonly string[],
-    signal: AbortSignal,
-    timeoutMs: number,
-    keep?: Map<string, Receipt[]>,
-  ): Promise<Map<string, Map<string, ReceiptItem>>> {
-    const keysOf = new Map<string, string[]>();
-    for (const m of moves) for (const h of holdersOf(m)) add(keysOf, h, m.key);
-    const out = new Map<string, Map<string, ReceiptItem>>();
-    await Promise.all(
-      [...keysOf].map(async ([h, keys]) => {
-        try {
-          const rs = await this.#c.calls.receipt(h, keys, signal, timeoutMs);
-          const index = new Map<string, ReceiptItem>();
-          for (const r of rs) {
-            if (r.signer !== h || !(await verifyReceipt(r))) throw new Error(`a receipt from ${h} does not verify`);
-            for (const [k, item] of receiptIndex(r)) index.set(k, item);
-          }
-          out.set(h, index);
-          keep?.set(h, rs);
-        } catch (err) {
-          this.#c.logger.info({ err, peer: h }, 'wave: no receipt from a holder');
-        }
-      }),
-    );
-    return out;
   }
 
   async #commit(state: WaveState, signal: AbortSignal): Promise<void> {
@@ -444,7 +325,7 @@ export class WaveRunner {
     if (moves.length === 0) return;
     const timeoutMs = state.plan.timeouts.release;
     const kept = new Map<string, Receipt[]>();
-    await this.#receipts(moves, (m) => m.to, signal, timeoutMs, kept);
+    await collectReceipts({ ...this.#copyContext(state), timeoutMs }, moves, (m) => m.to, signal, kept);
     const byOld = new Map<string, MovePlan[]>();
     for (const m of moves) for (const h of m.release) add(byOld, h, m);
     await Promise.all(
