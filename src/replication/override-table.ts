@@ -1,4 +1,5 @@
 import type { Scope } from '../layout/index.ts';
+import type { ReplicaChange } from '../ring/index.ts';
 
 /** One override as this daemon holds it: the holders and the partition epoch that set them. */
 export interface OverrideEntry {
@@ -9,13 +10,12 @@ export interface OverrideEntry {
   readonly hash: string;
 }
 
-/** A move announced by a partition coordinator and not yet committed (or abandoned) here. */
-export interface MoveIntent {
+/**
+ * A move announced by a partition coordinator and not yet committed (or abandoned) here: the key's
+ * holders change `from` → `to` (its holders meanwhile are `union(intent)`, see `resolvePlacement`).
+ */
+export interface MoveIntent extends ReplicaChange {
   readonly key: string;
-  readonly from: readonly string[];
-  readonly to: readonly string[];
-  /** `from` then the members of `to` not in it. */
-  readonly union: readonly string[];
   /** Wall-clock ms after which the intent is ignored (the mover died or gave up). */
   readonly expiresAt: number;
 }
@@ -74,12 +74,11 @@ export class OverrideTable {
     this.#version++;
   }
 
-  announce(intent: Omit<MoveIntent, 'union'>, now = Date.now()): void {
+  announce(intent: MoveIntent, now = Date.now()): void {
     // Intents whose cancel or epoch never arrived would otherwise stay until their key is read again
     // (and keep every request on the override path).
     for (const [key, m] of this.#moving) if (m.expiresAt <= now) this.settle(key);
-    const extra = intent.to.filter((id) => !intent.from.includes(id));
-    this.#moving.set(intent.key, { ...intent, union: extra.length ? [...intent.from, ...extra] : intent.from });
+    this.#moving.set(intent.key, intent);
     this.#version++;
   }
 
