@@ -26,7 +26,9 @@ export interface KeyPlacement {
 export type MissResolver = (key: string, signal?: AbortSignal) => Promise<boolean>;
 
 /**
- * The placement of every key as this daemon sees the cluster: the ring of every known member that has
+ * The placement of every key as this daemon sees the cluster (the ring authoritative for routing; see
+ * `resolvePlacement` in src/ring for why it is this membership ring and not the signed layout's ring,
+ * which decides who signs partition epochs): the ring of every known member that has
  * not left, up or down (a down member keeps its partitions; hinted handoff and anti-entropy cover it;
  * members announcing `leaving` get no replicas, so their data is handed to the others), then the
  * per-record overrides of the partition chains this daemon holds ({@link overrides}).

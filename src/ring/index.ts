@@ -28,7 +28,8 @@
  * **Who holds key k: {@link resolvePlacement}, the one resolver.** Overrides (what a migration creates) place ONE
  * record elsewhere, and a move in flight spreads it over its old and new holders; `resolvePlacement(ring, key,
  * override, move)` folds the three into one {@link Placement}. The daemon's routing (`ClusterRing`), the relocation
- * code, the layout (`Layout.placement`), the DSM planner and the simulator all call it.
+ * code, the layout (`Layout.placement`), the DSM planner and the simulator all call it. Routing calls it on the
+ * membership ring, signing and audit on the signed layout's ring; its TSDoc says why.
  *
  * The partition → replicas table is computed once in {@link createRing}; `partitionOf` and `replicasFor` are O(1)
  * and return the table's frozen arrays.

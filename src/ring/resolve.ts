@@ -54,7 +54,30 @@ export function effectiveReplicas(override: readonly string[], ring: Ring, parti
 }
 
 /**
- * Where a record lives and who to ask for it.
+ * Where a record lives and who to ask for it, on `ring`.
+ *
+ * **Which ring is authoritative for what** (the function is the same; the caller picks the ring):
+ * - **Routing: the membership ring.** Who serves a read or write now (the coordinator, hand-off,
+ *   tombstone collection, repair, an override's effective holders) is decided by `ClusterRing.ring`,
+ *   the ring of the net's members that have not left (down ones keep their partitions; `leaving`
+ *   ones, and this daemon once it decommissions, get none). Why not the signed layout's ring: the
+ *   cluster chain is *derived from* that membership (the layout keeper's sequencer signs an epoch
+ *   when the members it sees differ from the chain; the others pull it on their next 2 s round), so
+ *   it lags every join and leave by a proposal and a pull, during which daemons that have pulled and
+ *   daemons that have not would route by different rings, and a joining daemon would route by an
+ *   adopted chain that does not list it yet. Tried: with `ClusterRing` fed by the layout keeper's
+ *   cluster layout, the cluster test "a fourth daemon joins" fails (the new daemon's ring still has 3
+ *   members after the net converged). Making the chain authoritative for routing needs the
+ *   sequencer to push each new epoch to every member and readiness to wait for it.
+ * - **Signing and audit: the signed layout's ring** (`Layout.ring()`, `Layout.ringAt(basis)`). Who
+ *   may sign a partition epoch is the partition's primary on the cluster layout at the epoch's
+ *   `basis`, so every daemon, and every later reload, reaches the same verdict whatever its momentary
+ *   view of the membership; the relocation code forwards a move to that coordinator.
+ *   `Layout.placement` is this function on that ring: the signed, replayable answer (history, audit,
+ *   the DSM planner and the simulator working from a layout).
+ * Once the chain has caught up with the membership, both rings have the same members and the two
+ * answers are equal. The partition of a key (`partitionOf`) depends only on Q, so it is the same on
+ * both.
  *
  * - `move` given (an announced move not yet settled): `holders` = `move.from ∪ move.to` (from first), and
  *   `groups` = `[from, to]`, each of which must give a quorum (joint consensus, so no acknowledged write
