@@ -226,7 +226,10 @@ export interface Layout {
   ring(): Ring;
   /** The ring of the cluster members at cluster epoch `number`. */
   ringAt(number: number): Ring;
-  /** Where `key` lives now: its override, else the ring. */
+  /**
+   * Where `key` lives by the signed layout alone: `resolvePlacement` (src/ring) of the current ring and the
+   * key's override in its partition chain (no move in flight: moves are a daemon's announcements).
+   */
   placement(key: string): Placement;
   /** Appends to the chain of `epoch.scope`. Throws EpochRejectedError. */
   append(epoch: Epoch, options?: { signal?: AbortSignal }): Promise<void>;

@@ -1,6 +1,13 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { throwIfAborted } from '../errors/index.ts';
-import { createRing, DEFAULT_PARTITIONS, DEFAULT_REPLICAS, type Placement, type Ring } from '../ring/index.ts';
+import {
+  createRing,
+  DEFAULT_PARTITIONS,
+  DEFAULT_REPLICAS,
+  type Placement,
+  type Ring,
+  resolvePlacement,
+} from '../ring/index.ts';
 import { EpochChainImpl } from './chain.ts';
 import { isScope, partitionOfScope } from './epoch.ts';
 import { EpochRejectedError } from './errors.ts';
@@ -91,8 +98,9 @@ class LayoutImpl implements Layout {
 
   placement(key: string): Placement {
     const ring = this.ring();
-    const chain = this.#chains.get(ring.partitionOf(key));
-    return ring.placement(key, chain?.layout().overrides);
+    const partition = ring.partitionOf(key);
+    const override = this.#chains.get(partition)?.layout().overrides.get(key);
+    return resolvePlacement(ring, partition, override?.replicas);
   }
 
   append(epoch: Epoch, options: { signal?: AbortSignal } = {}): Promise<void> {

@@ -16,7 +16,10 @@
  */
 import { decode, encode } from '@msgpack/msgpack';
 import type { EpochChange, Scope } from '../layout/index.ts';
-import type { Ring, RingMember } from '../ring/index.ts';
+import { added, type ReplicaChange, type RingMember, removed } from '../ring/index.ts';
+
+/** Moved to the one placement resolver in src/ring; re-exported for this module's importers. */
+export { effectiveReplicas, unionOf } from '../ring/index.ts';
 
 /** Most holders of one record (the ring's own limit on R). */
 export const MAX_HOLDERS = 64;
@@ -66,27 +69,6 @@ export function checkPlacement(input: PlacementCheck): PlacementProblem | undefi
     };
   }
   return undefined;
-}
-
-/**
- * The holders an override means on `ring`: its replicas that are still up members, in order, topped up
- * with the partition's ring replicas when some left (so the number of copies is kept), or the ring
- * replicas when none is left. Every daemon computes the same answer from the same ring.
- */
-export function effectiveReplicas(override: readonly string[], ring: Ring, partition: number): readonly string[] {
-  const up = new Set(ring.members.filter((m) => m.state === 'up').map((m) => m.id));
-  const kept = override.filter((id) => up.has(id));
-  if (kept.length === override.length) return override;
-  const home = ring.replicasFor(partition);
-  if (kept.length === 0) return home;
-  for (const id of home) if (kept.length < override.length && !kept.includes(id)) kept.push(id);
-  return kept;
-}
-
-/** `a` then the members of `b` not in `a`. */
-export function unionOf(a: readonly string[], b: readonly string[]): readonly string[] {
-  const extra = b.filter((id) => !a.includes(id));
-  return extra.length === 0 ? a : [...a, ...extra];
 }
 
 /** Timeouts (ms) of the steps of a wave; `copy` grows with the bytes a wave copies (see {@link planWave}). */
@@ -151,15 +133,11 @@ export interface MoveInput {
   readonly sizeBytes?: number;
 }
 
-/** One record's move, as data: a change to its replica set. */
-export interface MovePlan {
+/** One record's move, as data: a change to its replica set (`from` → `to`). */
+export interface MovePlan extends ReplicaChange {
   readonly key: string;
   readonly partition: number;
   readonly scope: Scope;
-  /** Holders before. */
-  readonly from: readonly string[];
-  /** Holders after. */
-  readonly to: readonly string[];
   /** Holders that must receive a copy (`to` minus `from`). */
   readonly copyTo: readonly string[];
   /** Holders whose copy goes once the new holders' receipts and the epoch are in (`from` minus `to`). */
@@ -185,8 +163,8 @@ export function planMove(input: MoveInput): MovePlan | undefined {
     scope: `partition:${input.partition}`,
     from,
     to,
-    copyTo: to.filter((id) => !from.includes(id)),
-    release: from.filter((id) => !to.includes(id)),
+    copyTo: added({ from, to }),
+    release: removed({ from, to }),
     overridden,
     reason: input.reason,
     sizeBytes: input.sizeBytes ?? 0,

@@ -1,6 +1,5 @@
 import type { Net } from '../net/index.ts';
-import { effectiveReplicas } from '../overrides/plan.ts';
-import { createRing, type Ring, type Member as RingMember } from '../ring/index.ts';
+import { createRing, type Placement, type Ring, type Member as RingMember, resolvePlacement } from '../ring/index.ts';
 import { type OverrideEntry, OverrideTable } from './override-table.ts';
 
 export interface ClusterRingOptions {
@@ -27,16 +26,19 @@ export interface KeyPlacement {
 export type MissResolver = (key: string, signal?: AbortSignal) => Promise<boolean>;
 
 /**
- * The placement of every key as this daemon sees the cluster: the ring of every known member that has
+ * The placement of every key as this daemon sees the cluster (the ring authoritative for routing; see
+ * `resolvePlacement` in src/ring for why it is this membership ring and not the signed layout's ring,
+ * which decides who signs partition epochs): the ring of every known member that has
  * not left, up or down (a down member keeps its partitions; hinted handoff and anti-entropy cover it;
  * members announcing `leaving` get no replicas, so their data is handed to the others), then the
  * per-record overrides of the partition chains this daemon holds ({@link overrides}).
  *
  * {@link replicasOf} is the one answer to "who holds key k" for the coordinator, hand-off, tombstone
- * collection and repair: an announced move's old and new holders together (reads and writes then need
- * a quorum of each, see {@link quorumGroupsOf}), else the override's holders (a holder that left is
- * replaced by ring replicas, see `effectiveReplicas`), else the ring. With no override and no move it
- * costs one boolean test more than the ring alone.
+ * collection and repair, and {@link quorumGroupsOf} and {@link placementOf} read the same answer: each
+ * is `resolvePlacement` (src/ring) of this ring, the key's override and its announced move (old ∪ new
+ * during a move, each side needing a quorum; else the override's effective holders; else the ring).
+ * Resolutions of keys with an override or a move are cached until the ring or the override table
+ * changes. With no override and no move, `replicasOf` costs one boolean test more than the ring alone.
  */
 export class ClusterRing {
   readonly #net: Net;
@@ -46,9 +48,9 @@ export class ClusterRing {
   #ring: Ring;
   #signature = '';
   #selfLeaving = false;
-  readonly #effective = new Map<string, readonly string[]>();
-  #effectiveVersion = -1;
-  #effectiveRing: Ring | undefined;
+  readonly #resolutions = new Map<string, Placement>();
+  #resolvedVersion = -1;
+  #resolvedRing: Ring | undefined;
   #resolver: MissResolver | undefined;
   #holdBack: ((key: string) => boolean) | undefined;
 
@@ -98,19 +100,17 @@ export class ClusterRing {
   /** Holder peer ids of a key, primary first: move (old ∪ new), else override, else ring. */
   replicasOf(key: string): readonly string[] {
     if (this.overrides.active) {
-      const moving = this.overrides.intentOf(key);
-      if (moving !== undefined) return moving.union;
-      const placed = this.#overridden(key);
-      if (placed !== undefined) return placed;
+      const placed = this.#resolved(key);
+      if (placed !== undefined) return placed.holders;
     }
+    // = resolvePlacement(ring, key).holders, without the allocation.
     return this.#ring.replicasFor(this.#ring.partitionOf(key));
   }
 
   /** During an announced move: the old and the new holders, each of which must give a quorum. */
   quorumGroupsOf(key: string): readonly [readonly string[], readonly string[]] | undefined {
     if (!this.overrides.active) return undefined;
-    const m = this.overrides.intentOf(key);
-    return m === undefined ? undefined : [m.from, m.to];
+    return this.#resolved(key)?.groups;
   }
 
   /** True when an override (not the ring) places `key`. */
@@ -120,13 +120,11 @@ export class ClusterRing {
 
   /** Everything this daemon knows about where `key` lives. */
   placementOf(key: string): KeyPlacement {
-    const partition = this.#ring.partitionOf(key);
-    const ringReplicas = this.#ring.replicasFor(partition);
+    const { partition, source, replicas, ringReplicas } = this.#resolved(key) ?? resolvePlacement(this.#ring, key);
     const override = this.overrides.get(key);
     const m = this.overrides.intentOf(key);
     const moving = m && { from: m.from, to: m.to, expiresAt: m.expiresAt };
-    if (override === undefined) return { partition, source: 'ring', replicas: ringReplicas, ringReplicas, moving };
-    return { partition, source: 'override', replicas: this.#overridden(key)!, ringReplicas, override, moving };
+    return { partition, source, replicas, ringReplicas, override, moving };
   }
 
   /** Installs the directory look-up used when a read finds no copy anywhere. */
@@ -164,20 +162,25 @@ export class ClusterRing {
       .map((m) => m.peerId);
   }
 
-  /** Effective holders of an overridden key, cached until the ring or the overrides change. */
-  #overridden(key: string): readonly string[] | undefined {
+  /**
+   * The resolution of a key with an override or a live announced move (undefined for any other key),
+   * cached until the ring or the override table changes (an expired move is dropped by `intentOf`,
+   * which changes the table's version, before the cache is read).
+   */
+  #resolved(key: string): Placement | undefined {
+    const move = this.overrides.intentOf(key);
     const entry = this.overrides.get(key);
-    if (entry === undefined) return undefined;
-    if (this.#effectiveVersion !== this.overrides.version || this.#effectiveRing !== this.#ring) {
-      this.#effective.clear();
-      this.#effectiveVersion = this.overrides.version;
-      this.#effectiveRing = this.#ring;
+    if (move === undefined && entry === undefined) return undefined;
+    if (this.#resolvedVersion !== this.overrides.version || this.#resolvedRing !== this.#ring) {
+      this.#resolutions.clear();
+      this.#resolvedVersion = this.overrides.version;
+      this.#resolvedRing = this.#ring;
     }
-    let replicas = this.#effective.get(key);
-    if (replicas === undefined) {
-      replicas = effectiveReplicas(entry.replicas, this.#ring, this.#ring.partitionOf(key));
-      this.#effective.set(key, replicas);
+    let placed = this.#resolutions.get(key);
+    if (placed === undefined) {
+      placed = resolvePlacement(this.#ring, key, entry?.replicas, move);
+      this.#resolutions.set(key, placed);
     }
-    return replicas;
+    return placed;
   }
 }

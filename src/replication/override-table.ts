@@ -1,4 +1,5 @@
 import type { Scope } from '../layout/index.ts';
+import type { ReplicaChange } from '../ring/index.ts';
 
 /** One override as this daemon holds it: the holders and the partition epoch that set them. */
 export interface OverrideEntry {
@@ -9,13 +10,12 @@ export interface OverrideEntry {
   readonly hash: string;
 }
 
-/** A move announced by a partition coordinator and not yet committed (or abandoned) here. */
-export interface MoveIntent {
+/**
+ * A move announced by a partition coordinator and not yet committed (or abandoned) here: the key's
+ * holders change `from` → `to` (its holders meanwhile are `union(intent)`, see `resolvePlacement`).
+ */
+export interface MoveIntent extends ReplicaChange {
   readonly key: string;
-  readonly from: readonly string[];
-  readonly to: readonly string[];
-  /** `from` then the members of `to` not in it. */
-  readonly union: readonly string[];
   /** Wall-clock ms after which the intent is ignored (the mover died or gave up). */
   readonly expiresAt: number;
 }
@@ -75,7 +75,7 @@ export class OverrideTable {
     this.#version++;
   }
 
-  announce(intent: Omit<MoveIntent, 'union'>, now = Date.now()): void {
+  announce(intent: MoveIntent, now = Date.now()): void {
     this.announceMany([intent], now);
   }
 
@@ -85,15 +85,12 @@ export class OverrideTable {
    * sweep they would stay until their key is read again (and keep every request on the override path),
    * and sweeping on every announcement would cost O(intents) each time.
    */
-  announceMany(intents: Iterable<Omit<MoveIntent, 'union'>>, now = Date.now()): void {
+  announceMany(intents: Iterable<MoveIntent>, now = Date.now()): void {
     if (now >= this.#nextSweep) {
       this.#nextSweep = now + 1000;
       for (const [key, m] of this.#moving) if (m.expiresAt <= now) this.#moving.delete(key);
     }
-    for (const intent of intents) {
-      const extra = intent.to.filter((id) => !intent.from.includes(id));
-      this.#moving.set(intent.key, { ...intent, union: extra.length ? [...intent.from, ...extra] : intent.from });
-    }
+    for (const intent of intents) this.#moving.set(intent.key, intent);
     this.#version++;
   }
 

@@ -25,17 +25,31 @@
  * Members in state `'leaving'` stay listed in {@link Ring.members} but receive no replicas, so
  * `diffRings(current, withLeaving)` is the hand-off plan.
  *
- * **Overrides** (what a migration creates) place ONE record elsewhere and take precedence in {@link Ring.placement}.
+ * **Who holds key k: {@link resolvePlacement}, the one resolver.** Overrides (what a migration creates) place ONE
+ * record elsewhere, and a move in flight spreads it over its old and new holders; `resolvePlacement(ring, key,
+ * override, move)` folds the three into one {@link Placement}. The daemon's routing (`ClusterRing`), the relocation
+ * code, the layout (`Layout.placement`), the DSM planner and the simulator all call it. Routing calls it on the
+ * membership ring, signing and audit on the signed layout's ring; its TSDoc says why.
  *
- * The partition → replicas table is computed once in {@link createRing}; `replicasFor` and `placement` are O(1) and
- * return the table's frozen arrays (no allocation besides `placement`'s small result object).
+ * The partition → replicas table is computed once in {@link createRing}; `partitionOf` and `replicasFor` are O(1)
+ * and return the table's frozen arrays.
  *
  * @packageDocumentation
  */
+import type { ReplicaChange } from './resolve.ts';
 import { diff, RingImpl } from './ring.ts';
 
 export { InvalidRingError } from './errors.ts';
 export { hashKey, murmur3 } from './hash.ts';
+export {
+  added,
+  effectiveReplicas,
+  type ReplicaChange,
+  removed,
+  resolvePlacement,
+  union,
+  unionOf,
+} from './resolve.ts';
 export { DEFAULT_PARTITIONS, DEFAULT_REPLICAS } from './ring.ts';
 
 /** `'up'` members receive replicas; `'leaving'` members are listed but receive none (their data is handed off). */
@@ -69,13 +83,25 @@ export interface Override {
   readonly replicas: readonly string[];
 }
 
-/** Where a key lives. */
+/** Where a key lives and who to ask for it: the answer of {@link resolvePlacement}. */
 export interface Placement {
   readonly partition: number;
-  /** Member ids, first = primary/coordinator. Frozen; do not mutate. */
+  /** `override` when an override placed the key, else `ring` (a move in flight does not change it). */
+  readonly source: 'ring' | 'override';
+  /**
+   * The settled holders, first = primary: the override's effective holders, else the ring replicas.
+   * During a move, the holders it started from. Frozen or shared; do not mutate.
+   */
   readonly replicas: readonly string[];
-  /** True when an override (not the ring) decided the replicas. */
-  readonly overridden: boolean;
+  /**
+   * Who to route reads and writes to, first = coordinator: during a move `from ∪ to` (from first), else
+   * `replicas` (the same array).
+   */
+  readonly holders: readonly string[];
+  /** The partition's ring replicas (the key's home placement). */
+  readonly ringReplicas: readonly string[];
+  /** During a move: `[from, to]`; a read or write needs a quorum of each. */
+  readonly groups?: readonly [readonly string[], readonly string[]];
 }
 
 /** Options of {@link createRing}. */
@@ -133,8 +159,6 @@ export interface Ring {
   replicasFor(partition: number): readonly string[];
   /** First of `replicasFor(partition)`, or undefined on an empty ring. */
   primaryOf(partition: number): string | undefined;
-  /** Placement of a record: its override if `overrides` has one for `key`, else the ring's replicas of its partition. */
-  placement(key: string, overrides?: ReadonlyMap<string, Override>): Placement;
   /**
    * Every up member in preference order for a partition (replicas first, then fallbacks, e.g. for hinted handoff).
    * Allocates and costs O(N); not for the hot path.
@@ -148,14 +172,12 @@ export interface Ring {
   summary(): RingSummary;
 }
 
-/** One partition whose replica set or primary differs between two rings. */
-export interface PartitionChange {
+/** One partition whose replica set or primary differs between two rings (`from` = first ring, `to` = second). */
+export interface PartitionChange extends ReplicaChange {
   readonly partition: number;
-  readonly before: readonly string[];
-  readonly after: readonly string[];
-  /** In `after`, not in `before`: must receive the partition's data. */
+  /** `added(change)`: in `to`, not in `from`; must receive the partition's data. */
   readonly added: readonly string[];
-  /** In `before`, not in `after`: may drop it once the added ones hold it. */
+  /** `removed(change)`: in `from`, not in `to`; may drop it once the added ones hold it. */
   readonly removed: readonly string[];
   /** The coordinator changes (also reported when the set itself is unchanged). */
   readonly primaryChanged: boolean;

@@ -3,9 +3,7 @@ import { hashKey, reduce } from './hash.ts';
 import type {
   Member,
   MemberSummary,
-  Override,
   PartitionChange,
-  Placement,
   Ring,
   RingMember,
   RingOptions,
@@ -13,6 +11,7 @@ import type {
   ZoneSummary,
 } from './index.ts';
 import { buildTable, preferenceList, type ScoreInputs, scoreInputs } from './placement.ts';
+import { added, removed } from './resolve.ts';
 
 export const DEFAULT_PARTITIONS = 4096;
 export const DEFAULT_REPLICAS = 3;
@@ -78,13 +77,6 @@ export class RingImpl implements Ring {
 
   primaryOf(partition: number): string | undefined {
     return this.replicasFor(partition)[0];
-  }
-
-  placement(key: string, overrides?: ReadonlyMap<string, Override>): Placement {
-    const partition = this.partitionOf(key);
-    const o = overrides?.get(key);
-    if (o !== undefined) return { partition, replicas: o.replicas, overridden: true };
-    return { partition, replicas: this.#table[partition], overridden: false };
   }
 
   preferenceList(partition: number): string[] {
@@ -158,14 +150,13 @@ export function diff(a: Ring, b: Ring): PartitionChange[] {
   }
   const out: PartitionChange[] = [];
   for (let p = 0; p < a.partitions; p++) {
-    const before = a.replicasFor(p);
-    const after = b.replicasFor(p);
-    if (before === after) continue;
-    const added = after.filter((id) => !before.includes(id));
-    const removed = before.filter((id) => !after.includes(id));
-    const primaryChanged = before[0] !== after[0];
-    if (added.length === 0 && removed.length === 0 && !primaryChanged) continue;
-    out.push({ partition: p, before, after, added, removed, primaryChanged });
+    const change = { from: a.replicasFor(p), to: b.replicasFor(p) };
+    if (change.from === change.to) continue;
+    const gained = added(change);
+    const lost = removed(change);
+    const primaryChanged = change.from[0] !== change.to[0];
+    if (gained.length === 0 && lost.length === 0 && !primaryChanged) continue;
+    out.push({ partition: p, ...change, added: gained, removed: lost, primaryChanged });
   }
   return out;
 }

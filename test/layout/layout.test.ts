@@ -70,9 +70,28 @@ describe('Layout', () => {
     const change = { overridesSet: [{ key, replicas: [other, primary] }], reason: 'forecast' };
     expect(await reason(layout.append(await layout.propose(scope, change, keyOf(other))))).toBe('unauthorised');
     await layout.append(await layout.propose(scope, change, keyOf(primary)));
-    expect(layout.placement(key)).toEqual({ partition: p, replicas: [other, primary], overridden: true });
-    expect(layout.placement('user:43').overridden).toBe(false);
+    expect(layout.placement(key)).toMatchObject({ partition: p, source: 'override', replicas: [other, primary] });
+    expect(layout.placement(key).holders).toEqual([other, primary]);
+    expect(layout.placement(key).ringReplicas).toBe(layout.ring().replicasFor(p));
+    expect(layout.placement('user:43').source).toBe('ring');
     expect(layout.history(key).map((h) => [h.action, h.reason, h.signer])).toEqual([['set', 'forecast', primary]]);
+  });
+
+  it('an override holder that left the cluster is replaced by a ring replica (resolvePlacement)', async () => {
+    const layout = await founded();
+    const key = 'user:7';
+    const p = layout.ring().partitionOf(key);
+    const primary = layout.ring().primaryOf(p)!;
+    const gone = keys.map(idOf).find((id) => id !== primary && id !== idOf(keys[0]))!;
+    const change = { overridesSet: [{ key, replicas: [gone, primary] }], reason: 'move' };
+    await layout.append(await layout.propose(`partition:${p}`, change, keyOf(primary)));
+    expect(layout.placement(key).holders).toEqual([gone, primary]);
+    await layout.append(await layout.propose('cluster', { membersRemoved: [gone], reason: 'left' }, keys[0]));
+    const after = layout.placement(key);
+    expect(after.source).toBe('override');
+    expect(after.holders).toHaveLength(2);
+    expect(after.holders[0]).toBe(primary);
+    expect(layout.ring().replicasFor(p)).toContain(after.holders[1]);
   });
 
   it('rejects partition epochs with keys of another partition, members, or no basis', async () => {
@@ -121,7 +140,7 @@ describe('Layout', () => {
     const scope: Scope = `partition:${p}`;
     const signer = keyOf(reopened.ring().primaryOf(p)!);
     await reopened.append(await reopened.rollback(scope, 0, signer, { reason: 'undo' }));
-    expect(reopened.placement(moved[0]).overridden).toBe(false);
+    expect(reopened.placement(moved[0]).source).toBe('ring');
     expect(reopened.history(moved[0]).map((h) => [h.action, h.restoreOf])).toEqual([
       ['set', undefined],
       ['removed', 0],

@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  createRing,
-  diffRings,
-  InvalidRingError,
-  type Member,
-  type Override,
-  type Ring,
-} from '../../src/ring/index.ts';
+import { createRing, diffRings, InvalidRingError, type Member, type Ring } from '../../src/ring/index.ts';
 
 const members = (n: number, zones: number, prefix = 'node'): Member[] =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, zone: `z${i % zones}` }));
@@ -97,7 +90,6 @@ describe('createRing: replica sets', () => {
     const r = createRing();
     expect(r.replicasFor(0)).toEqual([]);
     expect(r.primaryOf(0)).toBeUndefined();
-    expect(r.placement('k')).toEqual({ partition: r.partitionOf('k'), replicas: [], overridden: false });
   });
 
   it('the preference list starts with the replica set and lists every up member once', () => {
@@ -161,7 +153,7 @@ describe('diffRings: minimal disruption', () => {
         const frac = primaryMoves.length / before.partitions;
         expect(frac).toBeGreaterThanOrEqual(0.5 / (n + 1));
         expect(frac).toBeLessThanOrEqual(2 / (n + 1));
-        for (const c of primaryMoves) expect(c.after[0]).toBe(added);
+        for (const c of primaryMoves) expect(c.to[0]).toBe(added);
         // Every changed replica set gains exactly the new member and (at N ≥ R) loses exactly one other.
         for (const c of changes.filter((x) => x.added.length + x.removed.length > 0)) {
           expect(c.added).toEqual([added]);
@@ -184,10 +176,10 @@ describe('diffRings: minimal disruption', () => {
         expect(frac).toBeGreaterThanOrEqual(0.5 / n);
         expect(frac).toBeLessThanOrEqual(2 / n);
         for (const c of changes) {
-          expect(c.before).toContain(gone);
+          expect(c.from).toContain(gone);
           expect(c.removed).toEqual([gone]);
           expect(c.added.length).toBe(1);
-          if (c.primaryChanged) expect(c.before[0]).toBe(gone);
+          if (c.primaryChanged) expect(c.from[0]).toBe(gone);
         }
         expect(changes.length).toBe(before.partitionsOf(gone).length);
       }
@@ -200,28 +192,8 @@ describe('diffRings: minimal disruption', () => {
   });
 });
 
-describe('placement and overrides', () => {
+describe('partitionsOf', () => {
   const r = createRing({ members: members(6, 3) });
-
-  it('uses the ring when the key has no override', () => {
-    const pl = r.placement('k1', new Map());
-    expect(pl).toEqual({
-      partition: r.partitionOf('k1'),
-      replicas: r.replicasFor(r.partitionOf('k1')),
-      overridden: false,
-    });
-  });
-
-  it('an override places that one record elsewhere and nothing else', () => {
-    const o: Override = { key: 'k1', replicas: ['node-5', 'node-4', 'node-3'] };
-    const overrides = new Map([[o.key, o]]);
-    expect(r.placement('k1', overrides)).toEqual({
-      partition: r.partitionOf('k1'),
-      replicas: o.replicas,
-      overridden: true,
-    });
-    expect(r.placement('k2', overrides).overridden).toBe(false);
-  });
 
   it('partitionsOf lists exactly the partitions whose replica set holds the member', () => {
     for (const m of r.members) {
