@@ -31,7 +31,7 @@ import { ShoalError } from '../errors/index.ts';
 import { errorSchema } from './errors.ts';
 
 /** Every skip reason (the compiler checks the list against {@link SkipReason}: none missing, none extra). */
-const SKIP_REASONS = Object.keys({
+export const SKIP_REASONS = Object.keys({
   pinned: 0,
   'in-flight': 0,
   cooldown: 0,
@@ -44,7 +44,10 @@ const SKIP_REASONS = Object.keys({
   'overrides-cap': 0,
   'no-demand': 0,
 } satisfies Record<SkipReason, 0>) as SkipReason[];
-const MOVE_KINDS = Object.keys({ add: 0, drop: 0, replace: 0, home: 0 } satisfies Record<MoveKind, 0>);
+export const MOVE_KINDS = Object.keys({ add: 0, drop: 0, replace: 0, home: 0 } satisfies Record<
+  MoveKind,
+  0
+>) as MoveKind[];
 const MIGRATION_STATES = Object.keys({
   planned: 0,
   copying: 0,
