@@ -13,14 +13,96 @@ export interface AdminTarget {
 }
 
 /**
- * The daemon to talk to: `--url` (else `SHOAL_HTTP_HOST`/`SHOAL_HTTP_PORT`, else 127.0.0.1:7070), with the
- * bearer token from `--admin-token-file` (else `SHOAL_ADMIN_TOKEN_FILE`) when one is given.
+ * The daemon to talk to: `--url` (else `SHOAL_URL`, else `SHOAL_HTTP_HOST`/`SHOAL_HTTP_PORT`, else
+ * 127.0.0.1:7070), with the bearer token from `--admin-token-file` (else `SHOAL_ADMIN_TOKEN_FILE`) when one
+ * is given.
  */
 export function adminTarget(values: { url?: string; 'admin-token-file'?: string }): AdminTarget {
-  const url =
-    values.url ?? `http://${process.env.SHOAL_HTTP_HOST ?? '127.0.0.1'}:${process.env.SHOAL_HTTP_PORT ?? '7070'}`;
+  const url = (
+    values.url ??
+    process.env.SHOAL_URL ??
+    `http://${process.env.SHOAL_HTTP_HOST ?? '127.0.0.1'}:${process.env.SHOAL_HTTP_PORT ?? '7070'}`
+  ).replace(/\/+$/, '');
   const tokenFile = values['admin-token-file'] ?? process.env.SHOAL_ADMIN_TOKEN_FILE;
   const headers: Record<string, string> = {};
   if (tokenFile) headers.authorization = `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`;
   return { url, headers };
+}
+
+/** The daemon answered with an error: its catalogue `code` and `message` (or the HTTP status and body). */
+export class AdminRefusal extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, message: string, status: number) {
+    super(message);
+    this.name = 'AdminRefusal';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** No answer at all: nothing listens at the URL, the connection broke, or the deadline passed. */
+export class AdminUnreachable extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AdminUnreachable';
+  }
+}
+
+/**
+ * One admin API call: resolves with the parsed JSON answer of a 2xx, throws {@link AdminRefusal} for any
+ * other answer and {@link AdminUnreachable} when there is none.
+ */
+export async function adminRequest<T = unknown>(
+  target: AdminTarget,
+  method: string,
+  path: string,
+  options: { body?: unknown; timeoutMs?: number } = {},
+): Promise<T> {
+  const { body, timeoutMs = 30_000 } = options;
+  const headers = { ...target.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(`${target.url}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    text = await res.text();
+  } catch (err) {
+    const e = err as Error & { cause?: { message?: string; code?: string } };
+    const why =
+      e.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs / 1000} s`
+        : (e.cause?.message ?? e.cause?.code ?? e.message);
+    throw new AdminUnreachable(
+      `cannot reach the daemon at ${target.url} (${why}); is it running? point --url or SHOAL_URL at it`,
+      { cause: err },
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (res.ok) {
+    if (parsed === undefined)
+      throw new AdminRefusal(
+        `HTTP_${res.status}`,
+        `${method} ${path} answered with no JSON: ${text.slice(0, 200)}`,
+        res.status,
+      );
+    return parsed as T;
+  }
+  const e = parsed as { code?: unknown; message?: unknown } | undefined;
+  if (typeof e?.code === 'string') throw new AdminRefusal(e.code, String(e.message ?? ''), res.status);
+  // Not the catalogue's JSON (a proxy, say): the status and the body as they came.
+  throw new AdminRefusal(
+    `HTTP_${res.status}`,
+    `${method} ${path}: ${text.slice(0, 200) || res.statusText}`,
+    res.status,
+  );
 }

@@ -19,6 +19,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
       summary: "a record's holders: placement show | set --replicas | reset | list",
       load: () => import('./commands/placement.ts'),
     },
+    dsm: {
+      summary: 'dynamic sharding manager: dsm status | plan | pause | resume | policy <p>',
+      load: () => import('./commands/dsm.ts'),
+    },
+    migrations: {
+      summary: 'moves in flight and recent ones (DSM, manual, rollback)',
+      load: () => import('./commands/migrations.ts'),
+    },
     stats: {
       summary: 'access statistics: stats import --trace <csv> | stats top',
       load: () => import('./commands/stats.ts'),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_VALUE_BYTES } from '../src/api/index.ts';
+import type { DsmPolicy, SurviveMode } from '../src/dsm/index.ts';
 import { ShoalError } from '../src/errors/index.ts';
 // latency.ts directly, not the PAE index: resolving flags should not load onnxruntime.
 import { loadLatencyMatrix } from '../src/pae/latency.ts';
@@ -33,6 +34,20 @@ export interface DaemonConfig {
   tombstoneGraceMs: number;
   paeModel?: string;
   paeIntervalMs: number;
+  /** `--dsm-policy`: the Dynamic Sharding Manager's planning policy. */
+  dsmPolicy: DsmPolicy;
+  /** `--dsm-interval-ms`: pause between DSM cycles, ms (an integer in [100, 86 400 000]). */
+  dsmIntervalMs: number;
+  /** `--survive`: what a record's replica set must survive (the planner's redundancy rule). */
+  survive: SurviveMode;
+  /** `--dsm-threshold`: ms of client latency a move must save over the horizon, net of its cost. */
+  dsmThreshold: number;
+  /** `--dsm-max-moves`: moves per cycle (an integer in [1, 100 000]). */
+  dsmMaxMoves: number;
+  /** `--dsm-max-mbps`: the mover's bandwidth cap, MB/s (in (0, 100 000]). */
+  dsmMaxMbps: number;
+  /** `--dsm-cooldown-ms`: no move back onto a holder a record left sooner than this, ms (an integer). */
+  dsmCooldownMs: number;
   /** Parsed and validated `--latency-matrix` (zone→zone ms), if set. */
   latencyMatrix?: LatencyMatrix;
   statsGossipIntervalMs: number;
@@ -147,5 +162,22 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
     throw new ConfigError(
       `--max-value-bytes may be at most ${DEFAULT_MAX_VALUE_BYTES} (16 MiB, the largest record replicas exchange)`,
     );
+  validateDsm(cfg);
   return cfg;
+}
+
+/** The DSM's numeric settings (the enums are checked by {@link coerce}; `--dsm-threshold` is any number ≥ 0). */
+function validateDsm(cfg: DaemonConfig): void {
+  const integerIn = (flag: string, v: number, min: number, max: number) => {
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new ConfigError(`--${flag} must be an integer from ${min} to ${max}, got ${v}`);
+  };
+  integerIn('dsm-interval-ms', cfg.dsmIntervalMs, 100, 86_400_000);
+  integerIn('dsm-max-moves', cfg.dsmMaxMoves, 1, 100_000);
+  // At most a year: a record that moved stays put at most that long (and the sum with a timestamp stays exact).
+  integerIn('dsm-cooldown-ms', cfg.dsmCooldownMs, 0, 31_536_000_000);
+  if (cfg.dsmMaxMbps <= 0 || cfg.dsmMaxMbps > 100_000)
+    throw new ConfigError(
+      `--dsm-max-mbps must be more than 0 and at most 100000 (use --dsm-policy off to stop moves), got ${cfg.dsmMaxMbps}`,
+    );
 }

@@ -131,6 +131,53 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     description: 'Pause between Predictive Access Engine cycles.',
   },
   {
+    flag: 'dsm-policy',
+    kind: 'enum',
+    values: ['off', 'reactive', 'proactive', 'hybrid'],
+    default: 'hybrid',
+    description:
+      'Dynamic Sharding Manager policy: off (never moves), reactive (observed accesses), proactive (PAE forecast), hybrid (both, weighted by forecast accuracy).',
+  },
+  {
+    flag: 'dsm-interval-ms',
+    kind: 'number',
+    default: 60_000,
+    description: 'Pause between DSM cycles (plan, then move as one wave); 100 ms to 1 day.',
+  },
+  {
+    flag: 'survive',
+    kind: 'enum',
+    values: ['zone', 'node'],
+    default: 'zone',
+    description:
+      "Failure a record's replicas must survive: zone (never a majority in one zone) or node (a majority may sit in the zone of demand, never all).",
+  },
+  {
+    flag: 'dsm-threshold',
+    kind: 'number',
+    default: 200,
+    description: 'Client latency (ms) a move must save over the forecast horizon, net of its cost, to be made.',
+  },
+  {
+    flag: 'dsm-max-moves',
+    kind: 'number',
+    default: 256,
+    description: 'Most moves per DSM cycle (1 to 100000).',
+  },
+  {
+    flag: 'dsm-max-mbps',
+    kind: 'number',
+    default: 50,
+    description: "Bandwidth cap of the DSM's mover, MB/s (more than 0, at most 100000).",
+  },
+  {
+    flag: 'dsm-cooldown-ms',
+    kind: 'number',
+    default: 900_000,
+    description:
+      'A record the DSM moved is not moved back onto a holder it left sooner than this (unless the gain is large).',
+  },
+  {
     flag: 'latency-matrix',
     kind: 'json',
     description:
