@@ -145,7 +145,10 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         logger,
         engine,
         registry,
-        onAccess: cfg.accessStats === 'on' ? (a) => recorder.record(a.key, a.op, a.origin, a.app, a.bytes) : undefined,
+        onAccess:
+          cfg.accessStats === 'on'
+            ? (a) => recorder.record(a.key, a.op, a.origin, a.app, a.bytes, undefined, a.cls)
+            : undefined,
         ready: () => ready,
         // HTTP answers (healthz, status) while the net, replication and layout are still starting: a
         // part that is not up yet reads as empty instead of failing the whole status with a 500.
