@@ -12,7 +12,7 @@ import { createPersistentHlc, type PersistentHlcClock } from '../src/crdt/hlc-pe
 import { createNet, loadOrCreatePeerKey, type Net, parseClusterSecret } from '../src/net/index.ts';
 import type { OverrideService } from '../src/overrides/index.ts';
 import { LayoutKeeper } from '../src/overrides/index.ts';
-import type { Pae } from '../src/pae/index.ts';
+import { DEFAULT_LOOKBACK, type Pae } from '../src/pae/index.ts';
 import { DeferredEngine } from '../src/replication/deferred-engine.ts';
 import { createReplication, type Replication } from '../src/replication/index.ts';
 import { LocalEngine } from '../src/replication/local-engine.ts';
@@ -121,7 +121,8 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     });
     const recorder = stats.stats;
     const paeParts = await startPae(
-      { logger, source: recorder.paeSource(), members: () => net?.members() ?? [] },
+      // The cluster's demand (peers' summaries merged with this daemon's live counts), not only local accesses.
+      { logger, source: stats.view.paeSource({ lookback: DEFAULT_LOOKBACK }), members: () => net?.members() ?? [] },
       { modelPath: cfg.paeModel, intervalMs: cfg.paeIntervalMs, zone: cfg.zone, latencyMs: cfg.latencyMatrix },
     );
     pae = paeParts.pae;
@@ -145,7 +146,10 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         logger,
         engine,
         registry,
-        onAccess: cfg.accessStats === 'on' ? (a) => recorder.record(a.key, a.op, a.origin, a.app, a.bytes) : undefined,
+        onAccess:
+          cfg.accessStats === 'on'
+            ? (a) => recorder.record(a.key, a.op, a.origin, a.app, a.bytes, undefined, a.cls)
+            : undefined,
         ready: () => ready,
         // HTTP answers (healthz, status) while the net, replication and layout are still starting: a
         // part that is not up yet reads as empty instead of failing the whole status with a 500.

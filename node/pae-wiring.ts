@@ -13,13 +13,15 @@ import {
 /** What the daemon's PAE reads: access series from the statistics, and the members with their ping RTTs. */
 export interface PaeWiringComponents {
   logger: Logger;
+  /** The daemon passes the cluster view's source (`ClusterView.paeSource`): the whole cluster's demand. */
   source: PaeSource;
   /** The net's members (smoothed ping RTTs); empty until the net is up, since the PAE starts first. */
   members: () => Iterable<RttMember>;
 }
 
 /**
- * The daemon's Predictive Access Engine: forecasts from the access statistics, off the request path,
+ * The daemon's Predictive Access Engine: forecasts the cluster's demand (gossiped access statistics merged
+ * with this daemon's own), off the request path,
  * with the shipped model unless `--pae-model` names another (falls back to the best baseline, logged).
  * Migration-score latency: `--latency-matrix` where it has the pair, else the measured RTT between this
  * daemon's zone and another (median over its up peers there), else the scores' default.

@@ -21,7 +21,8 @@ export async function startStats(
 ): Promise<DaemonStats> {
   const stats = createStats({ logger: logger.child({ module: 'stats' }), store }, { bucketMs: options.bucketMs });
   await stats.start();
-  const view = new ClusterView({ bucketMs: stats.bucketMs });
+  // The view answers with this daemon's own counts read live (not its gossip echo): see ClusterViewOptions.local.
+  const view = new ClusterView({ bucketMs: stats.bucketMs, local: stats });
   let gossip: StatsGossip | undefined;
   const admin: StatsAdmin = {
     top: (q) => (q.scope === 'local' ? stats.top(q) : view.top(q)),

@@ -3,6 +3,7 @@ import { ShoalError } from '../errors/index.ts';
 import type { BatchRequestOp, Consistency, RecordEngine } from '../replication/engine.ts';
 import { clientSignal } from './client-signal.ts';
 import { validateKey } from './keys.ts';
+import { type Access, accessClass } from './records.ts';
 import { consistencyParam, errorResponses } from './schemas.ts';
 
 export interface BatchRoutesOptions {
@@ -12,6 +13,10 @@ export interface BatchRoutesOptions {
   maxBatchOps: number;
   /** Longest accepted key in UTF-8 bytes. */
   maxKeyBytes: number;
+  /** Zone of this daemon: the origin of requests without `x-shoal-origin`. */
+  zone?: string;
+  /** Called once per operation of an applied batch (stats), like the records routes do per request. */
+  onAccess?: (access: Access) => void;
 }
 
 interface BatchBodyOp {
@@ -92,6 +97,22 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
         consistency: req.query.consistency,
         signal: clientSignal(reply),
       });
+      const onAccess = opts.onAccess;
+      if (onAccess) {
+        const origin = (req.headers['x-shoal-origin'] as string | undefined) ?? opts.zone ?? '';
+        const app = (req.headers['x-shoal-app'] as string | undefined) ?? '';
+        const cls = accessClass(req.query.consistency);
+        for (const [i, o] of requestOps.entries()) {
+          const r = results[i];
+          const bytes =
+            o.op === 'put' && o.input.kind === 'blob'
+              ? o.input.value.length
+              : r?.op === 'get'
+                ? (r.record?.value.length ?? 0)
+                : 0;
+          onAccess({ key: o.key, op: o.op === 'get' ? 'r' : 'w', origin, app, bytes, cls });
+        }
+      }
       return {
         results: results.map((r) => {
           if (r.op === 'put') return { op: 'put', key: r.key, version: r.meta.version };

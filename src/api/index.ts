@@ -21,7 +21,7 @@ export type { AdminStatus } from './admin.ts';
 export { errorCatalogueMarkdown } from './errors.ts';
 export { MAX_KEY_BYTES, validateKey } from './keys.ts';
 export { createMetricsRegistry } from './metrics.ts';
-export type { Access } from './records.ts';
+export { type Access, type AccessClass, accessClass } from './records.ts';
 
 export interface ApiComponents {
   logger: Logger;
@@ -31,7 +31,7 @@ export interface ApiComponents {
   status: () => AdminStatus | Promise<AdminStatus>;
   /** True once the daemon serves data. */
   ready: () => boolean;
-  /** Called once per data access (stats). */
+  /** Called once per data access (stats): every record request and every operation of a batch. */
   onAccess?: (access: Access) => void;
 }
 
@@ -91,6 +91,8 @@ export async function createApi(components: ApiComponents, options: ApiOptions):
     maxValueBytes,
     maxBatchOps: options.maxBatchOps ?? 1000,
     maxKeyBytes,
+    zone: options.zone,
+    onAccess: components.onAccess,
   });
   await app.register(adminRoutes, {
     token: options.adminToken,

@@ -28,6 +28,16 @@ export interface Access {
   origin: string;
   app: string;
   bytes: number;
+  /** What the request's consistency level needs to be served locally (see {@link accessClass}). */
+  cls: AccessClass;
+}
+
+/** `one`: the nearest replica; `majority`: the nearest majority; `all`: every replica. */
+export type AccessClass = 'one' | 'majority' | 'all';
+
+/** The class of a `?consistency=` level: `one` → one, `quorum` (the default) and `linearizable` → majority, `all` → all. */
+export function accessClass(consistency: Consistency | undefined): AccessClass {
+  return consistency === 'one' ? 'one' : consistency === 'all' ? 'all' : 'majority';
 }
 
 type KeyRequest = FastifyRequest<{
@@ -73,7 +83,8 @@ export async function recordsRoutes(app: FastifyInstance, opts: RecordsRoutesOpt
     if (!onAccess) return;
     const origin = (req.headers['x-shoal-origin'] as string | undefined) ?? zone;
     const appTag = (req.headers['x-shoal-app'] as string | undefined) ?? '';
-    onAccess({ key, op, origin, app: appTag, bytes });
+    const cls = accessClass((req.query as { consistency?: Consistency }).consistency);
+    onAccess({ key, op, origin, app: appTag, bytes, cls });
   };
 
   /** PUT and PATCH: the body becomes a write (a blob, a doc replacement or a doc edit) at the requested level. */

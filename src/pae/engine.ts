@@ -7,11 +7,16 @@
  * Forecaster choice at start(): the configured ONNX model, validated against the contract; if none is configured
  * or it fails to load, the fallback baseline (default `spar`, refitted once per cycle on the cycle's first batch
  * since it was the best baseline in the shared-trace evals; seasonal naive until enough history), logged.
+ *
+ * Accuracy: each completed cycle's forecast is remembered for its window; later cycles' series, once they
+ * cover the closed window, score it against what was observed there (`accuracy.ts`), which gives
+ * `accuracy(key)` and `zoneAccuracy()`.
  * @module
  */
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ShoalError, throwIfAborted } from '../errors/index.ts';
+import { ForecastAccuracy } from './accuracy.ts';
 import { createBaseline } from './baselines.ts';
 import { DEFAULT_HORIZON, DEFAULT_LOOKBACK } from './contract.ts';
 import type { Forecaster, HeatmapEntry, ModelInfo, Pae, PaeComponents, PaeOptions, SeriesBatch } from './index.ts';
@@ -42,13 +47,15 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
   const scoreOptions = { ...DEFAULT_SCORE_OPTIONS, ...options.score };
   const latency = latencyResolver(options.latencyMs, components.rttMs, scoreOptions.defaultLatencyMs);
   let model: Forecaster | undefined;
-  let info: Omit<ModelInfo, 'latency'> = {
+  let info: Omit<ModelInfo, 'latency' | 'accuracy'> = {
     name: fallbackName,
     kind: 'baseline',
     horizonBuckets: horizon,
     rowsScored: 0,
   };
   let forecast: Forecast = new Map();
+  let lastHorizonMs: number | undefined;
+  const accuracy = new ForecastAccuracy(options.accuracy);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let controller: AbortController | undefined;
@@ -82,6 +89,7 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
 
   /** Per-cycle forecaster: the model, or the fallback (SPAR refitted on the first batch). */
   async function cycleForecaster(first: SeriesBatch): Promise<{ f: Forecaster; owned: boolean }> {
+    if (components.forecaster) return { f: components.forecaster, owned: false };
     if (model) return { f: model, owned: false };
     if (fallbackName === 'spar') {
       const spar = await fitSparForecaster(first, {
@@ -103,10 +111,17 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
     let rows = 0;
     let bucketMs: number | undefined;
     let current: { f: Forecaster; owned: boolean } | undefined;
+    /** Where this cycle's series start and its forecast window starts (one grid per cycle). */
+    let gridStartMs: number | undefined;
+    let windowStartMs: number | undefined;
+    let done = false;
     try {
       for await (const batch of source.series({ signal: opts.signal, batchRows })) {
         throwIfAborted(opts.signal);
         const b0 = performance.now();
+        gridStartMs ??= batch.startMs;
+        windowStartMs ??= batch.startMs + batch.buckets * batch.bucketMs;
+        accuracy.observe(batch);
         current ??= await cycleForecaster(batch);
         const expected = await current.f.forecast(batch, { signal: opts.signal });
         for (let r = 0; r < batch.rows; r++) {
@@ -122,9 +137,17 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
         const busy = performance.now() - b0;
         await sleep(Math.max(0, busy * (1 / budget - 1)), undefined, { signal: opts.signal });
       }
+      done = true;
     } finally {
+      if (!done) accuracy.abortCycle();
       if (current?.owned) await current.f.close?.();
     }
+    accuracy.endCycle(gridStartMs);
+    const horizonBuckets = current?.f.horizonBuckets ?? horizon;
+    if (bucketMs !== undefined && windowStartMs !== undefined) {
+      accuracy.remember(windowStartMs, bucketMs, horizonBuckets, next);
+    }
+    lastHorizonMs = bucketMs === undefined ? undefined : bucketMs * horizonBuckets;
     forecast = next;
     const name = current?.f.name ?? info.name;
     info = {
@@ -194,7 +217,12 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
         measuredZones: components.rttZones?.() ?? [],
         defaultMs: scoreOptions.defaultLatencyMs,
       };
-      return { ...info, latency };
+      const acc = { zones: accuracy.zoneAccuracy(), windows: accuracy.windows, keys: accuracy.keys };
+      return { ...info, latency, accuracy: acc };
     },
+    forecastOf: (key) => forecast.get(key),
+    horizonMs: () => lastHorizonMs,
+    accuracy: (key) => accuracy.accuracy(key),
+    zoneAccuracy: () => accuracy.zoneAccuracy(),
   };
 }

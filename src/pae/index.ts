@@ -13,8 +13,10 @@
  */
 import type { Logger } from 'pino';
 import type { SeriesBatch } from '../stats/index.ts';
-import type { LatencyMatrix, MigrationCandidate, MigrationScore, ScoreOptions } from './scores.ts';
+import type { AccuracyOptions } from './accuracy.ts';
+import type { LatencyMatrix, MigrationCandidate, MigrationScore, ScoreOptions, ZoneForecast } from './scores.ts';
 
+export { type AccuracyOptions, DEFAULT_ACCURACY, ForecastAccuracy } from './accuracy.ts';
 export { BASELINES, createBaseline } from './baselines.ts';
 export type { ModelContract } from './contract.ts';
 export {
@@ -35,7 +37,7 @@ export {
   type ZoneRttComponents,
 } from './latency.ts';
 export { loadOnnxForecaster, type OnnxForecaster, type OnnxForecasterOptions } from './onnx-forecaster.ts';
-export type { LatencyMatrix, MigrationCandidate, MigrationScore, ScoreOptions } from './scores.ts';
+export type { LatencyMatrix, MigrationCandidate, MigrationScore, ScoreOptions, ZoneForecast } from './scores.ts';
 export { DEFAULT_SCORE_OPTIONS, heatmapEntry, latencyResolver, migrationScores } from './scores.ts';
 
 /** The PAE input is the statistics module's series batch (see its TSDoc): the PAE imports it, never the reverse. */
@@ -70,6 +72,8 @@ export interface PaeComponents {
   rttMs?: (from: string, to: string) => number | undefined;
   /** Zones `rttMs` has a measurement for, shown by modelInfo() (see `latency.ts` `createZoneRtt`). */
   rttZones?: () => string[];
+  /** A forecaster to use instead of the configured model or fallback (the simulator's, a test's). */
+  forecaster?: Forecaster;
 }
 
 /** Options of {@link createPae}. Every field has a default. */
@@ -95,6 +99,8 @@ export interface PaeOptions {
   latencyMs?: LatencyMatrix;
   /** Score costs (price per MB moved, redundancy penalty); see `scores.ts`. */
   score?: Partial<ScoreOptions>;
+  /** How forecast accuracy is measured and how many keys keep a history; see `accuracy.ts`. */
+  accuracy?: AccuracyOptions;
 }
 
 /** One heatmap row: where the next access of `key` comes from, and how many are expected. */
@@ -121,6 +127,8 @@ export interface ModelInfo {
   rowsScored: number;
   /** Latency sources of migration scores: a configured matrix, zones with a measured RTT, the fallback. */
   latency: { configured: boolean; measuredZones: string[]; defaultMs: number };
+  /** Measured forecast accuracy: per origin zone (see {@link Pae.zoneAccuracy}), windows scored, keys with a history. */
+  accuracy: { zones: Record<string, number>; windows: number; keys: number };
 }
 
 /** The running engine. */
@@ -134,6 +142,23 @@ export interface Pae {
   /** Migration scores of candidates from the last cycle's forecast; best first. */
   scores(candidates: MigrationCandidate[]): MigrationScore[];
   modelInfo(): ModelInfo;
+  /**
+   * The last cycle's forecast of `key`: expected accesses per origin zone over the horizon (the window of
+   * {@link horizonMs} that starts where the cycle's series ended), or undefined when it was not forecast. O(1).
+   */
+  forecastOf(key: string): ZoneForecast | undefined;
+  /** Length of the forecast window: bucketMs × horizonBuckets of the last cycle (undefined before one ran). */
+  horizonMs(): number | undefined;
+  /**
+   * Measured accuracy of `key`'s recent forecasts in [0, 1]: 1 − WAPE of its per-zone forecasts against what
+   * was then observed, over its last 8 scored windows (the denominator floored at 10 accesses), clamped;
+   * undefined with fewer than 3 scored windows or under 10 accesses forecast and observed (see
+   * `accuracy.ts` for the rule and its options). The dsm's hybrid policy weighs the forecast by it and the
+   * observation by its complement. At most `accuracy.maxKeys` keys (default 20 000) keep a history.
+   */
+  accuracy(key: string): number | undefined;
+  /** The same rule per origin zone over every key's forecasts; zones without enough evidence are absent. */
+  zoneAccuracy(): Record<string, number>;
 }
 
 export { createPae } from './engine.ts';

@@ -1,12 +1,21 @@
 import { fmix32 } from '../ring/hash.ts';
 import { nextPow2 } from './count-min.ts';
 
-/** Int32 fields per cell: packed (slot, zone, app) or -1 when empty, slot generation, reads, writes. */
-const C = 4;
+/**
+ * Int32 fields per cell: packed (slot, zone, app) or -1 when empty, slot generation, reads, writes, and the
+ * accesses of class `one` and of class `all` (class `majority`, the default, is the rest: reads + writes −
+ * one − all).
+ */
+const C = 6;
+
+/** Demand class codes of {@link CellTable.add}: 0 majority (the default), 1 one, 2 all. */
+export const CLASS_MAJORITY = 0;
+export const CLASS_ONE = 1;
+export const CLASS_ALL = 2;
 
 /**
  * Counters of the open time bucket per (slot, zone, app) of tracked keys: an open-addressing hash table
- * (linear probing) of 16-byte cell records in one Int32Array, so a probe touches one cache line, cleared when
+ * (linear probing) of 24-byte cell records in one Int32Array, so a probe touches one or two cache lines, cleared when
  * the bucket closes. A cell also stores the slot's generation so that counts of a key that lost its
  * Space-Saving slot mid-bucket are not credited to the slot's new key. The table doubles when 70% full, up
  * to `maxSize`; past that, new cells are dropped (counted in `dropped`) while their accesses still reach
@@ -29,8 +38,8 @@ export class CellTable {
     this.#cells = emptyCells(this.size);
   }
 
-  /** Adds one access; `write` selects the writes counter. */
-  add(slot: number, gen: number, zone: number, app: number, write: boolean): void {
+  /** Adds one access; `write` selects the writes counter, `cls` the demand class (see {@link CLASS_ONE}). */
+  add(slot: number, gen: number, zone: number, app: number, write: boolean, cls = CLASS_MAJORITY): void {
     const k = slot * this.#zoneApps + zone * this.#apps + app;
     const g = gen | 0;
     const mask = this.size - 1;
@@ -46,7 +55,7 @@ export class CellTable {
             return;
           }
           this.#grow();
-          this.add(slot, gen, zone, app, write);
+          this.add(slot, gen, zone, app, write, cls);
           return;
         }
         cells[i * C] = k;
@@ -57,10 +66,22 @@ export class CellTable {
       i = (i + 1) & mask;
     }
     cells[i * C + (write ? 3 : 2)]++;
+    if (cls !== CLASS_MAJORITY) cells[i * C + 3 + cls]++;
   }
 
   /** Calls `fn` for every used cell. */
-  forEach(fn: (slot: number, gen: number, zone: number, app: number, reads: number, writes: number) => void): void {
+  forEach(
+    fn: (
+      slot: number,
+      gen: number,
+      zone: number,
+      app: number,
+      reads: number,
+      writes: number,
+      one: number,
+      all: number,
+    ) => void,
+  ): void {
     const cells = this.#cells;
     for (let i = 0; i < this.size; i++) {
       const k = cells[i * C];
@@ -68,7 +89,17 @@ export class CellTable {
       const slot = Math.floor(k / this.#zoneApps);
       const rest = k - slot * this.#zoneApps;
       const zone = Math.floor(rest / this.#apps);
-      fn(slot, cells[i * C + 1] >>> 0, zone, rest - zone * this.#apps, cells[i * C + 2], cells[i * C + 3]);
+      const at = i * C;
+      fn(
+        slot,
+        cells[at + 1] >>> 0,
+        zone,
+        rest - zone * this.#apps,
+        cells[at + 2],
+        cells[at + 3],
+        cells[at + 4],
+        cells[at + 5],
+      );
     }
   }
 

@@ -3,9 +3,15 @@
  *
  * ```
  * { v: 1, node, zone, seq, bucketMs, from, n, zones: string[], keys: string[],
- *   cells: [keyIndex, zoneIndex, reads: uint[n], writes: uint[n]][] }
+ *   cells: [keyIndex, zoneIndex, reads: uint[n], writes: uint[n], one?: uint[n], all?: uint[n]][] }
  * ```
  * `from` is the absolute index (ms / bucketMs) of the first of `n` closed buckets; `zones` are origin zones;
+ * `one` / `all` are the accesses of those demand classes per bucket (`consistency=one`, `consistency=all`);
+ * the rest of a bucket's reads + writes are of class `majority` (quorum, the default, and linearizable).
+ * Compatibility: the two class arrays are optional and come together; a cell without them (every cell of
+ * an older daemon, and every cell whose accesses were all of class `majority`, since the encoder leaves
+ * them out then) counts wholly as `majority`. So a summary of default-consistency traffic is byte for byte
+ * what older daemons sent and accept; older daemons reject cells of 6 entries.
  * `seq` grows with every message of a node (it starts at the node's clock, so it also grows across restarts).
  * {@link decodeSummary} is strict: exact field set, types, sizes, index ranges, non-negative integer counts,
  * no duplicate (key, zone) cell; anything else is a {@link StatsSummaryError}.
@@ -26,8 +32,13 @@ export interface SummaryMessage {
   n: number;
   zones: string[];
   keys: string[];
-  cells: Array<[number, number, number[], number[]]>;
+  cells: Array<SummaryCell>;
 }
+
+/** `[keyIndex, zoneIndex, reads, writes]`, or with the per-bucket accesses of class `one` and `all`. */
+export type SummaryCell =
+  | [number, number, number[], number[]]
+  | [number, number, number[], number[], number[], number[]];
 
 /** Hard limits every receiver enforces. */
 export const SUMMARY_LIMITS = {
@@ -66,7 +77,10 @@ export function encodeSummary(stats: Pick<Stats, 'recentBuckets' | 'bucketMs'>, 
     const ki = new Map<string, number>();
     const cells: SummaryMessage['cells'] = [];
     for (const r of rows) {
-      cells.push([indexOf(ki, keys, r.key), indexOf(zi, zones, r.zone), r.reads, r.writes]);
+      const k = indexOf(ki, keys, r.key);
+      const z = indexOf(zi, zones, r.zone);
+      if (r.one.some((x) => x > 0) || r.all.some((x) => x > 0)) cells.push([k, z, r.reads, r.writes, r.one, r.all]);
+      else cells.push([k, z, r.reads, r.writes]);
     }
     const msg: SummaryMessage = {
       v: 1,
@@ -154,15 +168,22 @@ export function decodeSummary(bytes: Uint8Array, options: { maxBytes?: number } 
   if (!Array.isArray(o.cells) || o.cells.length > keys.length * zones.length) fail('too many cells');
   const seen = new Set<number>();
   for (const c of o.cells as unknown[]) {
-    if (!Array.isArray(c) || c.length !== 4) fail('a cell must be [key, zone, reads, writes]');
-    const [k, z, r, w] = c as unknown[];
+    if (!Array.isArray(c) || (c.length !== 4 && c.length !== 6)) {
+      fail('a cell must be [key, zone, reads, writes] or [key, zone, reads, writes, one, all]');
+    }
+    const [k, z, r, w, one, all] = c as unknown[];
     if (!isUint(k, keys.length - 1) || !isUint(z, zones.length - 1)) fail('cell index out of range');
     const id = k * zones.length + z;
     if (seen.has(id)) fail('duplicate cell');
     seen.add(id);
-    for (const arr of [r, w]) {
+    const arrays = c.length === 6 ? [r, w, one, all] : [r, w];
+    for (const arr of arrays) {
       if (!Array.isArray(arr) || arr.length !== n) fail(`cell counts must be arrays of ${n}`);
       for (const x of arr) if (!isUint(x, 0xffffffff)) fail('counts must be non-negative integers');
+    }
+    if (c.length === 6) {
+      const [rs, ws, os, as] = arrays as number[][];
+      for (let i = 0; i < n; i++) if (os[i] + as[i] > rs[i] + ws[i]) fail('class counts exceed the accesses');
     }
   }
   return o as unknown as SummaryMessage;

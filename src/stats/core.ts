@@ -1,14 +1,15 @@
-import { CellTable } from './cells.ts';
+import { CellTable, CLASS_ALL, CLASS_MAJORITY, CLASS_ONE } from './cells.ts';
 import { CountMinSketch, nextPow2 } from './count-min.ts';
 import { hashPair } from './hash.ts';
+import type { DemandClass } from './index.ts';
 import { Interner } from './intern.ts';
 import { type ResolvedOptions, SLOT_KEY_BYTES } from './options.ts';
-import { type KeyAgg, SeriesStore } from './series.ts';
+import { type KeyAgg, SeriesStore, type ZoneCounts } from './series.ts';
 import { SpaceSaving } from './space-saving.ts';
 
 /** Space-Saving slot tags: base bucket index of the key's first tracked access, last non-zero size in bytes. */
 const TAG_FIRST_BUCKET = 0;
-const TAG_SIZE = 1;
+export const TAG_SIZE = 1;
 
 /** Name that zones and apps beyond `maxZones` / `maxApps` are folded into. */
 export const OTHER = '(other)';
@@ -57,7 +58,15 @@ export class StatsCore {
     this.appTotals = new Float64Array(o.maxApps * 2);
   }
 
-  record(key: string, op: 'r' | 'w', zone: string, app: string, bytes: number, tsMs?: number): void {
+  record(
+    key: string,
+    op: 'r' | 'w',
+    zone: string,
+    app: string,
+    bytes: number,
+    tsMs?: number,
+    cls: DemandClass = 'majority',
+  ): void {
     const ts = tsMs ?? this.clock();
     const b = Math.floor(ts / this.o.bucketMs);
     if (b > this.cur) this.roll(b);
@@ -73,7 +82,10 @@ export class StatsCore {
     if (bytes > 0) ss.setTag(slot, TAG_SIZE, Math.min(bytes, 0xffffffff));
     // A key that took over an evicted slot gets open-bucket cells from its second access on: one-off tail
     // keys churning through the minimum slot would otherwise fill the table with cells nobody keeps.
-    if (error === 0 || tracked > 1) this.cells.add(slot, ss.genOf(slot), z, a, write);
+    if (error === 0 || tracked > 1) {
+      const c = cls === 'one' ? CLASS_ONE : cls === 'all' ? CLASS_ALL : CLASS_MAJORITY;
+      this.cells.add(slot, ss.genOf(slot), z, a, write, c);
+    }
     this.sketch.addHashed(h[0], h[1]);
     this.total++;
     const zt = z * 4 + (write ? 1 : 0);
@@ -99,7 +111,7 @@ export class StatsCore {
   aggregate(): Map<string, KeyAgg> {
     const out = new Map<string, KeyAgg>();
     const ss = this.ss;
-    this.cells.forEach((slot, gen, zone, app, r, w) => {
+    this.cells.forEach((slot, gen, zone, app, r, w, one, all) => {
       if (ss.genOf(slot) !== gen) return;
       const key = ss.keys[slot];
       let agg = out.get(key);
@@ -114,7 +126,7 @@ export class StatsCore {
         out.set(key, agg);
       }
       agg.total += r + w;
-      addPair(agg.zones, zone, r, w);
+      addCounts(agg.zones, zone, r, w, one, all);
       addPair(agg.apps, app, r, w);
     });
     return out;
@@ -127,6 +139,17 @@ export class StatsCore {
     const totals = this.zoneTotals.byteLength + this.appTotals.byteLength;
     return slots + this.cells.bytes + this.sketch.bytes + this.series.bytes + interned + totals;
   }
+}
+
+/** Adds (reads, writes, one, all) to the counts of `k` in `m`. */
+export function addCounts(m: Map<number, ZoneCounts>, k: number, r: number, w: number, one: number, all: number): void {
+  const have = m.get(k);
+  if (have) {
+    have[0] += r;
+    have[1] += w;
+    have[2] += one;
+    have[3] += all;
+  } else m.set(k, [r, w, one, all]);
 }
 
 export function addPair(m: Map<number, [number, number]>, k: number, r: number, w: number): void {

@@ -104,6 +104,7 @@ export function createStatsGossip(c: StatsGossipComponents, o: StatsGossipOption
     }
   };
 
+  c.view.setSelf(c.nodeId);
   return {
     start() {
       if (running) return;

@@ -18,6 +18,11 @@
  *   resolutions, rolled up as each bucket closes: base buckets (default 1 minute, kept 6 h), hours (14 days),
  *   days (90 days) — so weekly patterns fit. A lane costs `(baseLen + hourLen + dayLen) * 8` bytes plus
  *   overhead; keeping minute buckets for 24 h (`retention.bucketMs`) is possible at 15 KiB per lane.
+ * - **Demand classes**: each access also carries the class its consistency level needs (`one`, `majority`,
+ *   `all`, see {@link DemandClass}); open-bucket cells count `one` and `all` (majority is the rest) and each
+ *   lane keeps them for its last {@link CLASS_BUCKETS} base buckets (480 bytes more per lane), which is
+ *   what gossip summaries and the cluster view's demand read. History loaded from disk and older peers'
+ *   summaries carry no classes and count as `majority`, the class of the default consistency.
  *
  * Accesses timed before the open bucket (late or out of order) are counted in the open bucket. Zones and
  * apps beyond `maxZones` / `maxApps` are folded into `(other)`.
@@ -26,15 +31,30 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../store/index.ts';
-import type { RecentRow } from './queries.ts';
+import type { LocalRow, RecentRow } from './queries.ts';
 import { StatsImpl } from './stats.ts';
 
-export { ClusterView, type ClusterViewOptions } from './cluster-view.ts';
+export {
+  type ClusterDemand,
+  type ClusterPaeSourceOptions,
+  type ClusterRecord,
+  ClusterView,
+  type ClusterViewOptions,
+  type LocalCounts,
+  type ZoneClassCounts,
+} from './cluster-view.ts';
 export { decodeSummary, type EncodeSummaryOptions, encodeSummary, type SummaryMessage } from './codec.ts';
 export { StatsConfigError, StatsPersistError, StatsSummaryError } from './errors.ts';
 export { createStatsGossip, type StatsGossip, type StatsGossipComponents, type StatsGossipOptions } from './gossip.ts';
 export { readPersistedMeta } from './persist.ts';
-export type { RecentRow } from './queries.ts';
+export type { LocalRow, RecentRow } from './queries.ts';
+export { CLASS_BUCKETS } from './series.ts';
+
+/**
+ * What an access needs to be served locally, from its `?consistency=` level: `one` (the nearest replica),
+ * `majority` (`quorum`, the default, and `linearizable`: the nearest majority), `all` (every replica).
+ */
+export type DemandClass = 'one' | 'majority' | 'all';
 
 export type StatsLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -51,7 +71,7 @@ export interface StatsOptions {
   bucketMs?: number;
   /** Memory budget for everything the stats hold (default 32 MiB). */
   memoryBudgetBytes?: number;
-  /** Space-Saving slots (default: derived from the budget, about 56k for 32 MiB). */
+  /** Space-Saving slots (default: derived from the budget, about 45k for 32 MiB). */
   hotCapacity?: number;
   /** Series lanes, one per (key, zone) with history (default: derived from the budget). */
   seriesLanes?: number;
@@ -186,8 +206,11 @@ export interface StatsSeriesSource {
 
 export interface Stats {
   readonly bucketMs: number;
-  /** Hot path: records one access (O(1), no allocation apart from newly tracked keys). */
-  record(key: string, op: 'r' | 'w', zone: string, app: string, bytes: number, tsMs?: number): void;
+  /**
+   * Hot path: records one access (O(1), no allocation apart from newly tracked keys). `cls` is its demand
+   * class (default `majority`, what the default consistency `quorum` needs).
+   */
+  record(key: string, op: 'r' | 'w', zone: string, app: string, bytes: number, tsMs?: number, cls?: DemandClass): void;
   /** Closes the open bucket if the clock (or `nowMs`) moved past it. */
   tick(nowMs?: number): void;
   /** Closes the open bucket now (before persisting or stopping), keeping its index open for later accesses. */
@@ -205,6 +228,14 @@ export interface Stats {
   paeSource(query?: SeriesBatchQuery): StatsSeriesSource;
   /** The last `n` closed base buckets `[from, from + n)` of the hottest `maxKeys` keys (what gossip carries). */
   recentBuckets(n: number, maxKeys: number): { from: number; rows: RecentRow[] };
+  /**
+   * Per (key, zone) counts of base buckets `[from, from + n)` (absolute indices, the open bucket included
+   * when in range), for every key with a series or an open-bucket cell (or only `keys`); rows of one key
+   * adjacent. What the cluster view merges as this daemon's latest counts.
+   */
+  bucketRows(from: number, n: number, keys?: Iterable<string>): LocalRow[];
+  /** Absolute index of the open bucket after rolling to the clock (-1 before the first access). */
+  openBucket(): number;
   memoryBytes(): number;
   /** Writes the rolled-up series under KEYSPACE.stats and removes series no longer kept. */
   persist(store: Store, options?: { signal?: AbortSignal }): Promise<void>;

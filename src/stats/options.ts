@@ -15,8 +15,8 @@ export const SLOT_KEY_BYTES = 24;
 export const SLOT_BYTES = SLOT_SS_BYTES + SLOT_KEY_BYTES;
 /** Average key length assumed when sizing slots from the budget. */
 export const ASSUMED_KEY_CHARS = 32;
-/** Worst-case open-bucket cell bytes per slot (table may grow to 4 × nextPow2(capacity) cells of 16 bytes). */
-export const CELL_BYTES_WORST = 128;
+/** Worst-case open-bucket cell bytes per slot (table may grow to 4 × nextPow2(capacity) cells of 24 bytes). */
+export const CELL_BYTES_WORST = 192;
 
 export interface ResolvedOptions {
   bucketMs: number;

@@ -1,4 +1,4 @@
-import { addPair, type StatsCore } from './core.ts';
+import { addPair, type StatsCore, TAG_SIZE } from './core.ts';
 import type {
   AppShare,
   Resolution,
@@ -10,7 +10,7 @@ import type {
   TopQuery,
 } from './index.ts';
 import { ringReads, ringWrites } from './ring.ts';
-import { DAY_MS, HOUR_MS, type Lane, type SeriesEntry } from './series.ts';
+import { DAY_MS, HOUR_MS, type Lane, type SeriesEntry, type ZoneCounts } from './series.ts';
 
 const RES_KEY = { bucket: 'base', hour: 'hour', day: 'day' } as const;
 
@@ -35,9 +35,9 @@ export function resolutionFor(core: StatsCore, windowMs: number): Resolution {
   return 'day';
 }
 
-/** Open-bucket counts of every key: key → zone id → [reads, writes]. */
-function openByKey(core: StatsCore): Map<string, Map<number, [number, number]>> {
-  const out = new Map<string, Map<number, [number, number]>>();
+/** Open-bucket counts of every key: key → zone id → [reads, writes, one, all]. */
+function openByKey(core: StatsCore): Map<string, Map<number, ZoneCounts>> {
+  const out = new Map<string, Map<number, ZoneCounts>>();
   for (const [key, agg] of core.aggregate()) out.set(key, agg.zones);
   return out;
 }
@@ -77,7 +77,7 @@ export function top(core: StatsCore, q: TopQuery = {}): TopEntry[] {
   return rows.slice(0, limit);
 }
 
-function addOpen(s: { reads: number; writes: number }, o: Map<number, [number, number]>, zone?: number): void {
+function addOpen(s: { reads: number; writes: number }, o: Map<number, ZoneCounts>, zone?: number): void {
   for (const [z, [r, w]] of o) {
     if (zone === undefined || z === zone) {
       s.reads += r;
@@ -212,13 +212,110 @@ export function* seriesBatches(
   if (pending.length > 0 || batchRows === Infinity) yield emit();
 }
 
-/** One (key, zone) row of the last `n` closed base buckets, for gossip. */
+/** One (key, zone) row of consecutive base buckets, for gossip and the cluster view. */
 export interface RecentRow {
   key: string;
   zone: string;
   reads: number[];
   writes: number[];
+  /** Accesses of class `one` per bucket (class `majority` is reads + writes − one − all). */
+  one: number[];
+  /** Accesses of class `all` per bucket. */
+  all: number[];
   total: number;
+}
+
+/** A {@link RecentRow} of this daemon, with what its series know of the record. */
+export interface LocalRow extends RecentRow {
+  /** Last non-zero record size seen, bytes (0 when unknown). */
+  size: number;
+  /** Share of the key's accesses made by its most frequent app (1 when unknown). */
+  appShare: number;
+}
+
+/**
+ * Per (key, zone) counts of base buckets `[from, from + n)` (absolute indices): every kept series and,
+ * when the open bucket lies in the range, its cells (keys without a series included). Rows of one key are
+ * adjacent; rows without an access in the range are left out. `keys` restricts the rows to those keys.
+ */
+export function bucketRows(core: StatsCore, from: number, n: number, keys?: Iterable<string>): LocalRow[] {
+  core.tick();
+  const open = core.cur >= from && core.cur < from + n ? openByKey(core) : undefined;
+  const only = keys === undefined ? undefined : new Set(keys);
+  const out: LocalRow[] = [];
+  const row = (key: string, zone: number, size: number, appShare: number): LocalRow => ({
+    key,
+    zone: core.zones.names[zone],
+    reads: new Array<number>(n).fill(0),
+    writes: new Array<number>(n).fill(0),
+    one: new Array<number>(n).fill(0),
+    all: new Array<number>(n).fill(0),
+    total: 0,
+    size,
+    appShare,
+  });
+  const addOpenRow = (r: LocalRow, c: ZoneCounts): void => {
+    const i = core.cur - from;
+    r.reads[i] += c[0];
+    r.writes[i] += c[1];
+    r.one[i] += c[2];
+    r.all[i] += c[3];
+    r.total += c[0] + c[1];
+  };
+  const entries = only === undefined ? core.series.entries.values() : seriesOf(core, only);
+  for (const e of entries) {
+    let topApp = 0;
+    let appSum = 0;
+    for (const [r, w] of e.apps.values()) {
+      appSum += r + w;
+      topApp = Math.max(topApp, r + w);
+    }
+    const appShare = appSum ? topApp / appSum : 1;
+    const o = open?.get(e.key);
+    open?.delete(e.key);
+    for (const lane of e.lanes) {
+      if (!lane) continue;
+      const r = row(e.key, lane.zone, e.size, appShare);
+      for (let i = 0; i < n; i++) {
+        const rd = ringReads(lane.base, from + i);
+        const wr = ringWrites(lane.base, from + i);
+        r.reads[i] = rd;
+        r.writes[i] = wr;
+        r.one[i] = ringReads(lane.cls, from + i);
+        r.all[i] = ringWrites(lane.cls, from + i);
+        r.total += rd + wr;
+      }
+      const oc = o?.get(lane.zone);
+      if (oc) {
+        addOpenRow(r, oc);
+        o?.delete(lane.zone);
+      }
+      if (r.total > 0) out.push(r);
+    }
+    for (const [zone, c] of o ?? []) {
+      const r = row(e.key, zone, e.size, appShare);
+      addOpenRow(r, c);
+      if (r.total > 0) out.push(r);
+    }
+  }
+  for (const [key, zones] of open ?? []) {
+    if (only !== undefined && !only.has(key)) continue;
+    const slot = core.ss.slotOf(key);
+    const size = slot === -1 ? 0 : core.ss.tag(slot, TAG_SIZE);
+    for (const [zone, c] of zones) {
+      const r = row(key, zone, size, 1);
+      addOpenRow(r, c);
+      if (r.total > 0) out.push(r);
+    }
+  }
+  return out;
+}
+
+function* seriesOf(core: StatsCore, keys: Set<string>): Generator<SeriesEntry> {
+  for (const key of keys) {
+    const e = core.series.entries.get(key);
+    if (e) yield e;
+  }
 }
 
 /** The last `n` closed base buckets [from, from + n) of the hottest `maxKeys` keys. */
@@ -227,25 +324,15 @@ export function recent(core: StatsCore, n: number, maxKeys: number): { from: num
   const from = core.cur - n;
   const byKey = new Map<string, RecentRow[]>();
   const totals: Array<[string, number]> = [];
-  for (const e of core.series.entries.values()) {
-    let keyTotal = 0;
-    const rows: RecentRow[] = [];
-    for (const lane of e.lanes) {
-      if (!lane) continue;
-      const row: RecentRow = { key: e.key, zone: core.zones.names[lane.zone], reads: [], writes: [], total: 0 };
-      for (let i = 0; i < n; i++) {
-        const r = ringReads(lane.base, from + i);
-        const w = ringWrites(lane.base, from + i);
-        row.reads.push(r);
-        row.writes.push(w);
-        row.total += r + w;
-      }
-      if (row.total > 0) rows.push(row);
-      keyTotal += row.total;
-    }
-    if (keyTotal > 0) {
-      byKey.set(e.key, rows);
-      totals.push([e.key, keyTotal]);
+  for (const r of bucketRows(core, from, n)) {
+    const { size: _size, appShare: _appShare, ...row } = r;
+    const have = byKey.get(row.key);
+    if (have) {
+      have.push(row);
+      totals[totals.length - 1][1] += row.total;
+    } else {
+      byKey.set(row.key, [row]);
+      totals.push([row.key, row.total]);
     }
   }
   totals.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));

@@ -3,13 +3,27 @@ import { newRing, type Ring, ringAdd, ringSum } from './ring.ts';
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
-/** One (key, zone) series: the same counts at three resolutions (base bucket, hour, day). */
+/**
+ * Base buckets for which a lane keeps its accesses by demand class (the cluster view's default retention,
+ * and the most buckets a gossip summary carries).
+ */
+export const CLASS_BUCKETS = 60;
+
+/**
+ * One (key, zone) series: the same counts at three resolutions (base bucket, hour, day), plus, for the last
+ * {@link CLASS_BUCKETS} base buckets, the accesses of class `one` and of class `all` (`cls`, as a ring of
+ * (one, all) pairs; class `majority` is the rest of the bucket's reads + writes).
+ */
 export interface Lane {
   zone: number;
   base: Ring;
   hour: Ring;
   day: Ring;
+  cls: Ring;
 }
+
+/** Reads, writes, accesses of class `one`, accesses of class `all`. */
+export type ZoneCounts = [number, number, number, number];
 
 /** Rolled-up history of one key. */
 export interface SeriesEntry {
@@ -32,8 +46,8 @@ export interface KeyAgg {
   total: number;
   size: number;
   firstSeenMs: number;
-  /** zone id → [reads, writes] */
-  zones: Map<number, [number, number]>;
+  /** zone id → [reads, writes, one, all] */
+  zones: Map<number, ZoneCounts>;
   /** app id → [reads, writes] */
   apps: Map<number, [number, number]>;
 }
@@ -47,8 +61,8 @@ export interface SeriesOptions {
   halfLifeMs: number;
 }
 
-/** Heap bytes of one lane besides its counters: three rings (object, typed array, ArrayBuffer, backing store header), the lane (measured). */
-const LANE_OVERHEAD = 3 * 200 + 64;
+/** Heap bytes of one lane besides its counters: four rings (object, typed array, ArrayBuffer, backing store header), the lane (measured for three). */
+const LANE_OVERHEAD = 4 * 200 + 64;
 /** Estimated heap bytes of one entry besides key and lanes (object, map entry, apps map). */
 const ENTRY_OVERHEAD = 600;
 
@@ -70,7 +84,7 @@ export class SeriesStore {
   }
 
   static laneBytes(baseLen: number, hourLen: number, dayLen: number): number {
-    return (baseLen + hourLen + dayLen) * 8 + LANE_OVERHEAD;
+    return (baseLen + hourLen + dayLen + Math.min(baseLen, CLASS_BUCKETS)) * 8 + LANE_OVERHEAD;
   }
 
   /** Absolute hour and day index of base bucket `b`. */
@@ -141,6 +155,7 @@ export class SeriesStore {
       base: newRing(this.o.baseLen),
       hour: newRing(this.o.hourLen),
       day: newRing(this.o.dayLen),
+      cls: newRing(Math.min(this.o.baseLen, CLASS_BUCKETS)),
     };
     e.lanes[zone] = lane;
     e.laneCount++;
@@ -151,13 +166,14 @@ export class SeriesStore {
   #add(e: SeriesEntry, bucket: number, agg: KeyAgg): void {
     const h = this.hourOf(bucket);
     const d = this.dayOf(bucket);
-    for (const [zone, [r, w]] of agg.zones) {
+    for (const [zone, [r, w, one, all]] of agg.zones) {
       const lane = this.lane(e, zone);
       if (!lane) {
         this.droppedLanes++;
         continue;
       }
       ringAdd(lane.base, bucket, r, w);
+      if (one || all) ringAdd(lane.cls, bucket, one, all);
       ringAdd(lane.hour, h, r, w);
       ringAdd(lane.day, d, r, w);
     }

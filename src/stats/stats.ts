@@ -2,6 +2,7 @@ import { throwIfAborted } from '../errors/index.ts';
 import type { Store } from '../store/index.ts';
 import { StatsCore } from './core.ts';
 import type {
+  DemandClass,
   SeriesBatch,
   SeriesBatchQuery,
   SeriesView,
@@ -35,8 +36,8 @@ export class StatsImpl implements Stats {
     return this.core.o.bucketMs;
   }
 
-  record(key: string, op: 'r' | 'w', zone: string, app: string, bytes: number, tsMs?: number): void {
-    this.core.record(key, op, zone, app, bytes, tsMs);
+  record(key: string, op: 'r' | 'w', zone: string, app: string, bytes: number, tsMs?: number, cls?: DemandClass): void {
+    this.core.record(key, op, zone, app, bytes, tsMs, cls);
   }
 
   tick(nowMs?: number): void {
@@ -74,6 +75,15 @@ export class StatsImpl implements Stats {
   /** The last `n` closed base buckets of the hottest `maxKeys` keys (what gossip summaries carry). */
   recentBuckets(n: number, maxKeys: number): { from: number; rows: q.RecentRow[] } {
     return q.recent(this.core, n, maxKeys);
+  }
+
+  bucketRows(from: number, n: number, keys?: Iterable<string>): q.LocalRow[] {
+    return q.bucketRows(this.core, from, n, keys);
+  }
+
+  openBucket(): number {
+    this.core.tick();
+    return this.core.cur;
   }
 
   estimate(key: string): number {

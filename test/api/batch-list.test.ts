@@ -50,6 +50,29 @@ describe('batch', () => {
     ]);
   });
 
+  it('records one access per operation for the stats, with origin, app and demand class', async () => {
+    await h.app.inject({ method: 'PUT', url: recUrl('g'), payload: 'abc' });
+    h.accesses.length = 0;
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/batch?consistency=one',
+      payload: {
+        ops: [
+          { op: 'put', key: 'p', value: 'hello' },
+          { op: 'get', key: 'g' },
+          { op: 'delete', key: 'p' },
+        ],
+      },
+      headers: { 'x-shoal-origin': 'eu', 'x-shoal-app': 'shop' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(h.accesses).toEqual([
+      { key: 'p', op: 'w', origin: 'eu', app: 'shop', bytes: 5, cls: 'one' },
+      { key: 'g', op: 'r', origin: 'eu', app: 'shop', bytes: 3, cls: 'one' },
+      { key: 'p', op: 'w', origin: 'eu', app: 'shop', bytes: 0, cls: 'one' },
+    ]);
+  });
+
   it('rejects malformed batches with a code and changes nothing', async () => {
     const cases: Array<[unknown, string]> = [
       ['{not json', 'INVALID_BODY'],

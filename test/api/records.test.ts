@@ -117,8 +117,23 @@ describe('records API', () => {
     await h.app.inject({ method: 'PUT', url: recUrl('s'), payload: 'abcd', headers: { 'x-shoal-app': 'shop' } });
     await h.app.inject({ method: 'GET', url: recUrl('s'), headers: { 'x-shoal-origin': 'eu' } });
     expect(h.accesses).toEqual([
-      { key: 's', op: 'w', origin: 'z1', app: 'shop', bytes: 4 },
-      { key: 's', op: 'r', origin: 'eu', app: '', bytes: 4 },
+      { key: 's', op: 'w', origin: 'z1', app: 'shop', bytes: 4, cls: 'majority' },
+      { key: 's', op: 'r', origin: 'eu', app: '', bytes: 4, cls: 'majority' },
+    ]);
+  });
+
+  it('records the demand class of each access from its consistency level', async () => {
+    await h.app.inject({ method: 'PUT', url: `${recUrl('c')}?consistency=all`, payload: 'x' });
+    for (const level of ['one', 'quorum', 'linearizable', 'all'])
+      await h.app.inject({ method: 'GET', url: `${recUrl('c')}?consistency=${level}` });
+    await h.app.inject({ method: 'DELETE', url: `${recUrl('c')}?consistency=one` });
+    expect(h.accesses.map((a) => `${a.op}:${a.cls}`)).toEqual([
+      'w:all',
+      'r:one',
+      'r:majority',
+      'r:majority',
+      'r:all',
+      'w:one',
     ]);
   });
 
