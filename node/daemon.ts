@@ -3,12 +3,15 @@ import { access, constants } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { clusterRoutes } from '../src/api/cluster-routes.ts';
+import { createDsmMetrics } from '../src/api/dsm-metrics.ts';
+import { dsmRoutes } from '../src/api/dsm-routes.ts';
 import { faultRoutes } from '../src/api/fault-routes.ts';
 import { createApi, createMetricsRegistry, MAX_KEY_BYTES } from '../src/api/index.ts';
 import { overrideRoutes } from '../src/api/override-routes.ts';
 import { paeRoutes } from '../src/api/pae-routes.ts';
 import { statsRoutes } from '../src/api/stats-routes.ts';
 import { createPersistentHlc, type PersistentHlcClock } from '../src/crdt/hlc-persistent.ts';
+import type { Dsm } from '../src/dsm/index.ts';
 import { createNet, loadOrCreatePeerKey, type Net, parseClusterSecret } from '../src/net/index.ts';
 import type { OverrideService } from '../src/overrides/index.ts';
 import { LayoutKeeper } from '../src/overrides/index.ts';
@@ -20,6 +23,7 @@ import { StoreUnwritableError } from '../src/store/index.ts';
 import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError } from './config.ts';
+import { startDsm } from './dsm-wiring.ts';
 import { hlcPersistence, loadOrCreateNodeId } from './identity.ts';
 import { overrideAdmin, startOverrides } from './override-wiring.ts';
 import { startPae } from './pae-wiring.ts';
@@ -95,11 +99,13 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   let pae: Pae | undefined;
   let keeper: LayoutKeeper | undefined;
   let overrides: OverrideService | undefined;
+  let dsm: Dsm | undefined;
   const step = (fn: (() => Promise<void>) | undefined) =>
     fn?.().catch((err: unknown) => logger.warn({ err }, 'stop step failed'));
   // Stop accepting requests and drain them first, then replication, libp2p, and last the store.
   const runCleanup = async () => {
     await step(app && (() => app!.close()));
+    await step(dsm && (() => dsm!.stop()));
     await step(overrides && (() => overrides!.stop()));
     await step(keeper && (() => keeper!.stop()));
     await step(replication && (() => replication!.stop()));
@@ -128,6 +134,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     pae = paeParts.pae;
     const engine = new DeferredEngine();
     const registry = createMetricsRegistry();
+    const dsmMetrics = createDsmMetrics(registry);
     let url = '';
     let leaving = false;
     const leave = () => {
@@ -184,6 +191,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
             placement: (key) => overrides?.placement(key),
           }),
           overrideRoutes(overrideAdmin(() => overrides, local)),
+          dsmRoutes(() => dsm),
           statsRoutes(stats.admin),
           paeRoutes(paeParts.admin),
           ...(cfg.faultInjection === 'on' ? [faultRoutes(faultAdmin(() => net))] : []),
@@ -234,7 +242,21 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       repairIntervalMs: cfg.antiEntropyIntervalMs,
       releaseGraceMs: cfg.moveGraceMs,
       faultInjection: cfg.faultInjection === 'on',
+      onMigration: (m) => dsmMetrics.onMigration(m),
     });
+    dsm = await startDsm(
+      {
+        net,
+        ring: replication.ring,
+        overrides,
+        local,
+        view: stats.view,
+        pae: paeParts.pae,
+        observer: dsmMetrics,
+      },
+      cfg,
+      logger,
+    );
     const liveKeeper = keeper;
     for (const type of ['member:up', 'member:down', 'member:changed'] as const)
       net.addEventListener(type, () => liveKeeper.kick());

@@ -4,7 +4,7 @@ import type { OverrideAdmin } from '../src/api/override-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
 import type { Net } from '../src/net/index.ts';
 import type { LayoutKeeper } from '../src/overrides/index.ts';
-import { createOverrideService, MOVE_STEPS, type OverrideService } from '../src/overrides/index.ts';
+import { createOverrideService, type Migration, MOVE_STEPS, type OverrideService } from '../src/overrides/index.ts';
 import type { Replication } from '../src/replication/index.ts';
 import type { LocalEngine } from '../src/replication/local-engine.ts';
 import type { Store } from '../src/store/index.ts';
@@ -20,7 +20,12 @@ export async function startOverrides(
     peerKey: PrivateKey;
   },
   logger: Logger,
-  options: { repairIntervalMs: number; releaseGraceMs: number; faultInjection: boolean },
+  options: {
+    repairIntervalMs: number;
+    releaseGraceMs: number;
+    faultInjection: boolean;
+    onMigration?: (m: Migration) => void;
+  },
 ): Promise<OverrideService> {
   const { net, replication, keeper, local, store, peerKey } = parts;
   // Tests only (with --fault-injection on): SIGKILL the daemon right before a wave step it coordinates.
@@ -36,7 +41,12 @@ export async function startOverrides(
       peerKey,
       logger: logger.child({ module: 'overrides' }),
     },
-    { repairIntervalMs: options.repairIntervalMs, releaseGraceMs: options.releaseGraceMs, crashBefore },
+    {
+      repairIntervalMs: options.repairIntervalMs,
+      releaseGraceMs: options.releaseGraceMs,
+      crashBefore,
+      onMigration: options.onMigration,
+    },
   );
   await service.start();
   return service;

@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import { type DsmCluster, DsmController, type DsmDemand, type DsmMover } from '../src/dsm/controller.ts';
+import type { Dsm, DsmObserver, LatencyMatrix, PlanMember } from '../src/dsm/index.ts';
+import type { Net } from '../src/net/index.ts';
+import { type MovePlan, type OverrideService, planMove } from '../src/overrides/index.ts';
+import type { Pae } from '../src/pae/index.ts';
+import { createZoneRtt, latencyResolver } from '../src/pae/index.ts';
+import type { ClusterRing } from '../src/replication/cluster-ring.ts';
+import type { LocalEngine } from '../src/replication/local-engine.ts';
+import type { ClusterView } from '../src/stats/index.ts';
+import type { DaemonConfig } from './config.ts';
+
+export interface DsmWiringParts {
+  net: Net;
+  ring: ClusterRing;
+  overrides: OverrideService;
+  local: LocalEngine;
+  view: ClusterView;
+  pae: Pae;
+  /** Metrics of cycles and overrides (the same observer the override service tells of migrations). */
+  observer: DsmObserver;
+}
+
+/** A record an operator placed is pinned: its override was set by a manual wave (or before waves existed). */
+const DSM_WAVE = /^w-/;
+
+/**
+ * The daemon's Dynamic Sharding Manager: the controller of src/dsm over this daemon's parts. It plans
+ * the partitions this daemon coordinates from the cluster view's demand (gossiped stats merged with its
+ * own) and the PAE's forecast, and moves through the override service's waves.
+ */
+export async function startDsm(parts: DsmWiringParts, cfg: DaemonConfig, logger: Logger): Promise<Dsm> {
+  const { net, ring, overrides, local, view, pae } = parts;
+  const rtt = createZoneRtt({ members: () => net.members() }, { zone: cfg.zone });
+  const lat = latencyResolver(cfg.latencyMatrix, (a, b) => rtt.rttMs(a, b), 100);
+  const cluster: DsmCluster = {
+    self: net.peerId,
+    members(): PlanMember[] {
+      return net.members().map((m) => ({
+        id: m.peerId,
+        zone: m.zone,
+        up: m.status === 'up' && m.leaving !== true,
+        usedBytes: 0,
+        storeKind: m.storeKind,
+      }));
+    },
+    coordinates: (partition) => overrides.layout().ring().primaryOf(partition) === net.peerId,
+    placementOf(key) {
+      const p = ring.placementOf(key);
+      const o = p.override;
+      const wave = o && overrides.layout().chain(o.scope).get(o.number)?.change.wave;
+      return {
+        partition: p.partition,
+        holders: p.replicas,
+        home: p.ringReplicas,
+        overridden: p.source === 'override',
+        pinned: o !== undefined && !(wave !== undefined && DSM_WAVE.test(wave)),
+      };
+    },
+    *overriddenKeys() {
+      for (const o of ring.overrides.entries()) yield o.key;
+    },
+    latency(): LatencyMatrix {
+      const zones = [...new Set(net.members().map((m) => m.zone))];
+      const m: Record<string, Record<string, number>> = {};
+      for (const a of zones) {
+        m[a] = {};
+        for (const b of zones) m[a][b] = lat(a, b);
+      }
+      return m;
+    },
+    sizeOf: async (key) => (await local.getRaw(key))?.meta.size,
+  };
+  const demand: DsmDemand = {
+    observed: (windowMs, keys) => view.demand({ windowMs, keys }).records,
+    forecastOf: (key) => pae.forecastOf(key),
+    accuracy: (key) => pae.accuracy(key),
+    horizonMs: () => pae.horizonMs(),
+  };
+  const mover: DsmMover = {
+    async run(moves, { signal }) {
+      const plans: MovePlan[] = [];
+      const gains: Record<string, number> = {};
+      for (const m of moves) {
+        const plan = planMove({
+          key: m.key,
+          partition: m.partition,
+          current: { replicas: m.from, overridden: ring.placementOf(m.key).source === 'override' },
+          ringReplicas: ring.placementOf(m.key).ringReplicas,
+          target: m.kind === 'home' ? null : m.to,
+          reason: m.reason,
+          // PlannedMove.bytes counts every copy: the record's size is that over the new holders.
+          sizeBytes: m.bytes / Math.max(1, m.to.filter((id) => !m.from.includes(id)).length),
+        });
+        if (plan === undefined) continue;
+        plans.push(plan);
+        gains[m.key] = m.gainMs;
+      }
+      const outcome = await overrides.runWave(plans, { origin: 'dsm', gains, signal });
+      return { wave: outcome.id, done: outcome.done.length, failed: outcome.failed.length };
+    },
+    inFlight: () => overrides.inFlight(),
+    migrations: (limit) => overrides.migrations(limit),
+  };
+  const dsm = new DsmController(
+    { logger: logger.child({ module: 'dsm' }), cluster, demand, mover, observer: parts.observer },
+    {
+      policy: cfg.dsmPolicy,
+      intervalMs: cfg.dsmIntervalMs,
+      survive: cfg.survive,
+      replicationFactor: cfg.replicas,
+      thresholdMs: cfg.dsmThreshold,
+      maxMoves: cfg.dsmMaxMoves,
+      maxMbps: cfg.dsmMaxMbps,
+      cooldownMs: cfg.dsmCooldownMs,
+    },
+  );
+  await dsm.start();
+  return dsm;
+}
