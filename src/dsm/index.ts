@@ -109,6 +109,15 @@ export interface PlannerConfig {
   readonly pricePerMbMs: number;
   /** Cross-zone latency when the matrix lacks a pair, ms. */
   readonly defaultLatencyMs: number;
+  /** Hybrid uses the forecast only when its measured accuracy is at least this (default 0.5; below: reactive). */
+  readonly minAccuracy?: number;
+  /** Most copies an `add` may create (default `replicationFactor + 1`). */
+  readonly maxReplicas?: number;
+  /**
+   * A new replica goes to a zone only if that zone supplies at least this share of the record's demand (default
+   * 0.35): a one-bucket blip of a four-bucket window (25 %) does not pull replicas, a steady second zone does.
+   */
+  readonly minZoneShare?: number;
 }
 
 export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
@@ -246,3 +255,8 @@ export interface DsmObserver {
   /** Overrides held by the partitions this daemon coordinates, after each cycle. */
   onOverrides(count: number): void;
 }
+
+export { DEFAULT_MIN_ZONE_SHARE, SKIP_LIST_CAP } from './cycle.ts';
+export { DEFAULT_MIN_ACCURACY, forecastWeight } from './demand.ts';
+export { Locality, placementCostMs } from './locality.ts';
+export { planCycle } from './planner.ts';
