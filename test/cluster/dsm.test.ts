@@ -60,97 +60,94 @@ async function readAll(d: D, keys: readonly string[], expected: Map<string, Set<
 }
 
 describe('the DSM moves replicas toward demand', () => {
-  it(
-    'zone d reads records that have no replica there: each gains one within 3 cycles, reads stay right, writes survive, and d reads locally',
-    { timeout: 120_000 },
-    async () => {
-      const [a, , , d] = c.daemons;
-      const dId = ids[3];
-      // Records with no replica in d.
-      const keys: string[] = [];
-      for (let i = 0; keys.length < 8 && i < 200; i++) {
-        const key = `dsm/${i}`;
-        expect(await put(a, key, `${key}=0`)).toBeLessThan(300);
-        if (!(await holdersOf(a, key)).includes(dId)) keys.push(key);
-      }
-      expect(keys.length).toBe(8);
-      const written = new Map(keys.map((k) => [k, new Set([`${k}=0`])]));
-      const lastAcked = new Map(keys.map((k) => [k, `${k}=0`]));
+  it('zone d reads records that have no replica there: each gains one within 3 cycles, reads stay right, writes survive, and d reads locally', {
+    timeout: 120_000,
+  }, async () => {
+    const [a, , , d] = c.daemons;
+    const dId = ids[3];
+    // Records with no replica in d.
+    const keys: string[] = [];
+    for (let i = 0; keys.length < 8 && i < 200; i++) {
+      const key = `dsm/${i}`;
+      expect(await put(a, key, `${key}=0`)).toBeLessThan(300);
+      if (!(await holdersOf(a, key)).includes(dId)) keys.push(key);
+    }
+    expect(keys.length).toBe(8);
+    const written = new Map(keys.map((k) => [k, new Set([`${k}=0`])]));
+    const lastAcked = new Map(keys.map((k) => [k, `${k}=0`]));
 
-      // Writes run through a during the moves (values become valid the moment they are sent).
-      let writing = true;
-      const writer = (async () => {
-        for (let n = 1; writing && n < 10_000; n++) {
-          for (const key of keys) {
-            const v = `${key}=${n}`;
-            written.get(key)!.add(v);
-            if ((await put(a, key, v)) < 300) lastAcked.set(key, v);
-          }
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      })();
-
-      // Demand from d: reads at `one`, until every record holds a replica in d.
-      const started = Date.now();
-      const gained = new Map<string, number>();
-      const before: number[] = [];
-      let wrong = 0;
-      // Stats buckets close each second and gossip each second, then the coordinator's next cycle plans.
-      const deadline = started + 3 * INTERVAL_MS + 1000 + 1000 + 4000;
-      while (gained.size < keys.length && Date.now() < deadline + 10_000) {
-        for (const r of await readAll(d, keys, written)) {
-          if (!r.ok) wrong++;
-          if (!gained.has(r.key)) before.push(r.ms);
-        }
+    // Writes run through a during the moves (values become valid the moment they are sent).
+    let writing = true;
+    const writer = (async () => {
+      for (let n = 1; writing && n < 10_000; n++) {
         for (const key of keys) {
-          if (!gained.has(key) && (await holdersOf(d, key)).includes(dId)) gained.set(key, Date.now() - started);
+          const v = `${key}=${n}`;
+          written.get(key)!.add(v);
+          if ((await put(a, key, v)) < 300) lastAcked.set(key, v);
         }
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 200));
       }
-      expect([...gained.keys()].sort(), `gained after ${JSON.stringify([...gained])}`).toEqual([...keys].sort());
-      expect(Math.max(...gained.values())).toBeLessThan(deadline - started);
-      // Before the moves, d's reads really crossed zones (the measurement can tell local from remote).
-      expect(before.filter((ms) => ms >= REMOTE_MS).length / before.length).toBeGreaterThan(0.5);
+    })();
 
-      // After: d's reads are served in d.
-      const after: number[] = [];
-      for (let round = 0; round < 10; round++) {
-        for (const r of await readAll(d, keys, written)) {
-          if (!r.ok) wrong++;
-          after.push(r.ms);
-        }
+    // Demand from d: reads at `one`, until every record holds a replica in d.
+    const started = Date.now();
+    const gained = new Map<string, number>();
+    const before: number[] = [];
+    let wrong = 0;
+    // Stats buckets close each second and gossip each second, then the coordinator's next cycle plans.
+    const deadline = started + 3 * INTERVAL_MS + 1000 + 1000 + 4000;
+    while (gained.size < keys.length && Date.now() < deadline + 10_000) {
+      for (const r of await readAll(d, keys, written)) {
+        if (!r.ok) wrong++;
+        if (!gained.has(r.key)) before.push(r.ms);
       }
-      const remoteShare = after.filter((ms) => ms >= REMOTE_MS).length / after.length;
-      expect(remoteShare, `latencies ${after.map((x) => x.toFixed(0)).join(',')}`).toBeLessThan(0.1);
-      expect(wrong).toBe(0);
+      for (const key of keys) {
+        if (!gained.has(key) && (await holdersOf(d, key)).includes(dId)) gained.set(key, Date.now() - started);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect([...gained.keys()].sort(), `gained after ${JSON.stringify([...gained])}`).toEqual([...keys].sort());
+    expect(Math.max(...gained.values())).toBeLessThan(deadline - started);
+    // Before the moves, d's reads really crossed zones (the measurement can tell local from remote).
+    expect(before.filter((ms) => ms >= REMOTE_MS).length / before.length).toBeGreaterThan(0.5);
 
-      writing = false;
-      await writer;
-      // Every acknowledged write is readable afterwards (the writer is sequential per key).
-      for (const key of keys) {
-        expect(
-          await eventually(async () => (await get(a, key, 'quorum')).body === lastAcked.get(key), 10_000),
-          key,
-        ).toBe(true);
-        expect((await get(d, key, 'quorum')).body).toBe(lastAcked.get(key));
+    // After: d's reads are served in d.
+    const after: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      for (const r of await readAll(d, keys, written)) {
+        if (!r.ok) wrong++;
+        after.push(r.ms);
       }
-      // Redundancy: three holders in three zones, one of them d.
-      for (const key of keys) {
-        const holders = await holdersOf(a, key);
-        expect(holders).toHaveLength(3);
-        const zones = holders.map((h) => ZONES[ids.indexOf(h)]);
-        expect(new Set(zones).size).toBe(3);
-        expect(zones).toContain('d');
-      }
-      const migrations = await Promise.all(
-        c.daemons.map(async (x) =>
-          json<{ history: Array<{ key: string; state: string; origin: string }> }>(
-            await fetch(`${x.url}/admin/migrations?limit=1000`),
-          ),
-        ),
+    }
+    const remoteShare = after.filter((ms) => ms >= REMOTE_MS).length / after.length;
+    expect(remoteShare, `latencies ${after.map((x) => x.toFixed(0)).join(',')}`).toBeLessThan(0.1);
+    expect(wrong).toBe(0);
+
+    writing = false;
+    await writer;
+    // Every acknowledged write is readable afterwards (the writer is sequential per key).
+    for (const key of keys) {
+      expect(await eventually(async () => (await get(a, key, 'quorum')).body === lastAcked.get(key), 10_000), key).toBe(
+        true,
       );
-      const done = migrations.flatMap((m) => m.history).filter((m) => m.state === 'done' && m.origin === 'dsm');
-      for (const key of keys) expect(done.map((m) => m.key)).toContain(key);
-    },
-  );
+      expect((await get(d, key, 'quorum')).body).toBe(lastAcked.get(key));
+    }
+    // Redundancy: three holders in three zones, one of them d.
+    for (const key of keys) {
+      const holders = await holdersOf(a, key);
+      expect(holders).toHaveLength(3);
+      const zones = holders.map((h) => ZONES[ids.indexOf(h)]);
+      expect(new Set(zones).size).toBe(3);
+      expect(zones).toContain('d');
+    }
+    const migrations = await Promise.all(
+      c.daemons.map(async (x) =>
+        json<{ history: Array<{ key: string; state: string; origin: string }> }>(
+          await fetch(`${x.url}/admin/migrations?limit=1000`),
+        ),
+      ),
+    );
+    const done = migrations.flatMap((m) => m.history).filter((m) => m.state === 'done' && m.origin === 'dsm');
+    for (const key of keys) expect(done.map((m) => m.key)).toContain(key);
+  });
 });
