@@ -2,7 +2,7 @@ import type { ClusterAdmin } from '../src/api/cluster-routes.ts';
 import type { FaultAdmin } from '../src/api/fault-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
 import type { Net } from '../src/net/index.ts';
-import type { LayoutKeeper } from '../src/overrides/index.ts';
+import type { LayoutKeeper, WaveFaults } from '../src/overrides/index.ts';
 import type { Replication } from '../src/replication/index.ts';
 
 /** The cluster admin operations over the daemon's net and replication (either may still be starting). */
@@ -34,7 +34,7 @@ export function clusterAdmin(
 }
 
 /** Fault injection over the daemon's net (refused by the net unless started with faults enabled). */
-export function faultAdmin(net: () => Net | undefined): FaultAdmin {
+export function faultAdmin(net: () => Net | undefined, wave: WaveFaults): FaultAdmin {
   const need = (): Net => {
     const n = net();
     if (!n) throw new ShoalError('NOT_READY', 'the daemon is starting or stopping');
@@ -49,5 +49,11 @@ export function faultAdmin(net: () => Net | undefined): FaultAdmin {
     },
     setLatency: (matrix) =>
       need().setLatency(Object.keys(matrix).length === 0 ? undefined : (from, to) => matrix[from]?.[to] ?? 0),
+    setWaveFaults: (f) => {
+      wave.crashBefore = f.crashBefore;
+      wave.pauseBefore = f.pauseBefore;
+      wave.pauseMs = f.pauseMs;
+    },
+    waveFaults: () => ({ ...wave }),
   };
 }

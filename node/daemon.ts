@@ -13,7 +13,7 @@ import { statsRoutes } from '../src/api/stats-routes.ts';
 import { createPersistentHlc, type PersistentHlcClock } from '../src/crdt/hlc-persistent.ts';
 import type { Dsm } from '../src/dsm/index.ts';
 import { createNet, loadOrCreatePeerKey, type Net, parseClusterSecret } from '../src/net/index.ts';
-import type { OverrideService } from '../src/overrides/index.ts';
+import type { OverrideService, WaveFaults } from '../src/overrides/index.ts';
 import { LayoutKeeper } from '../src/overrides/index.ts';
 import { DEFAULT_LOOKBACK, type Pae } from '../src/pae/index.ts';
 import { DeferredEngine } from '../src/replication/deferred-engine.ts';
@@ -135,6 +135,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     const engine = new DeferredEngine();
     const registry = createMetricsRegistry();
     const dsmMetrics = createDsmMetrics(registry);
+    const waveFaults: WaveFaults = {};
     let url = '';
     let leaving = false;
     const leave = () => {
@@ -194,7 +195,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
           dsmRoutes(() => dsm),
           statsRoutes(stats.admin),
           paeRoutes(paeParts.admin),
-          ...(cfg.faultInjection === 'on' ? [faultRoutes(faultAdmin(() => net))] : []),
+          ...(cfg.faultInjection === 'on' ? [faultRoutes(faultAdmin(() => net, waveFaults))] : []),
         ],
       },
     );
@@ -241,7 +242,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     overrides = await startOverrides({ net, replication, keeper, local, store, peerKey }, logger, {
       repairIntervalMs: cfg.antiEntropyIntervalMs,
       releaseGraceMs: cfg.moveGraceMs,
-      faultInjection: cfg.faultInjection === 'on',
+      faults: cfg.faultInjection === 'on' ? waveFaults : undefined,
       onMigration: (m) => dsmMetrics.onMigration(m),
     });
     dsm = await startDsm(

@@ -4,7 +4,12 @@ import type { OverrideAdmin } from '../src/api/override-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
 import type { Net } from '../src/net/index.ts';
 import type { LayoutKeeper } from '../src/overrides/index.ts';
-import { createOverrideService, type Migration, MOVE_STEPS, type OverrideService } from '../src/overrides/index.ts';
+import {
+  createOverrideService,
+  type Migration,
+  type OverrideService,
+  type WaveFaults,
+} from '../src/overrides/index.ts';
 import type { Replication } from '../src/replication/index.ts';
 import type { LocalEngine } from '../src/replication/local-engine.ts';
 import type { Store } from '../src/store/index.ts';
@@ -23,14 +28,12 @@ export async function startOverrides(
   options: {
     repairIntervalMs: number;
     releaseGraceMs: number;
-    faultInjection: boolean;
+    /** Wave faults (tests only: given only with --fault-injection on). */
+    faults?: WaveFaults;
     onMigration?: (m: Migration) => void;
   },
 ): Promise<OverrideService> {
   const { net, replication, keeper, local, store, peerKey } = parts;
-  // Tests only (with --fault-injection on): SIGKILL the daemon right before a wave step it coordinates.
-  const crash = process.env.SHOAL_FAULT_CRASH_BEFORE_STEP;
-  const crashBefore = options.faultInjection && crash ? MOVE_STEPS.find((s) => s === crash) : undefined;
   const service = createOverrideService(
     {
       net,
@@ -44,7 +47,7 @@ export async function startOverrides(
     {
       repairIntervalMs: options.repairIntervalMs,
       releaseGraceMs: options.releaseGraceMs,
-      crashBefore,
+      faults: options.faults,
       onMigration: options.onMigration,
     },
   );
@@ -61,6 +64,7 @@ export function overrideAdmin(service: () => OverrideService | undefined, local:
   };
   return {
     place: (key, req, signal) => need().place({ key, ...req }, { signal }),
+    placeMany: (reqs, signal) => need().placeMany(reqs, { signal }),
     holders: (key, signal) => need().holders(key, { signal }),
     overrides: () => need().list(),
     async localCopy(key, signal) {

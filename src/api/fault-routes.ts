@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { MOVE_STEPS, type MoveStepKind, type WaveFaults } from '../overrides/index.ts';
 import { errorSchema } from './errors.ts';
 
 /** Fault injection for tests and benchmarks (the daemon must run with `--fault-injection on`). */
@@ -7,6 +8,10 @@ export interface FaultAdmin {
   unblock(peerIds: string[]): void;
   /** One-way latency in ms from zone to zone; an empty matrix removes the emulation. */
   setLatency(matrix: Record<string, Record<string, number>>): void;
+  /** Kill this daemon before a wave step, or pause before one (`{}` clears both). */
+  setWaveFaults(f: { crashBefore?: MoveStepKind; pauseBefore?: MoveStepKind; pauseMs?: number }): void;
+  /** The wave faults set, and the wave step a wave waits before now. */
+  waveFaults(): WaveFaults;
 }
 
 const peersBody = {
@@ -70,6 +75,51 @@ export function faultRoutes(faults: FaultAdmin) {
         faults.setLatency(req.body.matrix);
         return { ok: true };
       },
+    );
+    const step = { type: 'string', enum: [...MOVE_STEPS] } as const;
+    const waveFaults = {
+      type: 'object',
+      properties: {
+        crashBefore: step,
+        pauseBefore: step,
+        pauseMs: { type: 'integer' },
+        paused: {
+          type: 'object',
+          properties: { wave: { type: 'string' }, step, since: { type: 'integer' } },
+        },
+      },
+    } as const;
+    app.put<{ Body: { crashBefore?: MoveStepKind; pauseBefore?: MoveStepKind; pauseMs?: number } }>(
+      '/admin/faults/wave',
+      {
+        schema: {
+          summary: 'Test only: SIGKILL this daemon before a step of the waves it coordinates, or pause before one',
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              crashBefore: step,
+              pauseBefore: step,
+              pauseMs: { type: 'integer', minimum: 0, maximum: 600_000 },
+            },
+          },
+          response: responses,
+        },
+      },
+      async (req) => {
+        faults.setWaveFaults(req.body);
+        return { ok: true };
+      },
+    );
+    app.get(
+      '/admin/faults/wave',
+      {
+        schema: {
+          summary: 'Test only: the wave faults set, and where a wave waits now',
+          response: { 200: waveFaults },
+        },
+      },
+      async () => faults.waveFaults(),
     );
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ShoalError } from '../errors/index.ts';
 import { errorSchema } from './errors.ts';
 import { validateKey } from './keys.ts';
 import { keyParams } from './schemas.ts';
@@ -11,6 +12,11 @@ export interface OverrideAdmin {
     req: { replicas: string[] | null; reason: string; force: boolean },
     signal: AbortSignal,
   ): Promise<unknown>;
+  /** Places many records, one wave per partition coordinator; one result per record. */
+  placeMany(
+    reqs: Array<{ key: string; replicas: string[] | null; reason: string; force: boolean }>,
+    signal: AbortSignal,
+  ): Promise<unknown[]>;
   /** What the DHT holder directory says about `key`, after verifying it against the partition chain. */
   holders(key: string, signal: AbortSignal): Promise<unknown>;
   /** Every override this daemon holds. */
@@ -106,6 +112,74 @@ export function overrideRoutes(admin: OverrideAdmin) {
           AbortSignal.timeout(MOVE_DEADLINE_MS),
         ),
     );
+    app.post<{
+      Body: { placements: Array<{ key: string; replicas: string[] | null }>; reason?: string; force?: boolean };
+    }>(
+      '/admin/placements',
+      {
+        schema: {
+          summary: 'Place many records at once (each partition coordinator moves its share as one wave)',
+          body: {
+            type: 'object',
+            required: ['placements'],
+            additionalProperties: false,
+            properties: {
+              placements: {
+                type: 'array',
+                minItems: 1,
+                maxItems: 20_000,
+                items: {
+                  type: 'object',
+                  required: ['key', 'replicas'],
+                  additionalProperties: false,
+                  properties: {
+                    key: { type: 'string', minLength: 1, maxLength: 4096 },
+                    replicas: {
+                      type: ['array', 'null'],
+                      maxItems: 64,
+                      items: { type: 'string', maxLength: 200 },
+                      description: 'holders, or null: back to the ring',
+                    },
+                  },
+                },
+              },
+              reason: { type: 'string', maxLength: 500 },
+              force: { type: 'boolean', description: 'accept fewer holders than R' },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                results: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      key: { type: 'string' },
+                      changed: { type: 'boolean' },
+                      replicas: ids,
+                      wave: { type: 'string' },
+                      error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+                    },
+                  },
+                },
+              },
+            },
+            ...moveErrors,
+          },
+        },
+      },
+      async (req) => {
+        const reason = req.body.reason ?? 'manual placement';
+        const force = req.body.force ?? false;
+        const reqs = req.body.placements.map((p) => ({ key: validateKey(p.key), replicas: p.replicas, reason, force }));
+        if (new Set(reqs.map((r) => r.key)).size !== reqs.length) {
+          throw new ShoalError('INVALID_BODY', 'a key is listed twice');
+        }
+        return { results: await admin.placeMany(reqs, AbortSignal.timeout(MOVE_DEADLINE_MS)) };
+      },
+    );
     app.get<{ Params: { key: string } }>(
       '/admin/holders/:key',
       {
@@ -119,7 +193,7 @@ export function overrideRoutes(admin: OverrideAdmin) {
                 key: { type: 'string' },
                 directory: {
                   type: ['object', 'null'],
-                  properties: { ...overrideProperties, overridden: { type: 'boolean' } },
+                  properties: { ...overrideProperties, overridden: { type: 'boolean' }, publisher: { type: 'string' } },
                 },
                 status: { type: 'string', enum: ['none', 'current', 'learned', 'unverified', 'conflict'] },
                 placement: { type: 'object', additionalProperties: true },

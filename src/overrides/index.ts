@@ -41,4 +41,5 @@ export {
   type OverrideServiceOptions,
   type PlacementView,
 } from './service.ts';
-export { OVERRIDES_PROTOCOL, type PlaceRequest, type PlaceResult } from './wire.ts';
+export type { WaveFaults, WaveOutcome } from './wave.ts';
+export { OVERRIDES_PROTOCOL, type PlaceManyResult, type PlaceRequest, type PlaceResult } from './wire.ts';

@@ -18,6 +18,7 @@ import {
   encodeOverrideMessage,
   OVERRIDES_PROTOCOL,
   type OverrideResponse,
+  type PlaceManyResult,
   type PlaceRequest,
   type PlaceResult,
 } from './wire.ts';
@@ -125,6 +126,106 @@ export class Relocator {
       });
     }
     return decodeOverrideMessage<Extract<OverrideResponse, { t: 'place' }>>(bytes, coordinator).res;
+  }
+
+  /**
+   * Places many records at once: each coordinator runs its share as ONE wave (one partition epoch per
+   * partition, batched copies), this daemon's share here and each other coordinator's forwarded to it in
+   * one message. Each record gets its own result: a refused or failed record does not fail the others.
+   */
+  async placeMany(
+    reqs: readonly PlaceRequest[],
+    opts: { signal?: AbortSignal; forwarded?: boolean } = {},
+  ): Promise<PlaceManyResult[]> {
+    const ring = this.#c.ring;
+    const layoutRing = this.#c.sync.layout().ring();
+    const out = new Map<string, PlaceManyResult>();
+    const byCoordinator = new Map<string, PlaceRequest[]>();
+    for (const req of reqs) {
+      const problem =
+        req.replicas === null
+          ? undefined
+          : checkPlacement({
+              replicas: req.replicas,
+              members: ring.ring.members,
+              replicationFactor: ring.replicationFactor,
+              force: req.force,
+            });
+      const coordinator = layoutRing.primaryOf(ring.ring.partitionOf(req.key));
+      if (problem !== undefined) out.set(req.key, { key: req.key, changed: false, error: problem });
+      else if (coordinator === undefined || (opts.forwarded && coordinator !== ring.self)) {
+        out.set(req.key, {
+          key: req.key,
+          changed: false,
+          error: { code: 'NOT_READY', message: 'this daemon does not coordinate the partition now; retry' },
+        });
+      } else {
+        const list = byCoordinator.get(coordinator) ?? [];
+        if (list.length === 0) byCoordinator.set(coordinator, list);
+        list.push(req);
+      }
+    }
+    await Promise.all(
+      [...byCoordinator].map(async ([coordinator, group]) => {
+        const results =
+          coordinator === ring.self
+            ? await this.#placeManyHere(group, opts.signal)
+            : await this.#forwardMany(coordinator, group, opts.signal);
+        for (const r of results) out.set(r.key, r);
+      }),
+    );
+    return reqs.map((r) => out.get(r.key)!);
+  }
+
+  async #forwardMany(coordinator: string, reqs: PlaceRequest[], signal?: AbortSignal): Promise<PlaceManyResult[]> {
+    try {
+      const bytes = await this.#c.net.request(
+        coordinator,
+        OVERRIDES_PROTOCOL,
+        encodeOverrideMessage({ t: 'placeMany', m: reqs.map((r) => [r.key, r.replicas, r.reason, r.force]) }),
+        { signal, timeoutMs: FORWARD_TIMEOUT_MS },
+      );
+      return decodeOverrideMessage<Extract<OverrideResponse, { t: 'placeMany' }>>(bytes, coordinator).res;
+    } catch (err) {
+      const message = `partition coordinator ${coordinator} is unreachable: ${(err as Error).message}`;
+      return reqs.map((r) => ({ key: r.key, changed: false, error: { code: 'MOVE_FAILED', message } }));
+    }
+  }
+
+  async #placeManyHere(reqs: readonly PlaceRequest[], signal?: AbortSignal): Promise<PlaceManyResult[]> {
+    const ring = this.#c.ring;
+    const partitions = [...new Set(reqs.map((r) => ring.ring.partitionOf(r.key)))];
+    await this.#c.sync.catchUpMany(
+      partitions.map((p): Scope => `partition:${p}`),
+      signal,
+    );
+    const moves = [];
+    const results = new Map<string, PlaceManyResult>();
+    for (const req of reqs) {
+      const current = ring.placementOf(req.key);
+      const move = planMove({
+        key: req.key,
+        partition: current.partition,
+        current: { replicas: current.replicas, overridden: current.source === 'override' },
+        ringReplicas: current.ringReplicas,
+        target: req.replicas,
+        reason: req.reason,
+      });
+      if (move === undefined) results.set(req.key, { key: req.key, changed: false, replicas: [...current.replicas] });
+      else moves.push(move);
+    }
+    if (moves.length > 0) {
+      const outcome = await this.#c.waves.run(planWave(`m-${randomUUID().slice(0, 8)}`, moves, this.#timeouts), {
+        origin: 'manual',
+        signal,
+      });
+      for (const m of outcome.done)
+        results.set(m.key, { key: m.key, changed: true, replicas: [...m.to], wave: outcome.id });
+      for (const f of outcome.failed) {
+        results.set(f.move.key, { key: f.move.key, changed: false, error: { code: 'MOVE_FAILED', message: f.error } });
+      }
+    }
+    return reqs.map((r) => results.get(r.key)!);
   }
 
   async #placeHere(req: PlaceRequest, partition: number, signal?: AbortSignal): Promise<PlaceResult> {

@@ -25,12 +25,12 @@ import { ReplicaClient } from '../replication/replica-client.ts';
 import type { Store } from '../store/index.ts';
 import { type DirectoryLookup, HolderDirectory, type HolderDirectoryOptions } from './holder-directory.ts';
 import { type Migration, MigrationLog, type MigrationOrigin } from './migrations.ts';
-import { type MovePlan, type MoveStepKind, type MoveTimeouts, planWave } from './plan.ts';
+import { type MovePlan, type MoveTimeouts, planWave } from './plan.ts';
 import { ReleaseQueue } from './release.ts';
 import { Relocator } from './relocate.ts';
 import { OverrideRepair } from './repair.ts';
 import { OverrideSync } from './sync.ts';
-import { type WaveOutcome, WaveRunner } from './wave.ts';
+import { type WaveFaults, type WaveOutcome, WaveRunner } from './wave.ts';
 import { WaveLog } from './wave-log.ts';
 import { WaveCalls, WaveLocal } from './wave-ops.ts';
 import {
@@ -39,6 +39,7 @@ import {
   OVERRIDES_PROTOCOL,
   type OverrideRequest,
   type OverrideResponse,
+  type PlaceManyResult,
   type PlaceRequest,
   type PlaceResult,
 } from './wire.ts';
@@ -69,8 +70,8 @@ export interface OverrideServiceOptions {
   directory?: HolderDirectoryOptions;
   /** How long an old copy stays after its release, ms (default 60 000). */
   releaseGraceMs?: number;
-  /** Fault injection (tests only): SIGKILL the daemon right before this step of every wave it coordinates. */
-  crashBefore?: MoveStepKind;
+  /** Fault injection (tests only): the wave faults the fault routes set (see {@link WaveFaults}). */
+  faults?: WaveFaults;
   /** Told of every move that ended (done, failed, undone). */
   onMigration?: (m: Migration) => void;
 }
@@ -95,6 +96,8 @@ export interface OverrideService {
   start(): Promise<void>;
   stop(): Promise<void>;
   place(req: PlaceRequest, options?: { signal?: AbortSignal }): Promise<PlaceResult>;
+  /** Places many records, one wave per coordinator (`POST /admin/placements`). */
+  placeMany(reqs: readonly PlaceRequest[], options?: { signal?: AbortSignal }): Promise<PlaceManyResult[]>;
   /**
    * Runs `moves` (records of partitions this daemon coordinates) as one wave; resolves when it ended.
    * Moves of partitions it does not coordinate fail at commit (their chain refuses its signature).
@@ -151,7 +154,7 @@ export function createOverrideService(
       migrations,
       logger,
     },
-    { crashBefore: options.crashBefore },
+    { faults: options.faults },
   );
   const relocator = new Relocator(
     { net: c.net, ring: c.ring, sync, waves, logger },
@@ -199,6 +202,15 @@ export function createOverrideService(
         member(from, 'release');
         if (!req.m.every(([, s]) => isPartitionScope(s))) throw new ProtocolError(`bad scope from ${from}`);
         return { t: 'release', n: await local.release(req.m, req.rc, from, signal) };
+      case 'placeMany':
+        member(from, 'batch placement');
+        return {
+          t: 'placeMany',
+          res: await relocator.placeMany(
+            req.m.map(([key, replicas, reason, force]) => ({ key, replicas, reason, force })),
+            { signal, forwarded: true },
+          ),
+        };
       case 'place':
         return {
           t: 'place',
@@ -252,6 +264,7 @@ export function createOverrideService(
       await Promise.all([sync.stop(), directory.stop(), repairing?.catch(() => {}), recovering]);
     },
     place: (req, o = {}) => relocator.place(req, o),
+    placeMany: (reqs, o = {}) => relocator.placeMany(reqs, o),
     runWave: (moves, o) => waves.run(planWave(`w-${randomUUID().slice(0, 8)}`, moves, options.moveTimeouts), o),
     migrations: (limit) => migrations.view(limit),
     inFlight: () => migrations.inFlightKeys(),

@@ -38,9 +38,21 @@ export interface WaveRunnerComponents {
   logger: Logger;
 }
 
-export interface WaveRunnerOptions {
-  /** Fault injection (tests only): SIGKILL this process right before the named step of every wave. */
+/**
+ * Fault injection (tests only, `--fault-injection on`, `PUT /admin/faults/wave`): SIGKILL this process
+ * right before a step of every wave it coordinates, or pause before a step (so a test can kill another
+ * daemon at that step boundary). `paused` is set while a wave waits.
+ */
+export interface WaveFaults {
   crashBefore?: MoveStepKind;
+  pauseBefore?: MoveStepKind;
+  pauseMs?: number;
+  paused?: { wave: string; step: MoveStepKind; since: number };
+}
+
+export interface WaveRunnerOptions {
+  /** Read before each step; mutated by the fault routes. */
+  faults?: WaveFaults;
 }
 
 /** What a wave did. */
@@ -210,7 +222,7 @@ export class WaveRunner {
       const beforeCommit = MOVE_STEPS.indexOf(step) <= MOVE_STEPS.indexOf('commit');
       if ((beforeCommit ? state.live() : state.committed()).length === 0) continue;
       await this.#c.log.save(state.record(step));
-      if (this.#o.crashBefore === step) process.kill(process.pid, 'SIGKILL');
+      await this.#fault(state, step);
       const failedBefore = new Set(state.failed.keys());
       try {
         await this.#step(step, state, within(signal, timeout[step]));
@@ -223,6 +235,20 @@ export class WaveRunner {
       if (newlyFailed.length > 0) await this.#cancel(newlyFailed, signal);
       if (step === 'copy') for (const m of state.live()) this.#track(state, m, 'copying');
       if (step === 'commit') for (const m of state.committed()) this.#track(state, m, 'committed');
+    }
+  }
+
+  async #fault(state: WaveState, step: MoveStepKind): Promise<void> {
+    const f = this.#o.faults;
+    if (f === undefined) return;
+    if (f.crashBefore === step) {
+      this.#c.logger.warn({ wave: state.plan.id, step }, 'wave: fault injection kills this daemon before the step');
+      process.kill(process.pid, 'SIGKILL');
+    }
+    if (f.pauseBefore === step) {
+      f.paused = { wave: state.plan.id, step, since: Date.now() };
+      await new Promise((r) => setTimeout(r, f.pauseMs ?? 5000));
+      f.paused = undefined;
     }
   }
 

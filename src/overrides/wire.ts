@@ -7,7 +7,8 @@ import type { Receipt } from './receipts.ts';
  * The override protocol (request/response, msgpack maps), served by every daemon:
  * - `heads`: this daemon's partition chain heads (`s`: only that scope);
  * - `epochs`: the epochs of scope `s` from number `from` on (at most {@link MAX_EPOCHS_PER_ANSWER});
- * - `place`: place key `k` on `r` (null: back to the ring), forwarded to the partition coordinator.
+ * - `place`: place key `k` on `r` (null: back to the ring), forwarded to the partition coordinator;
+ * - `placeMany`: many such placements (`[key, holders, reason, force]`), run as one wave by the receiving coordinator.
  *
  * Wave messages (a partition coordinator moving many records at once, see wave.ts), each batching a
  * whole wave's records into one call per peer:
@@ -48,6 +49,17 @@ export interface PlaceResult {
   published?: number;
 }
 
+/** One record's outcome of a batch placement. */
+export interface PlaceManyResult {
+  key: string;
+  changed: boolean;
+  /** Holders from now on (when placed or unchanged). */
+  replicas?: string[];
+  /** The wave that moved it. */
+  wave?: string;
+  error?: { code: string; message: string };
+}
+
 export interface PlaceRequest {
   key: string;
   /** Holders, or null to return to the ring. */
@@ -60,6 +72,7 @@ export type OverrideRequest =
   | { t: 'heads'; s?: Scope }
   | { t: 'epochs'; s: Scope; from: number }
   | { t: 'place'; k: string; r: string[] | null; why: string; force: boolean }
+  | { t: 'placeMany'; m: Array<[string, string[] | null, string, boolean]> }
   | { t: 'intents'; m: Array<[string, string[], string[]]>; ttl: number }
   | { t: 'versions'; k: string[] }
   | { t: 'ship'; m: Array<[string, string[]]> }
@@ -74,6 +87,7 @@ export type OverrideResponse =
   | { t: 'heads'; h: WireHead[] }
   | { t: 'epochs'; e: Epoch[] }
   | { t: 'place'; res: PlaceResult }
+  | { t: 'placeMany'; res: PlaceManyResult[] }
   | { t: 'intents' }
   | { t: 'versions'; v: WireVersion[] }
   | { t: 'ship'; r: Array<[string, number, number, string?]> }
@@ -103,6 +117,18 @@ function wellFormed(m: Record<string, unknown>): boolean {
       return m.k === undefined
         ? isObj(m.res)
         : isStr(m.k) && (m.r === null || isIds(m.r)) && isStr(m.why) && typeof m.force === 'boolean';
+    case 'placeMany':
+      return m.m === undefined
+        ? isList(m.res)
+        : isList(m.m) &&
+            m.m.every(
+              (e) =>
+                isTuple(e, 4) &&
+                isStr(e[0]) &&
+                (e[1] === null || isIds(e[1])) &&
+                isStr(e[2]) &&
+                typeof e[3] === 'boolean',
+            );
     case 'intents':
       return (
         m.m === undefined ||

@@ -320,4 +320,43 @@ describe('per-record placement overrides', () => {
     expect(await eventually(async () => (await placementOf(d, key)).source === 'ring', 15_000)).toBe(true);
     expect(await get(d, key)).toEqual({ status: 200, body: 'by-cli' });
   });
+
+  it('places many records at once: one wave per coordinator, one result per record', { timeout: 60_000 }, async () => {
+    const d = c.daemons[0];
+    const keys = Array.from({ length: 24 }, (_, i) => `batch/${i}`);
+    for (const k of keys) expect(await put(d, k, `v-${k}`)).toBeLessThan(300);
+    const target = [ids[0], ids[1]];
+    const body = (placements: unknown[]) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ placements, reason: 'batch test' }),
+    });
+    const res = await fetch(`${d.url}/admin/placements`, body(keys.map((key) => ({ key, replicas: target }))));
+    const out = await json<{ results: Array<{ key: string; changed: boolean; wave?: string; error?: unknown }> }>(res);
+    expect(res.status, JSON.stringify(out)).toBe(200);
+    expect(out.results.map((r) => r.key)).toEqual(keys);
+    expect(out.results.filter((r) => r.error !== undefined)).toEqual([]);
+    // A coordinator moved its share as one wave: fewer waves than records.
+    const waves = new Set(out.results.filter((r) => r.changed).map((r) => r.wave));
+    expect(waves.size).toBeLessThanOrEqual(c.daemons.length);
+    for (const k of keys) {
+      expect([...(await placementOf(c.daemons[2], k)).replicas].sort()).toEqual([...target].sort());
+      expect(await get(c.daemons[3], k)).toEqual({ status: 200, body: `v-${k}` });
+    }
+    const bad = await fetch(`${d.url}/admin/placements`, body([{ key: keys[0], replicas: [ids[0], 'nope'] }]));
+    expect((await json<{ results: Array<{ error?: { code: string } }> }>(bad)).results[0].error?.code).toBe(
+      'INVALID_PLACEMENT',
+    );
+    const dup = await fetch(
+      `${d.url}/admin/placements`,
+      body([
+        { key: 'x', replicas: null },
+        { key: 'x', replicas: null },
+      ]),
+    );
+    expect(dup.status).toBe(400);
+    const back = await fetch(`${d.url}/admin/placements`, body(keys.map((key) => ({ key, replicas: null }))));
+    expect(back.status).toBe(200);
+    for (const k of keys) expect((await placementOf(d, k)).source).toBe('ring');
+  });
 });
