@@ -21,6 +21,14 @@ export interface DsmWiringParts {
   observer: DsmObserver;
 }
 
+/**
+ * Least client latency the planner assumes between two zones when it measures less (loopback, one
+ * rack): an access served from another zone is never free (inter-zone transfer is billed, and its tail
+ * is worse than the median ping), so demand from a zone with no replica still pulls one there. A
+ * configured `--latency-matrix` is taken as it is.
+ */
+const CROSS_ZONE_FLOOR_MS = 10;
+
 /** A record an operator placed is pinned: its override was set by a manual wave (or before waves existed). */
 const DSM_WAVE = /^w-/;
 
@@ -32,7 +40,11 @@ const DSM_WAVE = /^w-/;
 export async function startDsm(parts: DsmWiringParts, cfg: DaemonConfig, logger: Logger): Promise<Dsm> {
   const { net, ring, overrides, local, view, pae } = parts;
   const rtt = createZoneRtt({ members: () => net.members() }, { zone: cfg.zone });
-  const lat = latencyResolver(cfg.latencyMatrix, (a, b) => rtt.rttMs(a, b), 100);
+  const measured = (a: string, b: string) => {
+    const ms = rtt.rttMs(a, b);
+    return ms === undefined ? undefined : Math.max(CROSS_ZONE_FLOOR_MS, ms);
+  };
+  const lat = latencyResolver(cfg.latencyMatrix, measured, 100);
   const cluster: DsmCluster = {
     self: net.peerId,
     members(): PlanMember[] {
