@@ -7,6 +7,7 @@ import { createDsmMetrics } from '../src/api/dsm-metrics.ts';
 import { dsmRoutes } from '../src/api/dsm-routes.ts';
 import { faultRoutes } from '../src/api/fault-routes.ts';
 import { createApi, createMetricsRegistry, MAX_KEY_BYTES } from '../src/api/index.ts';
+import { layoutRoutes } from '../src/api/layout-routes.ts';
 import { overrideRoutes } from '../src/api/override-routes.ts';
 import { paeRoutes } from '../src/api/pae-routes.ts';
 import { statsRoutes } from '../src/api/stats-routes.ts';
@@ -193,6 +194,11 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
           }),
           overrideRoutes(overrideAdmin(() => overrides, local)),
           dsmRoutes(() => dsm),
+          layoutRoutes(() =>
+            overrides === undefined
+              ? undefined
+              : { layout: () => overrides!.layout(), rollback: (t, signal) => overrides!.rollback(t, { signal }) },
+          ),
           statsRoutes(stats.admin),
           paeRoutes(paeParts.admin),
           ...(cfg.faultInjection === 'on' ? [faultRoutes(faultAdmin(() => net, waveFaults))] : []),
@@ -244,6 +250,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       releaseGraceMs: cfg.moveGraceMs,
       faults: cfg.faultInjection === 'on' ? waveFaults : undefined,
       onMigration: (m) => dsmMetrics.onMigration(m),
+      onRollback: () => dsm?.pause(),
     });
     dsm = await startDsm(
       {

@@ -29,8 +29,8 @@ export interface DsmWiringParts {
  */
 const CROSS_ZONE_FLOOR_MS = 10;
 
-/** A record an operator placed is pinned: its override was set by a manual wave (or before waves existed). */
-const DSM_WAVE = /^w-/;
+/** A record an operator placed is pinned: its override was set by a manual wave (or before waves existed); DSM (`w-`) and rollback (`r-`) placements are not. */
+const MANUAL_WAVE = /^m-/;
 
 /**
  * The daemon's Dynamic Sharding Manager: the controller of src/dsm over this daemon's parts. It plans
@@ -66,7 +66,7 @@ export async function startDsm(parts: DsmWiringParts, cfg: DaemonConfig, logger:
         holders: p.replicas,
         home: p.ringReplicas,
         overridden: p.source === 'override',
-        pinned: o !== undefined && !(wave !== undefined && DSM_WAVE.test(wave)),
+        pinned: o !== undefined && (wave === undefined || MANUAL_WAVE.test(wave)),
       };
     },
     *overriddenKeys() {

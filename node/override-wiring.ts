@@ -31,6 +31,7 @@ export async function startOverrides(
     /** Wave faults (tests only: given only with --fault-injection on). */
     faults?: WaveFaults;
     onMigration?: (m: Migration) => void;
+    onRollback?: () => void;
   },
 ): Promise<OverrideService> {
   const { net, replication, keeper, local, store, peerKey } = parts;
@@ -49,6 +50,7 @@ export async function startOverrides(
       releaseGraceMs: options.releaseGraceMs,
       faults: options.faults,
       onMigration: options.onMigration,
+      onRollback: options.onRollback,
     },
   );
   await service.start();

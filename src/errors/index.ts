@@ -65,6 +65,10 @@ export const ERROR_CATALOGUE = {
     description:
       'A record could not be copied to every new holder (or its partition coordinator is unreachable); placement unchanged.',
   },
+  ROLLBACK_TARGET_MISSING: {
+    status: 409,
+    description: 'A rollback names a wave of which no daemon holds an epoch (unknown, or its history was pruned).',
+  },
   ABORTED: { status: 499, description: 'The operation was aborted by its caller.' },
   INTERNAL: { status: 500, description: 'Unexpected internal error (a bug): logged with details.' },
 } as const satisfies Record<string, { status: number; description: string }>;

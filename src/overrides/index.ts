@@ -33,6 +33,7 @@ export {
   planWave,
   type WavePlan,
 } from './plan.ts';
+export { planRollback, type RestoreMove, type RollbackTarget } from './rollback.ts';
 export {
   createOverrideService,
   type HoldersView,

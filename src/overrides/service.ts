@@ -19,16 +19,18 @@ import type { Logger } from 'pino';
 import type { Epoch, Layout, OverrideEvent, Scope } from '../layout/index.ts';
 import { type Net, ProtocolError } from '../net/index.ts';
 import type { ClusterRing, KeyPlacement } from '../replication/cluster-ring.ts';
+import { RollbackTargetMissingError } from '../replication/errors.ts';
 import type { LocalEngine } from '../replication/local-engine.ts';
 import type { OverrideEntry } from '../replication/override-table.ts';
 import { ReplicaClient } from '../replication/replica-client.ts';
 import type { Store } from '../store/index.ts';
 import { type DirectoryLookup, HolderDirectory, type HolderDirectoryOptions } from './holder-directory.ts';
 import { type Migration, MigrationLog, type MigrationOrigin } from './migrations.ts';
-import { type MovePlan, type MoveTimeouts, planWave } from './plan.ts';
+import { type MovePlan, type MoveTimeouts, planMove, planWave } from './plan.ts';
 import { ReleaseQueue } from './release.ts';
 import { Relocator } from './relocate.ts';
 import { OverrideRepair } from './repair.ts';
+import { planRollback, type RollbackTarget } from './rollback.ts';
 import { OverrideSync } from './sync.ts';
 import { type WaveFaults, type WaveOutcome, WaveRunner } from './wave.ts';
 import { WaveLog } from './wave-log.ts';
@@ -74,6 +76,8 @@ export interface OverrideServiceOptions {
   faults?: WaveFaults;
   /** Told of every move that ended (done, failed, undone). */
   onMigration?: (m: Migration) => void;
+  /** Called when a rollback starts here (the daemon pauses its DSM until an operator resumes it). */
+  onRollback?: () => void;
 }
 
 /** `placement` of `GET /admin/records/:key`. */
@@ -106,6 +110,15 @@ export interface OverrideService {
     moves: readonly MovePlan[],
     options: { origin: MigrationOrigin; gains?: Record<string, number>; signal?: AbortSignal },
   ): Promise<WaveOutcome>;
+  /**
+   * Rolls placements back (`POST /admin/layout/rollback`): this daemon and every up member restore the
+   * partitions they coordinate, each as one wave in the background. Resolves to the id and the number
+   * of records to move, cluster-wide. Throws ROLLBACK_TARGET_MISSING for a wave no daemon knows.
+   */
+  rollback(
+    target: RollbackTarget,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ rollbackId: string; records: number }>;
   /** The moves in flight and the recent history (`GET /admin/migrations`). */
   migrations(limit?: number): { inFlight: Migration[]; history: Migration[] };
   /** Keys with a move in flight here → the holders it takes them to. */
@@ -166,6 +179,35 @@ export function createOverrideService(
   let recovering: Promise<unknown> | undefined;
   const ac = new AbortController();
 
+  /** Plans this daemon's share of a rollback and starts its wave; resolves to how many records move. */
+  const rollbackHere = (id: string, target: RollbackTarget): { n: number; found: boolean } => {
+    options.onRollback?.();
+    const layout = sync.layout();
+    const self = c.ring.self;
+    const { moves, found } = planRollback(layout, (p) => layout.ring().primaryOf(p) === self, target);
+    const plans: MovePlan[] = [];
+    const what = 'wave' in target ? `undo wave ${target.wave}` : `to ${new Date(target.toTime).toISOString()}`;
+    for (const m of moves) {
+      const current = c.ring.placementOf(m.key);
+      const plan = planMove({
+        key: m.key,
+        partition: m.partition,
+        current: { replicas: current.replicas, overridden: current.source === 'override' },
+        ringReplicas: current.ringReplicas,
+        target: m.target,
+        reason: `rollback ${id}: ${what}`,
+      });
+      if (plan !== undefined) plans.push(plan);
+    }
+    if (plans.length > 0) {
+      logger.info({ rollback: id, records: plans.length, target }, 'overrides: rollback started');
+      void waves
+        .run(planWave(id, plans, options.moveTimeouts), { origin: 'rollback', signal: ac.signal })
+        .catch((err: unknown) => logger.warn({ err, rollback: id }, 'overrides: rollback wave failed'));
+    }
+    return { n: plans.length, found };
+  };
+
   const member = (from: string, what: string) => {
     if (!c.ring.ring.has(from)) throw new ProtocolError(`${what} from non-member ${from}`);
   };
@@ -202,6 +244,11 @@ export function createOverrideService(
         member(from, 'release');
         if (!req.m.every(([, s]) => isPartitionScope(s))) throw new ProtocolError(`bad scope from ${from}`);
         return { t: 'release', n: await local.release(req.m, req.rc, from, signal) };
+      case 'rollback': {
+        member(from, 'rollback');
+        const r = rollbackHere(req.id, req.w !== undefined ? { wave: req.w } : { toTime: req.to! });
+        return { t: 'rollback', n: r.n, found: r.found };
+      }
       case 'placeMany':
         member(from, 'batch placement');
         return {
@@ -266,6 +313,33 @@ export function createOverrideService(
     place: (req, o = {}) => relocator.place(req, o),
     placeMany: (reqs, o = {}) => relocator.placeMany(reqs, o),
     runWave: (moves, o) => waves.run(planWave(`w-${randomUUID().slice(0, 8)}`, moves, options.moveTimeouts), o),
+    async rollback(target, o = {}) {
+      const id = `r-${randomUUID().slice(0, 8)}`;
+      const msg: OverrideRequest =
+        'wave' in target ? { t: 'rollback', id, w: target.wave } : { t: 'rollback', id, to: target.toTime };
+      const here = rollbackHere(id, target);
+      const there = await Promise.all(
+        c.ring.upPeers().map(async (peer) => {
+          try {
+            const bytes = await c.net.request(peer, OVERRIDES_PROTOCOL, encodeOverrideMessage(msg), {
+              signal: o.signal,
+              timeoutMs: 10_000,
+            });
+            return decodeOverrideMessage<Extract<OverrideResponse, { t: 'rollback' }>>(bytes, peer);
+          } catch (err) {
+            logger.warn(
+              { err, peer, rollback: id },
+              'overrides: a member did not take the rollback (it pulls the epochs)',
+            );
+            return { t: 'rollback' as const, n: 0, found: false };
+          }
+        }),
+      );
+      if (!here.found && !there.some((r) => r.found) && 'wave' in target) {
+        throw new RollbackTargetMissingError(`no daemon holds an epoch of wave ${JSON.stringify(target.wave)}`);
+      }
+      return { rollbackId: id, records: here.n + there.reduce((sum, r) => sum + r.n, 0) };
+    },
     migrations: (limit) => migrations.view(limit),
     inFlight: () => migrations.inFlightKeys(),
     placement,

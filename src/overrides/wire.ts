@@ -8,6 +8,7 @@ import type { Receipt } from './receipts.ts';
  * - `heads`: this daemon's partition chain heads (`s`: only that scope);
  * - `epochs`: the epochs of scope `s` from number `from` on (at most {@link MAX_EPOCHS_PER_ANSWER});
  * - `place`: place key `k` on `r` (null: back to the ring), forwarded to the partition coordinator;
+ * - `rollback`: restore the placements of this daemon's partitions as of time `to`, or undo wave `w`;
  * - `placeMany`: many such placements (`[key, holders, reason, force]`), run as one wave by the receiving coordinator.
  *
  * Wave messages (a partition coordinator moving many records at once, see wave.ts), each batching a
@@ -73,6 +74,7 @@ export type OverrideRequest =
   | { t: 'epochs'; s: Scope; from: number }
   | { t: 'place'; k: string; r: string[] | null; why: string; force: boolean }
   | { t: 'placeMany'; m: Array<[string, string[] | null, string, boolean]> }
+  | { t: 'rollback'; id: string; to?: number; w?: string }
   | { t: 'intents'; m: Array<[string, string[], string[]]>; ttl: number }
   | { t: 'versions'; k: string[] }
   | { t: 'ship'; m: Array<[string, string[]]> }
@@ -88,6 +90,7 @@ export type OverrideResponse =
   | { t: 'epochs'; e: Epoch[] }
   | { t: 'place'; res: PlaceResult }
   | { t: 'placeMany'; res: PlaceManyResult[] }
+  | { t: 'rollback'; n: number; found: boolean }
   | { t: 'intents' }
   | { t: 'versions'; v: WireVersion[] }
   | { t: 'ship'; r: Array<[string, number, number, string?]> }
@@ -129,6 +132,10 @@ function wellFormed(m: Record<string, unknown>): boolean {
                 isStr(e[2]) &&
                 typeof e[3] === 'boolean',
             );
+    case 'rollback':
+      return m.id === undefined
+        ? isNat(m.n) && typeof m.found === 'boolean'
+        : isStr(m.id) && m.id.length <= 32 && (isNat(m.to) ? m.w === undefined : isStr(m.w) && m.w.length <= 64);
     case 'intents':
       return (
         m.m === undefined ||

@@ -55,3 +55,11 @@ export class LayoutChangingError extends ShoalError {
     this.name = 'LayoutChangingError';
   }
 }
+
+/** A rollback names a wave of which no daemon holds an epoch. */
+export class RollbackTargetMissingError extends ShoalError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ROLLBACK_TARGET_MISSING', message, options);
+    this.name = 'RollbackTargetMissingError';
+  }
+}

@@ -47,15 +47,31 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(stopAllClusters);
 
-/** Reads every key once through `d` at `one`; resolves to each read's latency and whether it was right. */
-async function readAll(d: D, keys: readonly string[], expected: Map<string, Set<string>>) {
+/** Every daemon's migrations of `keys`, for failure messages. */
+async function migrationsOf(keys: readonly string[]): Promise<string> {
+  const all = await Promise.all(
+    c.daemons.map(async (x) =>
+      json<{ inFlight: unknown[]; history: Array<{ key: string }> }>(
+        await fetch(`${x.url}/admin/migrations?limit=1000`),
+      ),
+    ),
+  );
+  return JSON.stringify(
+    all.flatMap((m) => [...m.inFlight, ...m.history]).filter((m) => keys.includes((m as { key: string }).key)),
+  );
+}
+
+/** Reads every key `times` times through `d` at `one`; resolves to each read's latency and whether it was right. */
+async function readAll(d: D, keys: readonly string[], expected: Map<string, Set<string>>, times = 3) {
   return Promise.all(
-    keys.map(async (key) => {
-      const t0 = performance.now();
-      const r = await get(d, key, 'one');
-      const ms = performance.now() - t0;
-      return { key, ms, ok: r.status === 200 && (expected.get(key)?.has(r.body) ?? false) };
-    }),
+    keys
+      .flatMap((key) => Array.from({ length: times }, () => key))
+      .map(async (key) => {
+        const t0 = performance.now();
+        const r = await get(d, key, 'one');
+        const ms = performance.now() - t0;
+        return { key, ms, ok: r.status === 200 && (expected.get(key)?.has(r.body) ?? false) };
+      }),
   );
 }
 
@@ -89,32 +105,53 @@ describe('the DSM moves replicas toward demand', () => {
       }
     })();
 
-    // Demand from d: reads at `one`, until every record holds a replica in d.
+    // Demand from d: reads at `one`, until every record holds a replica in d. The clock is the DSM's own:
+    // cycles started on any daemon since the demand began (timings on a loaded 2-core host vary).
+    const cyclesSeen = c.daemons.map(() => new Set<number>());
+    const countCycles = async () => {
+      await Promise.all(
+        c.daemons.map(async (x, i) => {
+          const s = await json<{ lastCycle: { startedAt: number } | null }>(await fetch(`${x.url}/admin/dsm`));
+          if (s.lastCycle !== null && s.lastCycle.startedAt >= started) cyclesSeen[i].add(s.lastCycle.startedAt);
+        }),
+      );
+      return Math.max(...cyclesSeen.map((x) => x.size));
+    };
     const started = Date.now();
-    const gained = new Map<string, number>();
+    const gained = new Map<string, number>(); // key → cycles seen when it was first seen in d
     const before: number[] = [];
     let wrong = 0;
-    // Stats buckets close each second and gossip each second, then the coordinator's next cycle plans.
-    const deadline = started + 3 * INTERVAL_MS + 1000 + 1000 + 4000;
-    while (gained.size < keys.length && Date.now() < deadline + 10_000) {
-      for (const r of await readAll(d, keys, written)) {
-        if (!r.ok) wrong++;
-        if (!gained.has(r.key)) before.push(r.ms);
+    try {
+      while (gained.size < keys.length && Date.now() < started + 60_000) {
+        for (const r of await readAll(d, keys, written)) {
+          if (!r.ok) wrong++;
+          if (!gained.has(r.key)) before.push(r.ms);
+        }
+        const cycles = await countCycles();
+        for (const key of keys) {
+          if (!gained.has(key) && (await holdersOf(d, key)).includes(dId)) gained.set(key, cycles);
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
-      for (const key of keys) {
-        if (!gained.has(key) && (await holdersOf(d, key)).includes(dId)) gained.set(key, Date.now() - started);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      // The moves are over (or failed): stop writing, so what follows reads a settled history.
+      writing = false;
+      await writer;
     }
     expect([...gained.keys()].sort(), `gained after ${JSON.stringify([...gained])}`).toEqual([...keys].sort());
-    expect(Math.max(...gained.values())).toBeLessThan(deadline - started);
+    // The first cycle cannot see the demand yet (buckets close each second, then gossip carries them):
+    // within 3 cycles after it.
+    const late = [...gained].filter(([, n]) => n > 4).map(([k]) => k);
+    const story = late.length === 0 ? '' : await migrationsOf(late);
+    expect(Math.max(...gained.values()), `cycles ${JSON.stringify([...gained])} ${story}`).toBeLessThanOrEqual(4);
     // Before the moves, d's reads really crossed zones (the measurement can tell local from remote).
     expect(before.filter((ms) => ms >= REMOTE_MS).length / before.length).toBeGreaterThan(0.5);
 
-    // After: d's reads are served in d.
+    // After: d's reads are served in d (one at a time, so queueing on this busy host does not pass for distance).
     const after: number[] = [];
     for (let round = 0; round < 10; round++) {
-      for (const r of await readAll(d, keys, written)) {
+      for (const key of keys) {
+        const [r] = await readAll(d, [key], written, 1);
         if (!r.ok) wrong++;
         after.push(r.ms);
       }
@@ -123,8 +160,6 @@ describe('the DSM moves replicas toward demand', () => {
     expect(remoteShare, `latencies ${after.map((x) => x.toFixed(0)).join(',')}`).toBeLessThan(0.1);
     expect(wrong).toBe(0);
 
-    writing = false;
-    await writer;
     // Every acknowledged write is readable afterwards (the writer is sequential per key).
     for (const key of keys) {
       expect(await eventually(async () => (await get(a, key, 'quorum')).body === lastAcked.get(key), 10_000), key).toBe(
@@ -149,5 +184,73 @@ describe('the DSM moves replicas toward demand', () => {
     );
     const done = migrations.flatMap((m) => m.history).filter((m) => m.state === 'done' && m.origin === 'dsm');
     for (const key of keys) expect(done.map((m) => m.key)).toContain(key);
+  });
+
+  it('a rollback of the wave returns every record to its earlier placement, intact, and pauses the DSM', {
+    timeout: 60_000,
+  }, async () => {
+    const [a] = c.daemons;
+    type M = { key: string; state: string; origin: string; wave: string; from: string[] };
+    const history = (
+      await Promise.all(
+        c.daemons.map(async (x) => json<{ history: M[] }>(await fetch(`${x.url}/admin/migrations?limit=1000`))),
+      )
+    ).flatMap((m) => m.history);
+    const moved = history.filter((m) => m.state === 'done' && m.origin === 'dsm');
+    expect(moved.length).toBeGreaterThan(0);
+    const wave = moved[0].wave;
+    const inWave = moved.filter((m) => m.wave === wave);
+    const checksum = async (key: string) =>
+      (await fetch(`${a.url}/v1/records/${enc(key)}?consistency=quorum`)).headers.get('x-shoal-checksum');
+    const before = new Map(await Promise.all(inWave.map(async (m) => [m.key, await checksum(m.key)] as const)));
+
+    const post = (body: unknown) =>
+      fetch(`${a.url}/admin/layout/rollback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post({})).status).toBe(400);
+    expect((await post({ toTime: 1, wave })).status).toBe(400);
+    const missing = await post({ wave: 'w-nosuchwave' });
+    expect(missing.status).toBe(409);
+    expect((await json<{ code: string }>(missing)).code).toBe('ROLLBACK_TARGET_MISSING');
+
+    const res = await post({ wave });
+    expect(res.status).toBe(202);
+    const body = await json<{ rollbackId: string; records: number }>(res);
+    expect(body.records).toBe(inWave.length);
+    for (const x of c.daemons)
+      expect((await json<{ paused: boolean }>(await fetch(`${x.url}/admin/dsm`))).paused).toBe(true);
+    for (const m of inWave) {
+      const back = await eventually(
+        async () => [...(await holdersOf(a, m.key))].sort().join() === [...m.from].sort().join(),
+        30_000,
+      );
+      expect(back, m.key).toBe(true);
+      expect(await checksum(m.key)).toBe(before.get(m.key));
+    }
+    // The rollback's moves end in the migration history once their wave finished (after the release).
+    const rolledBack = async () =>
+      (
+        await Promise.all(
+          c.daemons.map(async (x) => json<{ history: M[] }>(await fetch(`${x.url}/admin/migrations?limit=1000`))),
+        )
+      )
+        .flatMap((m) => m.history)
+        .filter((m) => m.origin === 'rollback' && m.wave === body.rollbackId && m.state === 'done')
+        .map((m) => m.key)
+        .sort()
+        .join();
+    const want = inWave
+      .map((m) => m.key)
+      .sort()
+      .join();
+    expect(await eventually(async () => (await rolledBack()) === want, 20_000), await rolledBack()).toBe(true);
+    const epochs = await json<{ epochs: Array<{ wave?: string; signature: string; parent: string }> }>(
+      await fetch(`${a.url}/admin/layout/epochs?scope=all&limit=1000`),
+    );
+    expect(epochs.epochs.some((e) => e.wave === body.rollbackId)).toBe(true);
+    expect(epochs.epochs.every((e) => /^[0-9a-f]{128}$/.test(e.signature))).toBe(true);
   });
 });
