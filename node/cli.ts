@@ -19,6 +19,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
       summary: "a record's holders: placement show | set --replicas | reset | list",
       load: () => import('./commands/placement.ts'),
     },
+    layout: {
+      summary: 'signed layout: layout [status] | epochs | rollback --to-time <t> | --wave <id>',
+      load: () => import('./commands/layout.ts'),
+    },
     dsm: {
       summary: 'dynamic sharding manager: dsm status | plan | pause | resume | policy <p>',
       load: () => import('./commands/dsm.ts'),

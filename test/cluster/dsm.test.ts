@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
+import { runCli } from '../support/daemon-process.ts';
 import { eventually, FAST_REPAIR, get, put } from './helpers.ts';
 
 // Four zones, R = 3, survive zone: every record has replicas in three zones, so a quarter of the records
@@ -252,5 +253,33 @@ describe('the DSM moves replicas toward demand', () => {
     );
     expect(epochs.epochs.some((e) => e.wave === body.rollbackId)).toBe(true);
     expect(epochs.epochs.every((e) => /^[0-9a-f]{128}$/.test(e.signature))).toBe(true);
+  });
+
+  it('shoal layout, layout epochs, layout rollback and dsm status work against the cluster', {
+    timeout: 60_000,
+  }, async () => {
+    const url = c.daemons[1].url;
+    const cli = (...args: string[]) => runCli([...args, '--url', url], 30_000);
+    const status = await cli('layout');
+    expect(status.code, status.out).toBe(0);
+    expect(status.out).toMatch(/cluster head #\d+/);
+    const epochs = await cli('layout', 'epochs', '--scope', 'all', '--limit', '500', '--json');
+    expect(epochs.code, epochs.out).toBe(0);
+    const list = (JSON.parse(epochs.out) as { epochs: Array<{ scope: string; wave?: string }> }).epochs;
+    expect(list.some((e) => e.scope.startsWith('partition:') && e.wave?.startsWith('w-'))).toBe(true);
+    const table = await cli('layout', 'epochs', '--scope', 'cluster');
+    expect(table.code, table.out).toBe(0);
+    expect(table.out).toContain('+member');
+    const missing = await cli('layout', 'rollback', '--wave', 'w-nosuchwave');
+    expect(missing.code).toBe(1);
+    expect(missing.out).toContain('ROLLBACK_TARGET_MISSING');
+    expect((await cli('layout', 'rollback')).code).toBe(2);
+    expect((await cli('layout', 'rollback', '--to-time', 'yesterday-ish')).code).toBe(2);
+    const now = await cli('layout', 'rollback', '--to-time', new Date().toISOString(), '--json');
+    expect(now.code, now.out).toBe(0);
+    expect(JSON.parse(now.out)).toMatchObject({ records: 0 });
+    const dsm = await cli('dsm', 'status');
+    expect(dsm.code, dsm.out).toBe(0);
+    expect(dsm.out).toMatch(/paused\W+yes/);
   });
 });
