@@ -157,6 +157,7 @@ const migration = {
     origin: { type: 'string', enum: ORIGINS },
     startedAt: { type: 'integer' },
     endedAt: { type: 'integer' },
+    checksum: { type: 'string', description: 'SHA-256 of the record as the new holders signed for it' },
     epoch: {
       type: 'object',
       description: 'the partition epoch that committed it',

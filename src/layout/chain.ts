@@ -172,7 +172,10 @@ export class EpochChainImpl implements EpochChain {
       signer: epoch.signer,
       reason: c.reason,
     };
-    const restore = c.restoreOf === undefined ? {} : { restoreOf: c.restoreOf };
+    const restore = {
+      ...(c.restoreOf === undefined ? {} : { restoreOf: c.restoreOf }),
+      ...(c.wave === undefined ? {} : { wave: c.wave }),
+    };
     for (const key of c.overridesRemoved ?? []) this.#record(key, { ...event, ...restore, action: 'removed' });
     for (const o of c.overridesSet ?? []) {
       this.#record(o.key, { ...event, ...restore, action: 'set', replicas: [...o.replicas] });

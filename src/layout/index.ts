@@ -120,6 +120,8 @@ export interface OverrideEvent {
   readonly replicas?: readonly string[];
   readonly reason: string;
   readonly restoreOf?: number;
+  /** The wave that made the change (`w-` DSM, `m-` manual placement, `r-` rollback). */
+  readonly wave?: string;
 }
 
 /** Decides whether `epoch.signer` may sign `epoch`, given the chain's layout before it. */

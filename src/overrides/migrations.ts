@@ -35,6 +35,8 @@ export interface Migration {
   readonly endedAt?: number;
   /** The partition epoch that committed it. */
   readonly epoch?: { readonly scope: string; readonly number: number; readonly hash: string };
+  /** SHA-256 of the record as the new holders signed for it at the copy step. */
+  readonly checksum?: string;
   readonly error?: string;
 }
 

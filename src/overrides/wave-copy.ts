@@ -12,6 +12,8 @@ export interface CopyContext {
   readonly logger: Logger;
   readonly wave: string;
   readonly timeoutMs: number;
+  /** Told the checksum a new holder signed for each record the copy step verified. */
+  readonly onCopied?: (key: string, checksum: string) => void;
 }
 
 const unique = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
@@ -116,6 +118,8 @@ export async function copyMoves(
         break;
       }
     }
+    const item = receipts.get(m.copyTo[0])?.get(m.key);
+    if (!failed.has(m.key) && item?.[2]) ctx.onCopied?.(m.key, item[2]);
   }
 }
 

@@ -88,6 +88,8 @@ class WaveState {
   readonly epochs = new Map<Scope, { number: number; hash: string }>();
   /** Receipts of the new holders, by signer (the release step sends them to the old holders). */
   readonly receipts = new Map<string, Receipt[]>();
+  /** The checksum each record had when the copy step verified its receipts (its metadata at move time). */
+  readonly checksums = new Map<string, string>();
   distributed = { acked: 0, of: 0 };
   published = 0;
 
@@ -399,6 +401,7 @@ export class WaveRunner {
       startedAt: state.startedAt,
       endedAt: ended ? Date.now() : undefined,
       epoch: e && { scope: m.scope, number: e.number, hash: e.hash },
+      checksum: state.checksums.get(m.key),
       error,
     };
     this.#c.migrations.put(migration);
