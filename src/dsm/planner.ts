@@ -79,7 +79,8 @@ export function planCycle(input: PlannerInput): Plan {
     const w = forecastWeight(r, cfg.policy, cy.cfg.minAccuracy);
     const total = demandTotal(r, w);
     const over = cy.anyOverfull ? overfullHolder(cy, r) : -1;
-    const special = r.overridden || over >= 0;
+    // Overridden records, extra copies and over-full holders may have to move whatever their gain.
+    const special = r.overridden || r.holders.length > cfg.replicationFactor || over >= 0;
     if (!special) {
       if (!(total > 0)) {
         bump('no-demand');
