@@ -146,7 +146,8 @@ export function candidates(cy: Cycle, v: View): { valid: Candidate[]; bad: Candi
     }
     // One replica more than the survival rule allows, scored only to report `redundancy` when it is the best.
     if (most < Math.min(n, cy.upByZone[z].length)) putInZone(cy, v, held, z, most + 1, n, bad);
-    if (v.allUp && v.nUp < cy.cfg.maxReplicas && free(cy, held, z, []) > 0) {
+    const addOk = v.allUp && v.nUp < cy.cfg.maxReplicas && v.nUp + 1 >= cy.minCopies;
+    if (addOk && free(cy, held, z, []) > 0) {
       const c = make(cy, v, 'add', held, [z], v.nUp + 1);
       (zonesOk(cy, held, [z]) ? valid : bad).push(c);
     }

@@ -64,15 +64,18 @@ export function planCycle(input: PlannerInput): Plan {
   const thr = cy.cfg.thresholdMs;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
+    if (r.inFlight !== undefined) {
+      // Counted as done (even for a pinned record: an operator's move in flight still lands its bytes).
+      for (const id of r.inFlight) {
+        const m = cy.member(id);
+        if (m >= 0 && !r.holders.includes(id)) cy.incoming[m] += r.sizeBytes;
+      }
+    }
     if (r.pinned === true) {
       bump('pinned');
       continue;
     }
     if (r.inFlight !== undefined) {
-      for (const id of r.inFlight) {
-        const m = cy.member(id);
-        if (m >= 0 && !r.holders.includes(id)) cy.incoming[m] += r.sizeBytes;
-      }
       bump('in-flight');
       continue;
     }
