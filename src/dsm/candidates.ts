@@ -11,7 +11,8 @@
  * - `add`: one more replica in a demand zone, up to `maxReplicas` (for `one`-heavy demand from a new zone).
  * - `drop` (more than R copies) and `home` (overridden records) are **reclaiming** moves: they free a copy or an
  *   override that no longer pays, so they are taken when they lose at most `thresholdMs` against the best other
- *   move (staying put included), not when they gain the threshold (see {@link choose}).
+ *   move (staying put included), not when they gain the threshold (see {@link choose}), and only once the record
+ *   has not moved for `reclaimAfterMs`.
  *
  * New replicas go only to zones supplying at least `minZoneShare` of the record's demand (noise filter).
  * @module
@@ -193,7 +194,11 @@ export function choose(cy: Cycle, v: View, valid: readonly Candidate[], bad: rea
   const { thresholdMs, hysteresis } = cy.cfg;
   const normal = valid.filter((c) => c.kind === 'replace' || c.kind === 'add');
   const passing = normal.filter((c) => c.gain >= thresholdMs && c.gain >= hysteresis * v.costNow);
-  const reclaim = valid.find((c) => c.kind === 'home' || c.kind === 'drop');
+  // Reclaiming is lazy: only once the record has been still for `reclaimAfterMs`, so a record that moved on a
+  // blip does not bounce straight back (the overrides cap bounds metadata meanwhile).
+  const last = v.r.lastMove;
+  const settled = last === undefined || cy.now - last.at >= cy.cfg.reclaimAfterMs;
+  const reclaim = settled ? valid.find((c) => c.kind === 'home' || c.kind === 'drop') : undefined;
   const alternative = Math.max(0, passing[0]?.gain ?? 0);
   if (reclaim !== undefined && alternative - reclaim.gain <= thresholdMs) return { try: [reclaim, ...passing] };
   if (passing.length > 0) return { try: passing.slice(0, 4) };

@@ -231,7 +231,7 @@ describe('constraints', () => {
     expect(plan.skipped[0]).toMatchObject({ key: 'k', reason: 'cooldown' });
     expect(plan.skipped[0].move?.to).toContain('c1');
     expect(
-      planCycle(input([{ ...r, lastMove: { at: NOW - 20 * 60_000, from: r.lastMove!.from } }])).moves,
+      planCycle(input([{ ...r, lastMove: { at: NOW - 61 * 60_000, from: r.lastMove!.from } }])).moves,
     ).toHaveLength(1);
     expect(planCycle(input([{ ...r, observed: [one('c', 20)] }])).moves).toHaveLength(1);
   });
