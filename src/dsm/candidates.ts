@@ -128,8 +128,11 @@ function putInZone(cy: Cycle, v: View, held: number[], z: number, m: number, n: 
   return undefined;
 }
 
-/** Every candidate of the record in `v` (demand in `cy.demand`), plus the best one the survival rule forbids. */
-export function candidates(cy: Cycle, v: View): { valid: Candidate[]; bad: Candidate[] } {
+/**
+ * Every candidate of the record in `v` (demand in `cy.demand`), and the ones the survival rule forbids; with
+ * `forbidden`, also "one more replica in a zone than the rule allows" (only to explain a `redundancy` skip).
+ */
+export function candidates(cy: Cycle, v: View, forbidden = false): { valid: Candidate[]; bad: Candidate[] } {
   const held = Array.from(cy.holders.subarray(0, v.nUp));
   const valid: Candidate[] = [];
   const bad: Candidate[] = [];
@@ -146,7 +149,7 @@ export function candidates(cy: Cycle, v: View): { valid: Candidate[]; bad: Candi
       if (c !== undefined) valid.push(c);
     }
     // One replica more than the survival rule allows, scored only to report `redundancy` when it is the best.
-    if (most < Math.min(n, cy.upByZone[z].length)) putInZone(cy, v, held, z, most + 1, n, bad);
+    if (forbidden && most < Math.min(n, cy.upByZone[z].length)) putInZone(cy, v, held, z, most + 1, n, bad);
     const addOk = v.allUp && v.nUp < cy.cfg.maxReplicas && v.nUp + 1 >= cy.minCopies;
     if (addOk && free(cy, held, z, []) > 0) {
       const c = make(cy, v, 'add', held, [z], v.nUp + 1);

@@ -155,7 +155,11 @@ export function planCycle(input: PlannerInput): Plan {
 
 function pick(cy: Cycle, v: View): Choice {
   const { valid, bad } = candidates(cy, v);
-  return choose(cy, v, valid, bad);
+  const choice = choose(cy, v, valid, bad);
+  if ('try' in choice) return choice;
+  // Nothing to do: score the placements the survival rule forbids too, to say whether it is what stops the record.
+  const all = candidates(cy, v, true);
+  return choose(cy, v, all.valid, all.bad);
 }
 
 /** The first up holder of `r` that is over capacity, or -1. */
