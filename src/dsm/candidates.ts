@@ -11,7 +11,8 @@
  * - `add`: one more replica in a demand zone, up to `maxReplicas` (for `one`-heavy demand from a new zone).
  * - `drop` (more than R copies) and `home` (overridden records) are **reclaiming** moves: they free a copy or an
  *   override that no longer pays, so they are taken when they lose at most `thresholdMs` against the best other
- *   move (staying put included), not when they gain the threshold (see {@link choose}).
+ *   move (staying put included), not when they gain the threshold (see {@link choose}), and only once the record
+ *   has not moved for `reclaimAfterMs`.
  *
  * New replicas go only to zones supplying at least `minZoneShare` of the record's demand (noise filter).
  * @module
@@ -127,8 +128,11 @@ function putInZone(cy: Cycle, v: View, held: number[], z: number, m: number, n: 
   return undefined;
 }
 
-/** Every candidate of the record in `v` (demand in `cy.demand`), plus the best one the survival rule forbids. */
-export function candidates(cy: Cycle, v: View): { valid: Candidate[]; bad: Candidate[] } {
+/**
+ * Every candidate of the record in `v` (demand in `cy.demand`), and the ones the survival rule forbids; with
+ * `forbidden`, also "one more replica in a zone than the rule allows" (only to explain a `redundancy` skip).
+ */
+export function candidates(cy: Cycle, v: View, forbidden = false): { valid: Candidate[]; bad: Candidate[] } {
   const held = Array.from(cy.holders.subarray(0, v.nUp));
   const valid: Candidate[] = [];
   const bad: Candidate[] = [];
@@ -144,7 +148,10 @@ export function candidates(cy: Cycle, v: View): { valid: Candidate[]; bad: Candi
       const c = putInZone(cy, v, held, z, m, n, bad);
       if (c !== undefined) valid.push(c);
     }
-    if (v.allUp && v.nUp < cy.cfg.maxReplicas && free(cy, held, z, []) > 0) {
+    // One replica more than the survival rule allows, scored only to report `redundancy` when it is the best.
+    if (forbidden && most < Math.min(n, cy.upByZone[z].length)) putInZone(cy, v, held, z, most + 1, n, bad);
+    const addOk = v.allUp && v.nUp < cy.cfg.maxReplicas && v.nUp + 1 >= cy.minCopies;
+    if (addOk && free(cy, held, z, []) > 0) {
       const c = make(cy, v, 'add', held, [z], v.nUp + 1);
       (zonesOk(cy, held, [z]) ? valid : bad).push(c);
     }
@@ -190,7 +197,11 @@ export function choose(cy: Cycle, v: View, valid: readonly Candidate[], bad: rea
   const { thresholdMs, hysteresis } = cy.cfg;
   const normal = valid.filter((c) => c.kind === 'replace' || c.kind === 'add');
   const passing = normal.filter((c) => c.gain >= thresholdMs && c.gain >= hysteresis * v.costNow);
-  const reclaim = valid.find((c) => c.kind === 'home' || c.kind === 'drop');
+  // Reclaiming is lazy: only once the record has been still for `reclaimAfterMs`, so a record that moved on a
+  // blip does not bounce straight back (the overrides cap bounds metadata meanwhile).
+  const last = v.r.lastMove;
+  const settled = last === undefined || cy.now - last.at >= cy.cfg.reclaimAfterMs;
+  const reclaim = settled ? valid.find((c) => c.kind === 'home' || c.kind === 'drop') : undefined;
   const alternative = Math.max(0, passing[0]?.gain ?? 0);
   if (reclaim !== undefined && alternative - reclaim.gain <= thresholdMs) return { try: [reclaim, ...passing] };
   if (passing.length > 0) return { try: passing.slice(0, 4) };

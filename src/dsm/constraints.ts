@@ -13,7 +13,7 @@
  *   Bytes leaving are not credited: the old copy is dropped only after the mover's grace period.
  * - **Cool-down** ({@link resolveMembers}): within `cooldownMs` of the record's last move, a new holder may not
  *   be one the record left (`lastMove.from` minus current holders) unless the move gains
- *   `largeGainFactor × thresholdMs`.
+ *   `largeGainFactor ×` the record's bar (`max(thresholdMs, hysteresis · cost now)`; see {@link coolingDown}).
  * @module
  */
 import type { Candidate } from './candidates.ts';
@@ -53,11 +53,17 @@ function load(cy: Cycle, m: number): number {
   return Number.isFinite(cap) ? (cy.used[m] + cy.incoming[m]) / cap : 0;
 }
 
-/** True when the cool-down forbids `r` from returning to holders it left, for a move gaining `gain`. */
-export function coolingDown(cy: Cycle, r: PlanRecord, gain: number): boolean {
+/**
+ * True when the cool-down forbids `r` from returning to holders it left, for candidate `c`. "Large" is
+ * `largeGainFactor` × the bar this record's moves must clear anyway: `max(thresholdMs, hysteresis · cost now)`.
+ * With the bare threshold, any hot record clears 4 × 200 ms and bounces straight back after a blip.
+ */
+export function coolingDown(cy: Cycle, r: PlanRecord, c: Candidate): boolean {
   const last = r.lastMove;
   if (last === undefined || cy.now - last.at >= cy.cfg.cooldownMs) return false;
-  return gain < cy.cfg.largeGainFactor * cy.cfg.thresholdMs;
+  const costNow = c.gain + c.costAfter + cy.moveCost(c.bytes);
+  const bar = Math.max(cy.cfg.thresholdMs, cy.cfg.hysteresis * costNow);
+  return c.gain < cy.cfg.largeGainFactor * bar;
 }
 
 /** True when member `m` is one `r` left in its last move (and does not hold it now). */
@@ -78,7 +84,7 @@ export function resolveMembers(
   c: Candidate,
   limits = true,
 ): number[] | 'capacity' | 'cooldown' {
-  const strict = limits && coolingDown(cy, r, c.gain);
+  const strict = limits && coolingDown(cy, r, c);
   const fits = limits ? fitsMember : upMember;
   const size = r.sizeBytes;
   if (c.fixed !== undefined) {

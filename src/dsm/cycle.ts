@@ -9,7 +9,10 @@ import type { PlannerConfig, PlannerInput, PlanRecord } from './index.ts';
 import { type DemandView, Locality } from './locality.ts';
 
 /** A new replica may go to a zone only if that zone supplies at least this share of the record's demand. */
-export const DEFAULT_MIN_ZONE_SHARE = 0.35;
+export const DEFAULT_MIN_ZONE_SHARE = 0.4;
+
+/** A `home` or `drop` that only reclaims waits until the record has not moved for this long. */
+export const DEFAULT_RECLAIM_AFTER_MS = 60 * 60_000;
 
 /** Most entries of {@link Plan.skipped}. */
 export const SKIP_LIST_CAP = 1000;
@@ -19,6 +22,7 @@ export interface ResolvedConfig extends PlannerConfig {
   readonly minAccuracy: number;
   readonly maxReplicas: number;
   readonly minZoneShare: number;
+  readonly reclaimAfterMs: number;
 }
 
 export function resolveConfig(c: PlannerConfig): ResolvedConfig {
@@ -27,6 +31,7 @@ export function resolveConfig(c: PlannerConfig): ResolvedConfig {
     minAccuracy: c.minAccuracy ?? DEFAULT_MIN_ACCURACY,
     maxReplicas: c.maxReplicas ?? c.replicationFactor + 1,
     minZoneShare: c.minZoneShare ?? DEFAULT_MIN_ZONE_SHARE,
+    reclaimAfterMs: c.reclaimAfterMs ?? DEFAULT_RECLAIM_AFTER_MS,
   };
 }
 

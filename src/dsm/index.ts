@@ -98,7 +98,12 @@ export interface PlannerConfig {
   readonly maxMoves: number;
   /** Bytes moved per cycle (the bandwidth cap times the interval, when lower). */
   readonly maxBytes: number;
-  /** A record that moved is not moved back (onto a holder it left) sooner, unless the gain is `largeGainFactor` × threshold. */
+  /**
+   * A record that moved is not moved back (onto a holder it left) sooner, unless the gain is `largeGainFactor` ×
+   * its threshold (`max(thresholdMs, hysteresis × cost now)`: the bar its moves clear anyway). Default 1 h, the
+   * span the moved-back measure looks at, with factor 3: in the stability simulation a real shift clears it within
+   * a few cycles and a blip does not (15 min or factor 2.5 let 10-14 % of the bytes moved bounce back).
+   */
   readonly cooldownMs: number;
   readonly largeGainFactor: number;
   /** Hysteresis: a move must beat keeping the placement by this fraction of the current cost too. */
@@ -115,9 +120,15 @@ export interface PlannerConfig {
   readonly maxReplicas?: number;
   /**
    * A new replica goes to a zone only if that zone supplies at least this share of the record's demand (default
-   * 0.35): a one-bucket blip of a four-bucket window (25 %) does not pull replicas, a steady second zone does.
+   * 0.4): a one-bucket blip of a four-bucket window (25 %, more with noise) does not pull replicas, a steady
+   * second zone does.
    */
   readonly minZoneShare?: number;
+  /**
+   * A reclaiming move (`home` of an override, or `drop` of an extra copy, that no longer pays) waits until the
+   * record has not moved for this long (default 1 h): a record that moved on a blip does not bounce straight back.
+   */
+  readonly reclaimAfterMs?: number;
 }
 
 export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
@@ -127,8 +138,8 @@ export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
   thresholdMs: 200,
   maxMoves: 256,
   maxBytes: 256 * 1024 * 1024,
-  cooldownMs: 15 * 60_000,
-  largeGainFactor: 4,
+  cooldownMs: 60 * 60_000,
+  largeGainFactor: 3,
   hysteresis: 0.2,
   maxOverrides: 100_000,
   pricePerMbMs: 50,
@@ -256,7 +267,7 @@ export interface DsmObserver {
   onOverrides(count: number): void;
 }
 
-export { DEFAULT_MIN_ZONE_SHARE, SKIP_LIST_CAP } from './cycle.ts';
+export { DEFAULT_MIN_ZONE_SHARE, DEFAULT_RECLAIM_AFTER_MS, SKIP_LIST_CAP } from './cycle.ts';
 export { DEFAULT_MIN_ACCURACY, forecastWeight } from './demand.ts';
 export { Locality, placementCostMs } from './locality.ts';
 export { planCycle } from './planner.ts';

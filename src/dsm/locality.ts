@@ -119,11 +119,18 @@ export class Locality {
         out[from] = out[z + from] = out[2 * z + from] = this.unreachableMs;
         continue;
       }
-      for (let i = 0; i < n; i++) d[i] = this.lat(from, s[i]);
-      const sorted = Array.from(d.subarray(0, n)).sort((a, b) => a - b);
-      out[from] = sorted[0];
-      out[z + from] = sorted[k - 1];
-      out[2 * z + from] = sorted[n - 1];
+      for (let i = 0; i < n; i++) {
+        const v = this.lat(from, s[i]);
+        let j = i - 1;
+        while (j >= 0 && d[j] > v) {
+          d[j + 1] = d[j];
+          j--;
+        }
+        d[j + 1] = v;
+      }
+      out[from] = d[0];
+      out[z + from] = d[k - 1];
+      out[2 * z + from] = d[n - 1];
     }
     return out;
   }

@@ -64,22 +64,26 @@ export function planCycle(input: PlannerInput): Plan {
   const thr = cy.cfg.thresholdMs;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
+    if (r.inFlight !== undefined) {
+      // Counted as done (even for a pinned record: an operator's move in flight still lands its bytes).
+      for (const id of r.inFlight) {
+        const m = cy.member(id);
+        if (m >= 0 && !r.holders.includes(id)) cy.incoming[m] += r.sizeBytes;
+      }
+    }
     if (r.pinned === true) {
       bump('pinned');
       continue;
     }
     if (r.inFlight !== undefined) {
-      for (const id of r.inFlight) {
-        const m = cy.member(id);
-        if (m >= 0 && !r.holders.includes(id)) cy.incoming[m] += r.sizeBytes;
-      }
       bump('in-flight');
       continue;
     }
     const w = forecastWeight(r, cfg.policy, cy.cfg.minAccuracy);
     const total = demandTotal(r, w);
     const over = cy.anyOverfull ? overfullHolder(cy, r) : -1;
-    const special = r.overridden || over >= 0;
+    // Overridden records, extra copies and over-full holders may have to move whatever their gain.
+    const special = r.overridden || r.holders.length > cfg.replicationFactor || over >= 0;
     if (!special) {
       if (!(total > 0)) {
         bump('no-demand');
@@ -151,7 +155,11 @@ export function planCycle(input: PlannerInput): Plan {
 
 function pick(cy: Cycle, v: View): Choice {
   const { valid, bad } = candidates(cy, v);
-  return choose(cy, v, valid, bad);
+  const choice = choose(cy, v, valid, bad);
+  if ('try' in choice) return choice;
+  // Nothing to do: score the placements the survival rule forbids too, to say whether it is what stops the record.
+  const all = candidates(cy, v, true);
+  return choose(cy, v, all.valid, all.bad);
 }
 
 /** The first up holder of `r` that is over capacity, or -1. */
