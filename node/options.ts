@@ -173,7 +173,7 @@ export const START_OPTIONS: readonly OptionSpec[] = [
   {
     flag: 'dsm-cooldown-ms',
     kind: 'number',
-    default: 900_000,
+    default: 3_600_000,
     description:
       'A record the DSM moved is not moved back onto a holder it left sooner than this (unless the gain is large).',
   },

@@ -139,7 +139,7 @@ export class DsmController implements Dsm {
     this.#thresholdMs = options.thresholdMs ?? 200;
     this.#maxMoves = options.maxMoves ?? 256;
     this.#maxMbps = options.maxMbps ?? 50;
-    this.#cooldownMs = options.cooldownMs ?? 15 * 60_000;
+    this.#cooldownMs = options.cooldownMs ?? DEFAULT_PLANNER_CONFIG.cooldownMs;
   }
 
   async start(): Promise<void> {
