@@ -48,6 +48,12 @@ export interface DaemonConfig {
   dsmMaxMbps: number;
   /** `--dsm-cooldown-ms`: no move back onto a holder a record left sooner than this, ms (an integer). */
   dsmCooldownMs: number;
+  /** `--dsm-guard`: roll back a wave that made its records' latency worse. */
+  dsmGuard: 'on' | 'off';
+  /** `--dsm-guard-margin`: the fraction worse that trips the guard (in (0, 10]). */
+  dsmGuardMargin: number;
+  /** `--dsm-guard-window-ms`: how long the guard observes a wave's records, ms. */
+  dsmGuardWindowMs: number;
   /** Parsed and validated `--latency-matrix` (zone→zone ms), if set. */
   latencyMatrix?: LatencyMatrix;
   statsGossipIntervalMs: number;
@@ -176,6 +182,9 @@ function validateDsm(cfg: DaemonConfig): void {
   integerIn('dsm-max-moves', cfg.dsmMaxMoves, 1, 100_000);
   // At most a year: a record that moved stays put at most that long (and the sum with a timestamp stays exact).
   integerIn('dsm-cooldown-ms', cfg.dsmCooldownMs, 0, 31_536_000_000);
+  integerIn('dsm-guard-window-ms', cfg.dsmGuardWindowMs, 100, 86_400_000);
+  if (!(cfg.dsmGuardMargin > 0 && cfg.dsmGuardMargin <= 10))
+    throw new ConfigError(`--dsm-guard-margin must be more than 0 and at most 10, got ${cfg.dsmGuardMargin}`);
   if (cfg.dsmMaxMbps <= 0 || cfg.dsmMaxMbps > 100_000)
     throw new ConfigError(
       `--dsm-max-mbps must be more than 0 and at most 100000 (use --dsm-policy off to stop moves), got ${cfg.dsmMaxMbps}`,

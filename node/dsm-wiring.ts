@@ -111,6 +111,7 @@ export async function startDsm(parts: DsmWiringParts, cfg: DaemonConfig, logger:
       const outcome = await overrides.runWave(plans, { origin: 'dsm', gains, signal });
       return { wave: outcome.id, done: outcome.done.length, failed: outcome.failed.length };
     },
+    rollback: (wave, { signal }) => overrides.rollback({ wave }, { signal }),
     inFlight: () => overrides.inFlight(),
     migrations: (limit) => overrides.migrations(limit),
   };
@@ -125,6 +126,7 @@ export async function startDsm(parts: DsmWiringParts, cfg: DaemonConfig, logger:
       maxMoves: cfg.dsmMaxMoves,
       maxMbps: cfg.dsmMaxMbps,
       cooldownMs: cfg.dsmCooldownMs,
+      guard: { enabled: cfg.dsmGuard === 'on', margin: cfg.dsmGuardMargin, windowMs: cfg.dsmGuardWindowMs },
     },
   );
   await dsm.start();

@@ -178,6 +178,27 @@ export const START_OPTIONS: readonly OptionSpec[] = [
       'A record the DSM moved is not moved back onto a holder it left sooner than this (unless the gain is large).',
   },
   {
+    flag: 'dsm-guard',
+    kind: 'enum',
+    values: ['on', 'off'],
+    default: 'on',
+    description:
+      "Guard: after each DSM wave, if its records' new placement serves the demand observed since worse than the old one would have (by the margin), pause the DSM and roll the wave back.",
+  },
+  {
+    flag: 'dsm-guard-margin',
+    kind: 'number',
+    default: 0.2,
+    description:
+      "How much worse (a fraction of the old placement's latency cost) a wave may make its records before the guard rolls it back.",
+  },
+  {
+    flag: 'dsm-guard-window-ms',
+    kind: 'number',
+    default: 300000,
+    description: 'How long after a wave the guard observes its records before judging it.',
+  },
+  {
     flag: 'latency-matrix',
     kind: 'json',
     description:

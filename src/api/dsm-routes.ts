@@ -19,6 +19,8 @@ import {
   type Dsm,
   type DsmPolicy,
   type DsmStatus,
+  type GuardEvent,
+  type GuardStatus,
   type Migration,
   type MigrationState,
   type MoveKind,
@@ -105,6 +107,30 @@ const statusSchema = {
     nextCycleAt: { type: ['integer', 'null'], description: 'ms since the epoch (null: paused or off)' },
     partitionsPlanned: { type: 'integer', description: 'partitions this daemon coordinates, and so plans' },
     overridesHeld: { type: 'integer' },
+    guard: {
+      type: 'object',
+      properties: {
+        enabled: { type: 'boolean' },
+        margin: { type: 'number' },
+        windowMs: { type: 'integer' },
+        pending: { type: 'integer' },
+        events: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              wave: { type: 'string' },
+              at: { type: 'integer' },
+              records: { type: 'integer' },
+              costNewMs: { type: 'number' },
+              costOldMs: { type: 'number' },
+              rolledBack: { type: 'boolean' },
+              rollbackId: { type: 'string' },
+            } satisfies Record<keyof GuardEvent, unknown>,
+          },
+        },
+      } satisfies Record<keyof GuardStatus, unknown>,
+    },
   } satisfies Record<keyof DsmStatus, unknown>,
 } as const;
 

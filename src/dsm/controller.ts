@@ -7,6 +7,7 @@ import {
   type DsmObserver,
   type DsmPolicy,
   type DsmStatus,
+  type GuardEvent,
   type LatencyMatrix,
   type Plan,
   type PlanMember,
@@ -17,6 +18,7 @@ import {
   type SurviveMode,
   type ZoneDemand,
 } from './index.ts';
+import { placementCostMs } from './locality.ts';
 
 /** Where one record lives, as the controller's daemon sees it. */
 export interface RecordPlacement {
@@ -59,6 +61,8 @@ export interface DsmMover {
     moves: readonly PlannedMove[],
     options: { signal?: AbortSignal },
   ): Promise<{ done: number; failed: number; wave: string }>;
+  /** Rolls one wave back (cluster-wide; see src/overrides rollback). */
+  rollback(wave: string, options: { signal?: AbortSignal }): Promise<{ rollbackId: string; records: number }>;
   inFlight(): Map<string, readonly string[]>;
   migrations(limit?: number): { inFlight: Migration[]; history: Migration[] };
 }
@@ -88,6 +92,15 @@ export interface DsmOptions {
   defaultHorizonMs?: number;
   /** A record whose move failed is not planned again sooner (doubling per failure, up to 32×). Default 30 000 ms. */
   retryBackoffMs?: number;
+  /** The guard (see the class TSDoc). Default on, margin 0.2, window 300 000 ms. */
+  guard?: { enabled?: boolean; margin?: number; windowMs?: number };
+}
+
+/** A wave the guard will judge: its moved records' old and new holders. */
+interface PendingGuard {
+  readonly wave: string;
+  readonly at: number;
+  readonly moves: ReadonlyArray<{ key: string; from: readonly string[]; to: readonly string[] }>;
 }
 
 /**
@@ -100,6 +113,13 @@ export interface DsmOptions {
  * **Forecast classes.** The PAE forecasts accesses per (record, zone), not per consistency level; the
  * controller splits each zone's forecast into `one`/`majority`/`all` by the mix observed from that zone
  * over the last horizon (all `majority`, the default level `quorum`, when none was observed).
+ *
+ * **Guard.** After a wave, the controller watches its records for `guard.windowMs`, then compares the
+ * latency cost of the demand observed since (the planner's locality model) on the new holders with the
+ * cost the old holders would have had for the same demand. A wave whose new placement is worse by more
+ * than `guard.margin` (and by more than the threshold) was harmful — a forecast that pointed the wrong
+ * way — so the guard pauses the DSM and rolls the wave back (logged, in `/admin/dsm` and metrics). The
+ * counterfactual (same demand, both placements) keeps a demand shift after the wave from reading as harm.
  *
  * **Retries.** A move that failed (a destination down, full or slow) is planned again after a backoff
  * that doubles with each failure of that record (`retryBackoffMs`, up to 32×), so a dead daemon does not
@@ -128,6 +148,8 @@ export class DsmController implements Dsm {
   readonly #backoff = new Map<string, [number, number]>();
   /** key → when its last move ended and the holders it left. */
   readonly #lastMove = new Map<string, { at: number; from: readonly string[] }>();
+  readonly #guarding: PendingGuard[] = [];
+  readonly #guardEvents: GuardEvent[] = [];
 
   constructor(components: DsmComponents, options: DsmOptions = {}) {
     this.#c = components;
@@ -170,6 +192,13 @@ export class DsmController implements Dsm {
       nextCycleAt: this.#paused || this.#policy === 'off' ? null : this.#nextAt,
       partitionsPlanned: this.#partitions,
       overridesHeld: this.#overrides,
+      guard: {
+        enabled: this.#o.guard?.enabled ?? true,
+        margin: this.#o.guard?.margin ?? 0.2,
+        windowMs: this.#o.guard?.windowMs ?? 300_000,
+        pending: this.#guarding.length,
+        events: [...this.#guardEvents].reverse(),
+      },
     };
   }
 
@@ -204,14 +233,16 @@ export class DsmController implements Dsm {
     const policy = this.#policy;
     let report: CycleReport;
     try {
+      await this.#judgeWaves(options.signal);
       if (this.#paused || policy === 'off') {
         report = { startedAt, durationMs: 0, policy, considered: 0, planned: 0, skipCounts: {}, done: 0, failed: 0 };
       } else {
         const plan = planCycle(await this.#input(options.signal));
         let outcome = { done: 0, failed: 0, wave: undefined as string | undefined };
         if (plan.moves.length > 0) {
-          outcome = await this.#c.mover.run(plan.moves, { signal: options.signal });
-          this.#afterWave(plan.moves);
+          const ran = await this.#c.mover.run(plan.moves, { signal: options.signal });
+          outcome = ran;
+          this.#afterWave(plan.moves, ran.wave);
         }
         report = {
           startedAt,
@@ -247,14 +278,65 @@ export class DsmController implements Dsm {
     return report;
   }
 
-  /** Records each move's end (cool-down input) and its failures (backoff). */
-  #afterWave(moves: readonly PlannedMove[]): void {
+  /** Judges the waves whose guard window has passed (see the class TSDoc); rolls a harmful one back. */
+  async #judgeWaves(signal?: AbortSignal): Promise<void> {
+    const enabled = this.#o.guard?.enabled ?? true;
+    const windowMs = this.#o.guard?.windowMs ?? 300_000;
+    const margin = this.#o.guard?.margin ?? 0.2;
+    const now = this.#clock();
+    while (this.#guarding.length > 0 && this.#guarding[0].at + windowMs <= now) {
+      const g = this.#guarding.shift()!;
+      if (!enabled) continue;
+      const observed = this.#c.demand.observed(
+        now - g.at,
+        g.moves.map((m) => m.key),
+      );
+      const zoneOf = new Map(this.#c.cluster.members().map((m) => [m.id, m.zone]));
+      const zones = (ids: readonly string[]) => ids.map((id) => zoneOf.get(id) ?? '?');
+      const latency = this.#c.cluster.latency();
+      const dflt = this.#o.planner?.defaultLatencyMs ?? DEFAULT_PLANNER_CONFIG.defaultLatencyMs;
+      let costNewMs = 0;
+      let costOldMs = 0;
+      for (const m of g.moves) {
+        const d = observed.get(m.key) ?? [];
+        costNewMs += placementCostMs(zones(m.to), d, latency, dflt);
+        costOldMs += placementCostMs(zones(m.from), d, latency, dflt);
+      }
+      const harmful = costNewMs > costOldMs * (1 + margin) && costNewMs - costOldMs > this.#thresholdMs;
+      let rollbackId: string | undefined;
+      if (harmful) {
+        this.pause();
+        rollbackId = (await this.#c.mover.rollback(g.wave, { signal })).rollbackId;
+        this.#c.logger.warn(
+          { wave: g.wave, costNewMs, costOldMs, rollbackId },
+          'dsm: guard rolled a harmful wave back',
+        );
+      }
+      const event: GuardEvent = {
+        wave: g.wave,
+        at: now,
+        records: g.moves.length,
+        costNewMs,
+        costOldMs,
+        rolledBack: harmful,
+        rollbackId,
+      };
+      this.#guardEvents.push(event);
+      if (this.#guardEvents.length > 50) this.#guardEvents.shift();
+      this.#c.observer?.onGuard?.(event);
+    }
+  }
+
+  /** Records each move's end (cool-down input), its failures (backoff), and the wave for the guard. */
+  #afterWave(moves: readonly PlannedMove[], wave: string): void {
     const now = this.#clock();
     const base = this.#o.retryBackoffMs ?? 30_000;
     const ended = new Map(this.#c.mover.migrations(10_000).history.map((m) => [m.key, m]));
+    const guarded: Array<{ key: string; from: readonly string[]; to: readonly string[] }> = [];
     for (const mv of moves) {
       const m = ended.get(mv.key);
       if (m?.state === 'done') {
+        guarded.push({ key: mv.key, from: mv.from, to: mv.to });
         this.#lastMove.set(mv.key, { at: m.endedAt ?? now, from: mv.from });
         this.#backoff.delete(mv.key);
       } else {
@@ -262,6 +344,7 @@ export class DsmController implements Dsm {
         this.#backoff.set(mv.key, [failures, now + base * 2 ** Math.min(failures - 1, 5)]);
       }
     }
+    if (guarded.length > 0) this.#guarding.push({ wave, at: now, moves: guarded });
     if (this.#lastMove.size > 200_000) this.#forgetOld(now);
   }
 

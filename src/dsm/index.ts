@@ -161,6 +161,29 @@ export interface PlannerInput {
   readonly overridesHeld: number;
 }
 
+/** One judgement of the guard over a wave's records (see the controller's TSDoc). */
+export interface GuardEvent {
+  readonly wave: string;
+  readonly at: number;
+  readonly records: number;
+  /** Latency cost (ms over the window) of the demand observed since the wave, on the new placement and the old. */
+  readonly costNewMs: number;
+  readonly costOldMs: number;
+  /** True when the wave was rolled back (and the DSM paused). */
+  readonly rolledBack: boolean;
+  readonly rollbackId?: string;
+}
+
+export interface GuardStatus {
+  readonly enabled: boolean;
+  readonly margin: number;
+  readonly windowMs: number;
+  /** Waves waiting for their judgement. */
+  readonly pending: number;
+  /** The newest judgements, newest first. */
+  readonly events: readonly GuardEvent[];
+}
+
 export type { Migration, MigrationOrigin, MigrationState, MoveKind } from '../overrides/index.ts';
 
 /** A move as data: what changes, why, and what it is expected to gain. */
@@ -241,6 +264,8 @@ export interface DsmStatus {
   /** Partitions this daemon coordinates (and so plans). */
   readonly partitionsPlanned: number;
   readonly overridesHeld: number;
+  /** The guard that rolls back harmful waves, and what it did. */
+  readonly guard: GuardStatus;
 }
 
 /** The running DSM of one daemon (the admin API and CLI drive it). */
@@ -265,6 +290,8 @@ export interface DsmObserver {
   onMigration(migration: Migration): void;
   /** Overrides held by the partitions this daemon coordinates, after each cycle. */
   onOverrides(count: number): void;
+  /** The guard judged a wave (and maybe rolled it back). */
+  onGuard?(event: GuardEvent): void;
 }
 
 export { DEFAULT_MIN_ZONE_SHARE, DEFAULT_RECLAIM_AFTER_MS, SKIP_LIST_CAP } from './cycle.ts';

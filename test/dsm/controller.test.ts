@@ -15,13 +15,14 @@ const ids = ZONES.map((z) => `p-${z}`);
 const latency = Object.fromEntries(ZONES.map((z) => [z, Object.fromEntries(ZONES.map((y) => [y, z === y ? 0 : 50]))]));
 
 /** Four daemons in four zones; every record is held in a, b, c and read from d. This daemon coordinates all. */
-function fixture(opts: { keys?: number; fail?: boolean } = {}) {
+function fixture(opts: { keys?: number; fail?: boolean; demand?: DsmDemand; policy?: 'reactive' | 'proactive' } = {}) {
   const keys = Array.from({ length: opts.keys ?? 3 }, (_, i) => `k${i}`);
   const runs: PlannedMove[][] = [];
+  const rollbacks: string[] = [];
   const history: Migration[] = [];
   let now = 1_000_000;
   const cluster = fixtureCluster();
-  const demand = fixtureDemand(keys.length);
+  const demand = opts.demand ?? fixtureDemand(keys.length);
   const mover: DsmMover = {
     async run(moves) {
       runs.push([...moves]);
@@ -44,16 +45,28 @@ function fixture(opts: { keys?: number; fail?: boolean } = {}) {
       }
       return { wave: 'w', done: opts.fail ? 0 : moves.length, failed: opts.fail ? moves.length : 0 };
     },
+    async rollback(wave) {
+      rollbacks.push(wave);
+      return { rollbackId: `r-${wave}`, records: 3 };
+    },
     inFlight: () => new Map(),
     migrations: () => ({ inFlight: [], history }),
   };
   const dsm = new DsmController(
     { logger: pino({ level: 'silent' }), cluster, demand, mover, clock: () => now },
-    { policy: 'reactive', intervalMs: 60_000, survive: 'zone', replicationFactor: 3, retryBackoffMs: 30_000 },
+    {
+      policy: opts.policy ?? 'reactive',
+      intervalMs: 60_000,
+      survive: 'zone',
+      replicationFactor: 3,
+      retryBackoffMs: 30_000,
+      guard: { windowMs: 60_000, margin: 0.2 },
+    },
   );
   return {
     dsm,
     runs,
+    rollbacks,
     advance: (ms: number) => {
       now += ms;
     },
@@ -104,6 +117,44 @@ describe('DSM controller', () => {
     expect((await f.dsm.runCycle()).planned).toBe(3);
   });
 
+  it('the guard rolls back a wave whose forecast pointed the wrong way, and pauses the DSM', async () => {
+    // The forecast says zone d will read; the reads really come from a, b and c, which hold the records
+    // (d reads a little, at `one`, which gives the forecast its class mix).
+    const seen = [
+      ...['a', 'b', 'c'].map((zone) => ({ zone, one: 100, majority: 0, all: 0 })),
+      { zone: 'd', one: 1, majority: 0, all: 0 },
+    ];
+    const wrongWay: DsmDemand = {
+      observed: () => new Map(['k0', 'k1', 'k2'].map((k) => [k, seen])),
+      forecastOf: () => [{ zone: 'd', expected: 1000 }],
+      accuracy: () => 0.9,
+      horizonMs: () => 60_000,
+    };
+    const f = fixture({ demand: wrongWay, policy: 'proactive' });
+    expect((await f.dsm.runCycle()).done).toBe(3);
+    expect(f.dsm.status().guard.pending).toBe(1);
+    f.advance(30_000);
+    await f.dsm.runCycle(); // within the window: not judged yet
+    expect(f.rollbacks).toEqual([]);
+    f.advance(31_000);
+    await f.dsm.runCycle();
+    expect(f.rollbacks).toEqual(['w']);
+    const s = f.dsm.status();
+    expect(s.paused).toBe(true);
+    expect(s.guard.events[0]).toMatchObject({ wave: 'w', rolledBack: true, rollbackId: 'r-w', records: 3 });
+    expect(s.guard.events[0].costNewMs).toBeGreaterThan(s.guard.events[0].costOldMs);
+  });
+
+  it('the guard keeps a wave that serves the demand better', async () => {
+    const f = fixture();
+    expect((await f.dsm.runCycle()).done).toBe(3);
+    f.advance(61_000);
+    await f.dsm.runCycle();
+    expect(f.rollbacks).toEqual([]);
+    expect(f.dsm.status().guard.events[0]).toMatchObject({ wave: 'w', rolledBack: false });
+    expect(f.dsm.status().paused).toBe(false);
+  });
+
   it('caps a cycle at the bandwidth budget (maxMbps × interval)', async () => {
     const small = new DsmController(
       {
@@ -112,6 +163,7 @@ describe('DSM controller', () => {
         demand: fixtureDemand(10),
         mover: {
           run: async () => ({ wave: 'w', done: 0, failed: 0 }),
+          rollback: async () => ({ rollbackId: 'r', records: 0 }),
           inFlight: () => new Map(),
           migrations: () => ({ inFlight: [], history: [] }),
         },

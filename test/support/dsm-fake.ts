@@ -111,6 +111,7 @@ export class FakeDsm implements Dsm {
       lastCycle: LAST_CYCLE,
       nextCycleAt: this.state.paused ? null : 1_700_000_060_000,
       partitionsPlanned: 1365,
+      guard: { enabled: true, margin: 0.2, windowMs: 300_000, pending: 0, events: [] },
       overridesHeld: 12,
     };
   }
