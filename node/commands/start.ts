@@ -3,6 +3,7 @@ import { resolveConfig } from '../config.ts';
 import { type Daemon, startDaemon } from '../daemon.ts';
 import { missingNodeFlags } from '../node-flags.ts';
 import { optionsTable } from '../options.ts';
+import { watchParent } from '../parent-watch.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -58,6 +59,12 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Started by `npm start` or `npx shoal start`: stop with npm (see node/parent-watch.ts).
+  const unwatch = watchParent((parent) => {
+    logger.warn({ parent }, 'the npm process that started this daemon is gone');
+    stop('parent exited');
+  });
+  void exit.then(unwatch);
   daemon = await startDaemon(cfg, logger);
   if (stopping) {
     await daemon.stop();
