@@ -1,6 +1,6 @@
-import { pino } from 'pino';
 import { resolveConfig } from '../config.ts';
 import { type Daemon, startDaemon } from '../daemon.ts';
+import { createLogger } from '../logger.ts';
 import { missingNodeFlags } from '../node-flags.ts';
 import { optionsTable } from '../options.ts';
 import { watchParent } from '../parent-watch.ts';
@@ -16,7 +16,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = resolveConfig(argv);
-  const logger = pino({ level: cfg.logLevel, base: { zone: cfg.zone } });
+  const logger = createLogger({ level: cfg.logLevel, zone: cfg.zone });
   const missing = missingNodeFlags();
   if (missing.length > 0) {
     logger.warn(
