@@ -16,7 +16,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = resolveConfig(argv);
-  const logger = createLogger({ level: cfg.logLevel, zone: cfg.zone });
+  const logger = await createLogger({ level: cfg.logLevel, zone: cfg.zone });
   const missing = missingNodeFlags();
   if (missing.length > 0) {
     logger.warn(

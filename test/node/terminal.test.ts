@@ -29,12 +29,18 @@ function capture(): { stream: Writable; text: () => string } {
 }
 
 describe('for a person at a terminal', () => {
-  it('logs JSON lines when stdout is not a terminal, and pretty lines when it is', () => {
+  it('logs JSON lines when stdout is not a terminal, and pretty lines when it is', async () => {
     const json = capture();
-    createLogger({ level: 'info', zone: 'eu' }, { tty: false, destination: json.stream }).info({ n: 1 }, 'hello');
+    (await createLogger({ level: 'info', zone: 'eu' }, { tty: false, destination: json.stream })).info(
+      { n: 1 },
+      'hello',
+    );
     expect(JSON.parse(json.text())).toMatchObject({ level: 30, zone: 'eu', n: 1, msg: 'hello' });
     const human = capture();
-    createLogger({ level: 'info', zone: 'eu' }, { tty: true, destination: human.stream }).info({ n: 1 }, 'hello');
+    (await createLogger({ level: 'info', zone: 'eu' }, { tty: true, destination: human.stream })).info(
+      { n: 1 },
+      'hello',
+    );
     expect(human.text()).toMatch(/INFO.*hello/);
     expect(() => JSON.parse(human.text())).toThrow();
   });
