@@ -66,6 +66,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`shoal: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
     return 2;
   }
+  // ps and top show `shoal start --d…` (the first 15 bytes) instead of Node's `MainThread`; ps -f shows the
+  // command line as typed, so several daemons stay apart.
+  process.title = ['shoal', ...argv].join(' ');
   return (await command.load()).run(rest);
 }
 

@@ -80,7 +80,7 @@ type Raw = string | number | string[] | undefined;
 
 function coerce(spec: OptionSpec, value: unknown, source: string): Raw {
   if (value === undefined) return undefined;
-  const where = `${source} ${spec.flag}`;
+  const where = `${source} --${spec.flag}`;
   switch (spec.kind) {
     case 'number': {
       const n = typeof value === 'number' ? value : Number(value);
@@ -147,7 +147,7 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   for (const spec of START_OPTIONS) {
     const key = configKey(spec.flag);
     out[key] =
-      coerce(spec, flags[spec.flag], 'flag --') ??
+      coerce(spec, flags[spec.flag], 'flag') ??
       coerce(spec, env[envName(spec.flag)], `env ${envName(spec.flag)} for`) ??
       coerce(spec, file[key], 'config file key for') ??
       spec.default;

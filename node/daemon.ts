@@ -25,6 +25,7 @@ import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError } from './config.ts';
 import { startDsm } from './dsm-wiring.ts';
+import { assertHttpAddressFree, listenError } from './http-address.ts';
 import { hlcPersistence, loadOrCreateNodeId } from './identity.ts';
 import { overrideAdmin, startOverrides } from './override-wiring.ts';
 import { startPae } from './pae-wiring.ts';
@@ -83,6 +84,8 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   const clusterSecret = cfg.clusterSecret
     ? parseClusterSecret(readFileOrFail(cfg.clusterSecret, 'cluster secret file'))
     : undefined;
+  // Before the data directory exists: a taken port must not leave an empty ./data behind.
+  await assertHttpAddressFree(cfg.httpHost, cfg.httpPort);
   await prepareDataDir(cfg.dataDir);
   const store = createConfiguredStore(cfg);
   await store.open();
@@ -205,7 +208,9 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         ],
       },
     );
-    await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
+    await app.listen({ host: cfg.httpHost, port: cfg.httpPort }).catch((err: unknown) => {
+      throw listenError(err, cfg.httpHost, cfg.httpPort);
+    });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
     url = `http://${cfg.httpHost.includes(':') ? `[${cfg.httpHost}]` : cfg.httpHost}:${port}`;

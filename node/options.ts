@@ -230,7 +230,7 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     kind: 'enum',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     default: 'info',
-    description: 'Log level (pino, JSON lines on stdout).',
+    description: 'Log level (pino: JSON lines on stdout, or pino-pretty lines when stdout is a terminal).',
   },
   { flag: 'pg-url', kind: 'string', description: 'PostgreSQL connection string (store postgres).' },
   {

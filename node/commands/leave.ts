@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
 import { ADMIN_OPTIONS, adminTarget } from '../admin-client.ts';
+import { HELP_OPTION } from '../usage.ts';
+
+const USAGE = `usage: shoal leave [--url http://127.0.0.1:7070 | SHOAL_URL] [--admin-token-file <file>] [--timeout <s>]
+  decommissions a running daemon: it hands its data to the other members, leaves and exits;
+  waits until it no longer answers (--timeout seconds, default 300)
+`;
 
 /**
  * `shoal leave [--url URL] [--admin-token-file F] [--timeout S]`: decommissions a running daemon. It
@@ -9,9 +15,13 @@ import { ADMIN_OPTIONS, adminTarget } from '../admin-client.ts';
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...ADMIN_OPTIONS, timeout: { type: 'string' } },
+    options: { ...ADMIN_OPTIONS, timeout: { type: 'string' }, ...HELP_OPTION },
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const { url, headers } = adminTarget(values);
   const res = await fetch(`${url}/admin/leave`, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) }).catch(
     (err: Error) => err,

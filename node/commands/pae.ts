@@ -16,16 +16,22 @@ import { evalMarkdown, evalSvg } from '../../src/pae/report.ts';
 import { chooseBucketMs, loadTraceTable, seriesAt, type TraceTable } from '../../src/pae/trace-series.ts';
 import { trainingSamples } from '../../src/pae/train-data.ts';
 import { loadZoneMapping } from '../../src/stats/trace.ts';
+import { HELP_OPTION, printedHelp, subUsage } from '../usage.ts';
 
 /** The shipped model (used when --model is not given and the file exists). */
 const DEFAULT_MODEL = DEFAULT_MODEL_PATH;
 
-const USAGE = `usage:
-  shoal pae predict --trace <csv> --at <ts_ms> [--model <file.onnx>] [--zones <mapping.json>] [--bucket-ms <ms>] [--json]
-  shoal pae train --trace <csv> [--trace <csv> ...] --out <file.onnx> [--seed 1] [--epochs 30] [--hidden 24]
+const LINES: Record<string, string> = {
+  predict: `  shoal pae predict --trace <csv> --at <ts_ms> [--model <file.onnx>] [--zones <mapping.json>] [--bucket-ms <ms>] [--json]
+`,
+  train: `  shoal pae train --trace <csv> [--trace <csv> ...] --out <file.onnx> [--seed 1] [--epochs 30] [--hidden 24]
                   [--lookback 24] [--loss l1|hot-l1] [--patience 4] [--holdout 0.25] [--max-samples 20000] [--zones <mapping.json>]
-  shoal pae eval --trace <csv> [--model <file.onnx> ...] [--holdout 0.25] [--bucket-ms <ms>] [--out-dir <dir>] [--json]
-`;
+`,
+  eval: `  shoal pae eval --trace <csv> [--model <file.onnx> ...] [--holdout 0.25] [--bucket-ms <ms>] [--out-dir <dir>] [--json]
+`,
+};
+const USAGE = subUsage(LINES);
+const helped = (sub: string, values: { help?: boolean }) => printedHelp(LINES, sub, values);
 
 async function loadTable(trace: string, zones: string | undefined): Promise<TraceTable> {
   const zoneMapper = zones ? await loadZoneMapping(zones) : undefined;
@@ -67,8 +73,10 @@ async function predict(argv: string[]): Promise<number> {
       zones: { type: 'string' },
       'bucket-ms': { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...HELP_OPTION,
     },
   });
+  if (helped('predict', values)) return 0;
   if (!values.trace) throw new UsageError('--trace is required');
   const at = num(values.at, 'at');
   const horizon = DEFAULT_HORIZON;
@@ -111,8 +119,10 @@ async function train(argv: string[]): Promise<number> {
       'max-samples': { type: 'string' },
       'bucket-ms': { type: 'string' },
       zones: { type: 'string' },
+      ...HELP_OPTION,
     },
   });
+  if (helped('train', values)) return 0;
   if (!values.trace?.length) throw new UsageError('--trace is required');
   if (!values.out) throw new UsageError('--out is required');
   const seed = num(values.seed, 'seed', 1);
@@ -192,8 +202,10 @@ async function evaluate(argv: string[]): Promise<number> {
       'out-dir': { type: 'string' },
       zones: { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...HELP_OPTION,
     },
   });
+  if (helped('eval', values)) return 0;
   if (!values.trace) throw new UsageError('--trace is required');
   const horizon = DEFAULT_HORIZON;
   const table = await loadTable(values.trace, values.zones);
@@ -240,10 +252,12 @@ export async function run(argv: string[]): Promise<number> {
     if (sub === 'predict') return await predict(rest);
     if (sub === 'train') return await train(rest);
     if (sub === 'eval') return await evaluate(rest);
-    process.stderr.write(
-      sub === undefined || sub === 'help' || sub === '--help' ? USAGE : `unknown pae command "${sub}"\n${USAGE}`,
-    );
-    return sub === undefined || sub === 'help' || sub === '--help' ? 0 : 2;
+    if (sub === 'help' || sub === '--help' || sub === '-h') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    process.stderr.write(sub === undefined ? USAGE : `unknown pae command "${sub}"\n${USAGE}`);
+    return 2;
   } catch (err) {
     const e = err as Error & { code?: string };
     if (

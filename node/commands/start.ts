@@ -1,8 +1,9 @@
-import { pino } from 'pino';
 import { resolveConfig } from '../config.ts';
 import { type Daemon, startDaemon } from '../daemon.ts';
+import { createLogger } from '../logger.ts';
 import { missingNodeFlags } from '../node-flags.ts';
 import { optionsTable } from '../options.ts';
+import { watchParent } from '../parent-watch.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -15,7 +16,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = resolveConfig(argv);
-  const logger = pino({ level: cfg.logLevel, base: { zone: cfg.zone } });
+  const logger = await createLogger({ level: cfg.logLevel, zone: cfg.zone });
   const missing = missingNodeFlags();
   if (missing.length > 0) {
     logger.warn(
@@ -58,6 +59,12 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Started by `npm start` or `npx shoal start`: stop with npm (see node/parent-watch.ts).
+  const unwatch = watchParent((parent) => {
+    logger.warn({ parent }, 'the npm process that started this daemon is gone');
+    stop('parent exited');
+  });
+  void exit.then(unwatch);
   daemon = await startDaemon(cfg, logger);
   if (stopping) {
     await daemon.stop();

@@ -15,12 +15,19 @@ import { createLevelStore } from '../../plugins/store-level/index.ts';
 import { createStats, readPersistedMeta, type Stats } from '../../src/stats/index.ts';
 import { identityZone, loadZoneMapping, readTrace } from '../../src/stats/trace.ts';
 import type { Store } from '../../src/store/index.ts';
+import { HELP_OPTION, printedHelp, subUsage } from '../usage.ts';
 
-const USAGE = `usage:
-  shoal stats import --trace <csv[.gz]> [--data-dir ./data] [--zones <mapping.json>] [--bucket-ms 60000]
+const LINES: Record<string, string> = {
+  import: `  shoal stats import --trace <csv[.gz]> [--data-dir ./data] [--zones <mapping.json>] [--bucket-ms 60000]
                      [--memory-mb 32] [--json]
-  shoal stats top [--data-dir ./data] [--zone <zone>] [--window-ms 3600000] [--limit 10] [--at <ts_ms>] [--json]
-`;
+      load an access trace into the persisted stats of a data directory (stop its daemon first)
+`,
+  top: `  shoal stats top [--data-dir ./data] [--zone <zone>] [--window-ms 3600000] [--limit 10] [--at <ts_ms>] [--json]
+      the hottest records of a data directory's persisted stats
+`,
+};
+const USAGE = subUsage(LINES);
+const helped = (sub: string, values: { help?: boolean }) => printedHelp(LINES, sub, values);
 
 class UsageError extends Error {}
 
@@ -63,8 +70,10 @@ async function importTrace(argv: string[]): Promise<number> {
       'bucket-ms': { type: 'string' },
       'memory-mb': { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...HELP_OPTION,
     },
   });
+  if (helped('import', values)) return 0;
   if (!values.trace) throw new UsageError('--trace is required');
   const zoneOf = values.zones ? await loadZoneMapping(values.zones) : identityZone;
   let now = 0;
@@ -135,8 +144,10 @@ async function top(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       at: { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...HELP_OPTION,
     },
   });
+  if (helped('top', values)) return 0;
   const q = {
     zone: values.zone,
     windowMs: num(values['window-ms'], 'window-ms', 3_600_000),

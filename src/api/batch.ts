@@ -50,7 +50,12 @@ const resultSchema = {
     version: { type: 'string' },
     deleted: { type: 'boolean' },
     found: { type: 'boolean' },
-    value: { type: 'string', description: 'base64 value of a get' },
+    value: { type: 'string', description: 'Value of a get, base64-encoded (as `encoding` says).' },
+    encoding: {
+      type: 'string',
+      enum: ['base64'],
+      description: 'How `value` is encoded: always base64 (values are bytes); a put takes the same field.',
+    },
     contentType: { type: 'string' },
   },
 } as const;
@@ -125,6 +130,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
             version: r.record.meta.version,
             contentType: r.record.meta.contentType,
             value: Buffer.from(r.record.value).toString('base64'),
+            encoding: 'base64',
           };
         }),
       };

@@ -24,6 +24,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_BAD_URL: 'INVALID_KEY',
 };
 
+/** Node's errors for a connection the client closed or reset (a body upload cut short, say). */
+const DISCONNECT_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 /** Maps anything thrown in a route to a catalogue error. */
 export function classify(err: unknown): ShoalError {
   if (err instanceof ShoalError) return err;
@@ -33,6 +36,8 @@ export function classify(err: unknown): ShoalError {
     return new ShoalError(code, fe.message);
   }
   if (fe?.code && FASTIFY_CODES[fe.code]) return new ShoalError(FASTIFY_CODES[fe.code], fe.message);
+  if (DISCONNECT_CODES.has(String(fe?.code)))
+    return new ShoalError('ABORTED', `client closed the connection (${fe.code})`, { cause: err });
   // JSON.parse errors of the body parser carry a 400 status but no fastify code.
   if (err instanceof SyntaxError && fe.statusCode === 400)
     return new ShoalError('INVALID_BODY', `malformed JSON: ${err.message}`);
@@ -45,6 +50,22 @@ export function sendError(reply: FastifyReply, err: ShoalError): FastifyReply {
     .code(err.status)
     .type('application/json; charset=utf-8')
     .send(JSON.stringify({ code: err.code, message: err.message }));
+}
+
+/** The client went away before its answer: its socket is gone, or the error says so. */
+function clientGone(err: unknown, req: FastifyRequest): boolean {
+  return DISCONNECT_CODES.has(String((err as NodeJS.ErrnoException)?.code)) || req.raw.socket?.destroyed === true;
+}
+
+/**
+ * The level a failed request is logged at: `error` (with the stack) only for a 500, which is a bug or a store
+ * failure; `warn` for 502-504 (a peer or a remote store is slow or down); `debug` for answers that are part of
+ * normal operation (every 4xx, 503 NOT_READY while starting or stopping, which readiness probes poll for) and
+ * for a client that disconnected (nobody is left to answer).
+ */
+export function logLevelOf(e: ShoalError, disconnected = false): 'error' | 'warn' | 'debug' {
+  if (disconnected || e.code === 'ABORTED' || e.code === 'NOT_READY' || e.status < 500) return 'debug';
+  return e.status === 500 ? 'error' : 'warn';
 }
 
 /**
@@ -69,7 +90,10 @@ export function installErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const e = classify(err);
-    if (e.status >= 500) req.log.error({ err, code: e.code, reqId: req.id }, 'request failed');
+    const level = logLevelOf(e, clientGone(err, req));
+    // The stack only for what may be a bug; the rest is an answer the daemon meant to give.
+    if (level === 'error') req.log.error({ err, code: e.code, reqId: req.id }, 'request failed');
+    else req.log[level]({ code: e.code, reason: e.message, reqId: req.id, url: req.url }, 'request refused');
     return sendError(reply, e);
   });
 

@@ -16,6 +16,7 @@ import { listRoutes } from './list.ts';
 import { installRequestMetrics, metricsRoutes } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { type Access, recordsRoutes } from './records.ts';
+import { rootRoutes } from './root.ts';
 
 export type { AdminStatus } from './admin.ts';
 export { errorCatalogueMarkdown } from './errors.ts';
@@ -78,6 +79,7 @@ export async function createApi(components: ApiComponents, options: ApiOptions):
   await registerOpenApi(app, version);
   await app.register(metricsRoutes, { registry: components.registry });
   await app.register(healthRoutes, { ready: components.ready });
+  await app.register(rootRoutes, { version });
   await app.register(recordsRoutes, {
     engine: components.engine,
     maxValueBytes,

@@ -40,6 +40,10 @@ export const ERROR_CATALOGUE = {
   STORE_ERROR: { status: 500, description: 'The local store failed; nothing was acknowledged.' },
   STORE_LOCKED: { status: 500, description: 'The data directory is locked by another daemon (start-up).' },
   STORE_UNWRITABLE: { status: 500, description: 'The data directory cannot be written (start-up).' },
+  ADDRESS_IN_USE: {
+    status: 500,
+    description: 'The HTTP address (host and port) is already in use by another process (start-up).',
+  },
   STORE_UNREACHABLE: {
     status: 503,
     description: 'A remote store backend (PostgreSQL, S3) cannot be reached or refused credentials.',

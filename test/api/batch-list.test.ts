@@ -29,6 +29,11 @@ describe('batch', () => {
     expect(results.map((r: { op: string }) => r.op)).toEqual(['put', 'put', 'delete', 'get']);
     expect(results[2].deleted).toBe(true);
     expect(Buffer.from(results[3].value, 'base64').toString()).toBe('o');
+    // A get says how its value is encoded, in the field a put takes: a result can be written back as it came.
+    expect(results[3]).toMatchObject({ found: true, encoding: 'base64', value: Buffer.from('o').toString('base64') });
+    const { value, encoding, contentType } = results[3];
+    await batch([{ op: 'put', key: 'copy', value, encoding, contentType }]);
+    expect((await h.app.inject({ method: 'GET', url: recUrl('copy') })).body).toBe('o');
     expect((await h.app.inject({ method: 'GET', url: recUrl('old') })).statusCode).toBe(404);
     const bin = await h.app.inject({ method: 'GET', url: recUrl('bin') });
     expect([...bin.rawPayload]).toEqual([0, 255]);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAEMON_NODE_FLAGS } from '../../node/node-flags.ts';
@@ -119,6 +120,22 @@ describe('shoal start as a process', () => {
     expect((await fetch(`${d.url}/healthz`)).status).toBe(200);
   });
 
+  it('refuses an HTTP port in use with ADDRESS_IN_USE on one line, before it creates the data directory', async () => {
+    const port = await freePort();
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(port, '127.0.0.1', r));
+    try {
+      const dataDir = join(tempDir(), 'not-yet');
+      const res = await runCli(['start', '--data-dir', dataDir, '--http-port', String(port)]);
+      expect(res.code).toBe(1);
+      expect(res.out).toContain(`shoal: ADDRESS_IN_USE: HTTP address 127.0.0.1:${port} is already in use`);
+      expect(res.out).not.toMatch(/unexpected error|\n\s+at /);
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
+  });
+
   it('refuses an unwritable data directory', async () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, 'x');
@@ -128,7 +145,9 @@ describe('shoal start as a process', () => {
   });
 
   it('rejects bad flags and config with exit code 2', async () => {
-    expect((await runCli(['start', '--durability', 'sometimes'])).out).toMatch(/CONFIG_INVALID: .*durability/);
+    expect((await runCli(['start', '--durability', 'sometimes'])).out).toMatch(
+      /CONFIG_INVALID: flag --durability: expected one of fsync, os/,
+    );
     const bad = await runCli(['start', '--no-such-flag']);
     expect(bad.code).toBe(2);
     const cfg = join(tempDir(), 'c.json');

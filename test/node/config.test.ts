@@ -46,6 +46,11 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig(['--http-port', '70000'], {})).toThrow(/not a port/);
     expect(() => resolveConfig(['--max-value-bytes', String(16 * 1024 * 1024 + 1)], {})).toThrow(/at most 16777216/);
     expect(resolveConfig(['--max-value-bytes', '1024'], {}).maxValueBytes).toBe(1024);
+    // The message names the setting as the user wrote it, wherever it came from.
+    expect(() => resolveConfig(['--durability', 'sometimes'], {})).toThrow(
+      'flag --durability: expected one of fsync, os, got "sometimes"',
+    );
+    expect(() => resolveConfig([], { SHOAL_DURABILITY: 'x' })).toThrow('env SHOAL_DURABILITY for --durability:');
     expect(() => resolveConfig([], { SHOAL_STORE: 'mongo' })).toThrow(/expected one of level, sqlite, postgres, s3/);
     const file = join(tempDir(), 'c.json');
     writeFileSync(file, '[1]');

@@ -1,0 +1,39 @@
+import { createServer } from 'node:net';
+import { ShoalError } from '../src/errors/index.ts';
+
+/** Another process listens on the daemon's HTTP address (start-up). */
+export class AddressInUseError extends ShoalError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ADDRESS_IN_USE', message, options);
+    this.name = 'AddressInUseError';
+  }
+}
+
+/** `host:port`, with an IPv6 host in brackets. */
+export const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/** The one-line start-up error for a failed listen on `host:port`, or `err` itself when it is not about the address. */
+export function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'EADDRINUSE')
+    return new AddressInUseError(
+      `HTTP address ${hostPort(host, port)} is already in use (another shoal daemon?); choose another with --http-port`,
+      { cause: err },
+    );
+  return err;
+}
+
+/**
+ * Fails with {@link AddressInUseError} when `host:port` cannot be listened on because something else holds it,
+ * so that `shoal start` refuses before it creates or opens anything. Port 0 (any free port) always passes. A
+ * process that takes the port between this check and the daemon's own listen still gets the same error from
+ * there (see {@link listenError}).
+ */
+export async function assertHttpAddressFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (err) => reject(listenError(err, host, port)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}

@@ -1,0 +1,17 @@
+/**
+ * `--help` / `-h` for commands with subcommands: every command and subcommand answers them with its usage on
+ * stdout and exit code 0 (the `dsm` and `migrations` commands do the same through `parseCommand`).
+ */
+
+/** The `parseArgs` option that every command accepts. */
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/** A usage text: the line of `sub` when it is one of `lines`, else every line. */
+export const subUsage = (lines: Record<string, string>, sub?: string): string =>
+  `usage:\n${sub && lines[sub] ? lines[sub] : Object.values(lines).join('')}`;
+
+/** Prints the usage of `sub` and answers true when `--help` was given. */
+export function printedHelp(lines: Record<string, string>, sub: string, values: { help?: boolean }): boolean {
+  if (values.help) process.stdout.write(subUsage(lines, sub));
+  return values.help === true;
+}
