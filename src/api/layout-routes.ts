@@ -127,7 +127,6 @@ export function layoutRoutes(admin: () => LayoutAdmin | undefined) {
       '/admin/layout/epochs',
       {
         schema: {
-          tags: ['layout'],
           summary: 'Signed layout epochs with their changes (one chain from a number, or the newest of every chain)',
           querystring: {
             type: 'object',
@@ -161,7 +160,6 @@ export function layoutRoutes(admin: () => LayoutAdmin | undefined) {
       '/admin/layout/rollback',
       {
         schema: {
-          tags: ['layout'],
           summary:
             'Roll placements back: every record as it was at `toTime`, or undo one wave; pauses the DSM; moves show in /admin/migrations',
           body: {
