@@ -25,6 +25,8 @@ export interface DaemonConfig {
   maxValueBytes: number;
   readCacheMb: number;
   capacity: number;
+  /** `--storage-limit-mb`: the most the local store should hold, MiB; 0 = no limit. See {@link storageLimitBytes}. */
+  storageLimitMb: number;
   replicas: number;
   antiEntropyIntervalMs: number;
   statsBucketMs: number;
@@ -160,6 +162,8 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   if (!Number.isInteger(cfg.bulkPort) || cfg.bulkPort > 65535)
     throw new ConfigError(`--bulk-port ${cfg.bulkPort} is not a port`);
   if (cfg.capacity <= 0) throw new ConfigError('--capacity must be positive');
+  if (!Number.isSafeInteger(storageLimitBytes(cfg)))
+    throw new ConfigError(`--storage-limit-mb ${cfg.storageLimitMb} is too large (at most ${MAX_STORAGE_LIMIT_MB})`);
   if (!Number.isInteger(cfg.replicas) || cfg.replicas < 1)
     throw new ConfigError('--replicas must be a positive integer');
   if (cfg.zone.length === 0) throw new ConfigError('--zone must not be empty');
@@ -170,6 +174,16 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
     );
   validateDsm(cfg);
   return cfg;
+}
+
+/** Largest `--storage-limit-mb`: its bytes stay a safe integer (8 PiB). */
+const MAX_STORAGE_LIMIT_MB = 2 ** 33 - 1;
+
+/** `--storage-limit-mb` in bytes (whole bytes; 0 = no limit). */
+export function storageLimitBytes(cfg: Pick<DaemonConfig, 'storageLimitMb'>): number {
+  return cfg.storageLimitMb > MAX_STORAGE_LIMIT_MB
+    ? Number.POSITIVE_INFINITY
+    : Math.floor(cfg.storageLimitMb * 1024 * 1024);
 }
 
 /** The DSM's numeric settings (the enums are checked by {@link coerce}; `--dsm-threshold` is any number ≥ 0). */

@@ -23,13 +23,14 @@ import { LocalEngine } from '../src/replication/local-engine.ts';
 import { StoreUnwritableError } from '../src/store/index.ts';
 import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
-import { ConfigError } from './config.ts';
+import { ConfigError, storageLimitBytes } from './config.ts';
 import { startDsm } from './dsm-wiring.ts';
 import { assertHttpAddressFree, listenError } from './http-address.ts';
 import { hlcPersistence, loadOrCreateNodeId } from './identity.ts';
 import { overrideAdmin, startOverrides } from './override-wiring.ts';
 import { startPae } from './pae-wiring.ts';
 import { type DaemonStats, startStats } from './stats-wiring.ts';
+import { StorageReporter } from './storage-wiring.ts';
 import { createConfiguredStore } from './stores.ts';
 import { VERSION } from './version.ts';
 
@@ -104,6 +105,10 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   let keeper: LayoutKeeper | undefined;
   let overrides: OverrideService | undefined;
   let dsm: Dsm | undefined;
+  const storage = new StorageReporter(
+    { store, logger: logger.child({ module: 'storage' }) },
+    { limitBytes: storageLimitBytes(cfg) },
+  );
   const step = (fn: (() => Promise<void>) | undefined) =>
     fn?.().catch((err: unknown) => logger.warn({ err }, 'stop step failed'));
   // Stop accepting requests and drain them first, then replication, libp2p, and last the store.
@@ -113,6 +118,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     await step(overrides && (() => overrides!.stop()));
     await step(keeper && (() => keeper!.stop()));
     await step(replication && (() => replication!.stop()));
+    storage.stop();
     await step(net && (() => net!.stop()));
     await step(pae && (() => pae!.stop()));
     await step(stats && (() => stats!.stop()));
@@ -227,6 +233,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         capacity: cfg.capacity,
         storeKind: store.kind,
         apiUrl: url,
+        storage: await storage.measure(),
         faults: { enabled: cfg.faultInjection === 'on' },
       },
     );
@@ -239,6 +246,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       },
     );
     await net.start();
+    storage.start(net);
     await replication.start();
     stats.startGossip(net, cfg.zone);
     const peerKey = await loadOrCreatePeerKey(cfg.dataDir);

@@ -52,7 +52,9 @@ export async function startDsm(parts: DsmWiringParts, cfg: DaemonConfig, logger:
         id: m.peerId,
         zone: m.zone,
         up: m.status === 'up' && m.leaving !== true,
-        usedBytes: 0,
+        // announced in membership (node/storage-wiring.ts): no limit, or a size not measured, is unbounded / 0
+        capacityBytes: m.limitBytes,
+        usedBytes: m.usedBytes ?? 0,
         storeKind: m.storeKind,
       }));
     },

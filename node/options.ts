@@ -88,6 +88,13 @@ export const START_OPTIONS: readonly OptionSpec[] = [
   },
   { flag: 'capacity', kind: 'number', default: 1, description: 'Relative capacity weight of this daemon on the ring.' },
   {
+    flag: 'storage-limit-mb',
+    kind: 'number',
+    default: 0,
+    description:
+      'Most the local store should hold, MiB (0: no limit); announced to the cluster: the DSM moves no record into a daemon at its limit and sheds records from one over it.',
+  },
+  {
     flag: 'replicas',
     kind: 'number',
     default: 3,

@@ -151,6 +151,15 @@ export class SqliteStore implements Store {
     return more ? { entries, cursor: entries[entries.length - 1].key } : { entries };
   }
 
+  /** Pages in use (the logical database, committed WAL frames included) times the page size: three pragmas, no table read. */
+  async approximateBytes(options?: CallOptions): Promise<number> {
+    throwIfAborted(options?.signal);
+    return this.#run(() => {
+      const pragma = (name: string) => (this.#stmt(`PRAGMA ${name}`).get() as unknown as [number])[0];
+      return (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
+    });
+  }
+
   #open(): DatabaseSync {
     if (!this.#db) throw new StoreError(`sqlite store ${this.#path} is not open`);
     return this.#db;

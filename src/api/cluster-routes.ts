@@ -30,6 +30,10 @@ const memberSchema = {
     self: { type: 'boolean' },
     leaving: { type: 'boolean' },
     joinedAt: { type: 'integer' },
+    /** Estimated bytes in the member's store; absent when its backend cannot tell. */
+    usedBytes: { type: 'integer' },
+    /** The member's `--storage-limit-mb` in bytes; absent when it has none. */
+    limitBytes: { type: 'integer' },
     /** Smoothed ping RTT from this daemon, ms; absent before the first ping and for `self`. */
     rttMs: { type: 'number' },
   },

@@ -23,7 +23,7 @@ import type { Logger } from 'pino';
 import type { BulkHandleOptions, BulkHandler, BulkOpenOptions, BulkSender } from './bulk.ts';
 import type { LatencyFn } from './faults.ts';
 import type { GossipHandler, GossipLimits, SubscribeOptions } from './gossip.ts';
-import type { Member, MembershipTimings } from './membership.ts';
+import type { Member, MemberStorage, MembershipTimings } from './membership.ts';
 import { NetImpl } from './net.ts';
 import type { HandleOptions, RequestHandler, RequestOptions } from './rpc.ts';
 
@@ -36,8 +36,15 @@ export type { GossipHandler, GossipLimits, SubscribeOptions } from './gossip.ts'
 export { DEFAULT_GOSSIP_LIMITS } from './gossip.ts';
 export { DHT_PROTOCOL } from './libp2p.ts';
 export type { MemberInfo } from './member-codec.ts';
-export type { Member, MemberStatus, MembershipTimings } from './membership.ts';
-export { DEFAULT_TIMINGS, MEMBERS_PROTOCOL, RTT_ALPHA } from './membership.ts';
+export type { Member, MemberStatus, MemberStorage, MembershipTimings } from './membership.ts';
+export {
+  DEFAULT_TIMINGS,
+  MEMBERS_PROTOCOL,
+  RTT_ALPHA,
+  storageChanged,
+  USED_BYTES_STEP,
+  USED_BYTES_STEP_RATIO,
+} from './membership.ts';
 export {
   generateClusterSecret,
   loadOrCreatePeerKey,
@@ -71,6 +78,11 @@ export interface NetOptions {
   storeKind: string;
   /** HTTP API base URL announced to members. */
   apiUrl: string;
+  /**
+   * This daemon's storage as its record first announces it (`usedBytes`: its store's estimated size,
+   * `limitBytes`: its limit; each omitted when unknown or unlimited). Update with {@link Net.setStorage}.
+   */
+  storage?: MemberStorage;
   /** Names the members gossip topic `/shoal/<clusterId>/members/1`. Default `default`. */
   clusterId?: string;
   /**
@@ -120,6 +132,13 @@ export interface Net {
   members(): Member[];
   /** One member by peer id. */
   member(peerId: string): Member | undefined;
+  /**
+   * Sets this daemon's announced storage (used and limit bytes, each omitted when unknown or unlimited).
+   * Its record gets a new `updatedAt`, gossiped at once, only when the change is noticeable (the limit
+   * changed, or the used size crossed the limit or moved by more than 1 MiB and 1 %, see
+   * {@link storageChanged}); returns whether it did. Before start() it only sets what start() announces.
+   */
+  setStorage(storage: MemberStorage): boolean;
 
   /** Serves `protocol` (use `/shoal/<name>/<semver>`). A request bigger than `maxFrameBytes` resets its stream; the server keeps running. */
   handle(protocol: string, handler: RequestHandler, opts?: HandleOptions): Promise<void>;

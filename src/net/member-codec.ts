@@ -16,6 +16,13 @@ export interface MemberInfo {
   joinedAt: number;
   /** Set once the daemon announced it is leaving the cluster for good. */
   leaving?: boolean;
+  /**
+   * Estimated bytes in the daemon's store (`Store.approximateBytes`), refreshed by its owner every few
+   * seconds and re-versioned only on a noticeable change; absent when the backend cannot tell.
+   */
+  usedBytes?: number;
+  /** The most the daemon's store should hold (`--storage-limit-mb`), bytes; absent when it has no limit. */
+  limitBytes?: number;
   /** Owner's version of this record (ms since epoch, strictly increasing per owner). */
   updatedAt: number;
 }
@@ -38,6 +45,14 @@ function num(v: unknown, what: string): number {
   return v;
 }
 
+/** A byte count: absent, or a non-negative safe integer. */
+function bytes(v: unknown, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new ProtocolError(`member ${what} must be a non-negative integer`);
+  return v;
+}
+
 export function parseMemberInfo(v: unknown): MemberInfo {
   if (typeof v !== 'object' || v === null) throw new ProtocolError('member record must be an object');
   const o = v as Record<string, unknown>;
@@ -53,6 +68,11 @@ export function parseMemberInfo(v: unknown): MemberInfo {
     updatedAt: num(o.updatedAt, 'updatedAt'),
   };
   if (o.leaving === true) info.leaving = true;
+  // Optional since records of older daemons (and their members.json) have neither.
+  const usedBytes = bytes(o.usedBytes, 'usedBytes');
+  if (usedBytes !== undefined) info.usedBytes = usedBytes;
+  const limitBytes = bytes(o.limitBytes, 'limitBytes');
+  if (limitBytes !== undefined) info.limitBytes = limitBytes;
   return info;
 }
 

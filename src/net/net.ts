@@ -20,7 +20,7 @@ import { DEFAULT_GOSSIP_LIMITS, Gossip, type GossipHandler, type SubscribeOption
 import type { Net, NetComponents, NetEvents, NetOptions } from './index.ts';
 import { assembleLibp2p, type ShoalLibp2p } from './libp2p.ts';
 import { MembersFile } from './members-store.ts';
-import { DEFAULT_TIMINGS, type Member, Membership, type MembershipTimings } from './membership.ts';
+import { DEFAULT_TIMINGS, type Member, type MemberStorage, Membership, type MembershipTimings } from './membership.ts';
 import { clusterKeyOf, loadOrCreatePeerKey, parseClusterSecret } from './peer-key.ts';
 import { type HandleOptions, type RequestHandler, type RequestOptions, Rpc } from './rpc.ts';
 
@@ -43,6 +43,7 @@ export class NetImpl implements Net {
   #bulkTls: BulkTls | undefined;
   #seedTimer: NodeJS.Timeout | undefined;
   #peerId = '';
+  #storage: MemberStorage;
 
   constructor(components: NetComponents, options: NetOptions) {
     this.#logger = components.logger;
@@ -50,6 +51,7 @@ export class NetImpl implements Net {
     this.#faults = new Faults(options.faults?.enabled === true, options.faults?.latencyMs);
     this.#timings = { ...DEFAULT_TIMINGS, ...options.timings };
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.#storage = { ...options.storage };
   }
 
   get peerId(): string {
@@ -133,6 +135,7 @@ export class NetImpl implements Net {
         multiaddrs: this.multiaddrs(),
         joinedAt: this.#file.joinedAt,
         updatedAt: now,
+        ...definedStorage(this.#storage),
       },
     });
     await this.#membership.start(known);
@@ -217,6 +220,11 @@ export class NetImpl implements Net {
 
   members(): Member[] {
     return this.#membership?.members() ?? [];
+  }
+
+  setStorage(storage: MemberStorage): boolean {
+    this.#storage = { ...storage };
+    return this.#membership?.setStorage(this.#storage) ?? false;
   }
 
   member(peerId: string): Member | undefined {
@@ -315,4 +323,12 @@ export class NetImpl implements Net {
     if (this.#membership === undefined || this.#libp2p === undefined) throw new NetNotRunningError();
     return this.#membership;
   }
+}
+
+/** The storage fields that are set (a record omits unknown ones). */
+function definedStorage(s: MemberStorage): MemberStorage {
+  const out: MemberStorage = {};
+  if (s.usedBytes !== undefined) out.usedBytes = s.usedBytes;
+  if (s.limitBytes !== undefined) out.limitBytes = s.limitBytes;
+  return out;
 }

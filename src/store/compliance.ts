@@ -185,6 +185,23 @@ export function runStoreCompliance(name: string, factory: () => Promise<StoreHar
       expect(got!.meta.checksum).toBe(checksumOf(got!.value));
     });
 
+    it('approximateBytes, when offered, is a byte count that grows by about 1 MB after 1 MB of writes', async () => {
+      const s = await open();
+      if (!s.approximateBytes) return;
+      const before = await s.approximateBytes();
+      expect(Number.isSafeInteger(before) && before >= 0).toBe(true);
+      // Incompressible values (a backend may compress): 64 records of 16 KiB.
+      for (let i = 0; i < 64; i++)
+        await s.put(k(`size/${i}`), makeRecord(crypto.getRandomValues(new Uint8Array(16 * 1024))));
+      const after = await s.approximateBytes();
+      expect(Number.isSafeInteger(after)).toBe(true);
+      expect(after - before).toBeGreaterThanOrEqual(512 * 1024);
+      expect(after - before).toBeLessThan(16 * 1024 * 1024);
+      const ac = new AbortController();
+      ac.abort();
+      await expect(s.approximateBytes({ signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    });
+
     it('an aborted signal rejects without writing', async () => {
       const s = await open();
       const ac = new AbortController();

@@ -102,6 +102,14 @@ export interface Store {
   batch(ops: BatchOp[], options?: CallOptions): Promise<void>;
   /** Ordered (bytewise ascending) range scan with a limit and a cursor. */
   scan(options?: ScanOptions): Promise<ScanPage>;
+  /**
+   * Optional: an estimate of the bytes this store holds (every keyspace, on-disk size where the backend
+   * has one, so it may lag writes or include space not yet reclaimed from deletes). Cheap enough to call
+   * every few seconds: it reads a size the backend already keeps, it never scans the records. A daemon
+   * announces it to the cluster (membership `usedBytes`) so the DSM keeps records out of full daemons.
+   * Absent where the backend cannot tell cheaply (postgres, s3): the size is then unknown.
+   */
+  approximateBytes?(options?: CallOptions): Promise<number>;
 }
 
 /** Options every backend factory accepts. */

@@ -30,6 +30,27 @@ describe('membership', () => {
     expect(a.members().find((m) => m.self)?.rttMs).toBeUndefined();
   });
 
+  it("a peer learns another's used and limit bytes, and each noticeable change of them", async () => {
+    const MiB = 1024 * 1024;
+    const [a, b, c] = await startCluster(3, { storage: { limitBytes: 64 * MiB } });
+    expect(a.member(a.peerId)).toMatchObject({ limitBytes: 64 * MiB });
+    expect(b.member(a.peerId)?.usedBytes).toBeUndefined(); // unknown until measured
+    expect(a.setStorage({ usedBytes: 5 * MiB, limitBytes: 64 * MiB })).toBe(true);
+    await waitFor(() => b.member(a.peerId)?.usedBytes === 5 * MiB && c.member(a.peerId)?.usedBytes === 5 * MiB);
+    expect(b.member(a.peerId)?.limitBytes).toBe(64 * MiB);
+    const version = b.member(a.peerId)!.updatedAt;
+    // a small change is not re-versioned: peers keep the announced size
+    expect(a.setStorage({ usedBytes: 5 * MiB + 1000, limitBytes: 64 * MiB })).toBe(false);
+    expect(a.member(a.peerId)?.usedBytes).toBe(5 * MiB);
+    // the limit lifted and a large growth: a new version without limitBytes
+    expect(a.setStorage({ usedBytes: 40 * MiB })).toBe(true);
+    await waitFor(() => b.member(a.peerId)?.usedBytes === 40 * MiB);
+    expect(b.member(a.peerId)!.updatedAt).toBeGreaterThan(version);
+    expect(b.member(a.peerId)?.limitBytes).toBeUndefined();
+    // the limit of the start options is announced from the first record on
+    expect(b.member(c.peerId)).toMatchObject({ status: 'up', limitBytes: 64 * MiB });
+  });
+
   it('a node without the secret, or with another one, cannot join', async () => {
     const seed = await startNet({ clusterSecret: secret });
     const stranger = await startNet({});

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../node/config.ts';
+import { resolveConfig, storageLimitBytes } from '../../node/config.ts';
 import { tempDir } from '../support/daemon-process.ts';
 
 describe('resolveConfig', () => {
@@ -38,6 +38,17 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig(['--bulk-port', '70000'], {})).toThrow(/not a port/);
     expect(() => resolveConfig(['--bulk-port', '1.5'], {})).toThrow(/not a port/);
     expect(() => resolveConfig(['--bulk-tls', 'yes'], {})).toThrow(/expected one of on, off/);
+  });
+
+  it('--storage-limit-mb: no limit by default, MiB in bytes, never negative or past a safe integer', () => {
+    const none = resolveConfig([], {});
+    expect(none.storageLimitMb).toBe(0);
+    expect(storageLimitBytes(none)).toBe(0);
+    const cfg = resolveConfig(['--storage-limit-mb', '1.5'], {});
+    expect(storageLimitBytes(cfg)).toBe(1.5 * 1024 * 1024);
+    expect(resolveConfig([], { SHOAL_STORAGE_LIMIT_MB: '512' }).storageLimitMb).toBe(512);
+    expect(() => resolveConfig(['--storage-limit-mb=-1'], {})).toThrow(/expected a non-negative number/);
+    expect(() => resolveConfig(['--storage-limit-mb', String(2 ** 40)], {})).toThrow(/--storage-limit-mb .* too large/);
   });
 
   it('rejects unknown flags, bad values and unknown config keys with CONFIG_INVALID', () => {
