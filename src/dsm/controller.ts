@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Migration } from '../overrides/index.ts';
+import { WaveGuard } from './guard.ts';
 import {
   type CycleReport,
   DEFAULT_PLANNER_CONFIG,
@@ -7,7 +8,6 @@ import {
   type DsmObserver,
   type DsmPolicy,
   type DsmStatus,
-  type GuardEvent,
   type LatencyMatrix,
   type Plan,
   type PlanMember,
@@ -18,7 +18,6 @@ import {
   type SurviveMode,
   type ZoneDemand,
 } from './index.ts';
-import { placementCostMs } from './locality.ts';
 
 /** Where one record lives, as the controller's daemon sees it. */
 export interface RecordPlacement {
@@ -96,13 +95,6 @@ export interface DsmOptions {
   guard?: { enabled?: boolean; margin?: number; windowMs?: number };
 }
 
-/** A wave the guard will judge: its moved records' old and new holders. */
-interface PendingGuard {
-  readonly wave: string;
-  readonly at: number;
-  readonly moves: ReadonlyArray<{ key: string; from: readonly string[]; to: readonly string[] }>;
-}
-
 /**
  * The DSM's loop on one daemon (see the module TSDoc in index.ts for who plans what). Every
  * `intervalMs` after the previous cycle ended: gather the planner's input (the cluster-wide demand of the
@@ -148,8 +140,7 @@ export class DsmController implements Dsm {
   readonly #backoff = new Map<string, [number, number]>();
   /** key → when its last move ended and the holders it left. */
   readonly #lastMove = new Map<string, { at: number; from: readonly string[] }>();
-  readonly #guarding: PendingGuard[] = [];
-  readonly #guardEvents: GuardEvent[] = [];
+  readonly #guard: WaveGuard;
 
   constructor(components: DsmComponents, options: DsmOptions = {}) {
     this.#c = components;
@@ -162,6 +153,14 @@ export class DsmController implements Dsm {
     this.#maxMoves = options.maxMoves ?? 256;
     this.#maxMbps = options.maxMbps ?? 50;
     this.#cooldownMs = options.cooldownMs ?? DEFAULT_PLANNER_CONFIG.cooldownMs;
+    this.#guard = new WaveGuard(
+      { ...components, pause: () => this.pause() },
+      {
+        ...options.guard,
+        thresholdMs: this.#thresholdMs,
+        defaultLatencyMs: options.planner?.defaultLatencyMs ?? DEFAULT_PLANNER_CONFIG.defaultLatencyMs,
+      },
+    );
   }
 
   async start(): Promise<void> {
@@ -192,13 +191,7 @@ export class DsmController implements Dsm {
       nextCycleAt: this.#paused || this.#policy === 'off' ? null : this.#nextAt,
       partitionsPlanned: this.#partitions,
       overridesHeld: this.#overrides,
-      guard: {
-        enabled: this.#o.guard?.enabled ?? true,
-        margin: this.#o.guard?.margin ?? 0.2,
-        windowMs: this.#o.guard?.windowMs ?? 300_000,
-        pending: this.#guarding.length,
-        events: [...this.#guardEvents].reverse(),
-      },
+      guard: this.#guard.status(),
     };
   }
 
@@ -233,7 +226,7 @@ export class DsmController implements Dsm {
     const policy = this.#policy;
     let report: CycleReport;
     try {
-      await this.#judgeWaves(options.signal);
+      await this.#guard.judge(this.#clock(), options.signal);
       if (this.#paused || policy === 'off') {
         report = { startedAt, durationMs: 0, policy, considered: 0, planned: 0, skipCounts: {}, done: 0, failed: 0 };
       } else {
@@ -278,55 +271,6 @@ export class DsmController implements Dsm {
     return report;
   }
 
-  /** Judges the waves whose guard window has passed (see the class TSDoc); rolls a harmful one back. */
-  async #judgeWaves(signal?: AbortSignal): Promise<void> {
-    const enabled = this.#o.guard?.enabled ?? true;
-    const windowMs = this.#o.guard?.windowMs ?? 300_000;
-    const margin = this.#o.guard?.margin ?? 0.2;
-    const now = this.#clock();
-    while (this.#guarding.length > 0 && this.#guarding[0].at + windowMs <= now) {
-      const g = this.#guarding.shift()!;
-      if (!enabled) continue;
-      const observed = this.#c.demand.observed(
-        now - g.at,
-        g.moves.map((m) => m.key),
-      );
-      const zoneOf = new Map(this.#c.cluster.members().map((m) => [m.id, m.zone]));
-      const zones = (ids: readonly string[]) => ids.map((id) => zoneOf.get(id) ?? '?');
-      const latency = this.#c.cluster.latency();
-      const dflt = this.#o.planner?.defaultLatencyMs ?? DEFAULT_PLANNER_CONFIG.defaultLatencyMs;
-      let costNewMs = 0;
-      let costOldMs = 0;
-      for (const m of g.moves) {
-        const d = observed.get(m.key) ?? [];
-        costNewMs += placementCostMs(zones(m.to), d, latency, dflt);
-        costOldMs += placementCostMs(zones(m.from), d, latency, dflt);
-      }
-      const harmful = costNewMs > costOldMs * (1 + margin) && costNewMs - costOldMs > this.#thresholdMs;
-      let rollbackId: string | undefined;
-      if (harmful) {
-        this.pause();
-        rollbackId = (await this.#c.mover.rollback(g.wave, { signal })).rollbackId;
-        this.#c.logger.warn(
-          { wave: g.wave, costNewMs, costOldMs, rollbackId },
-          'dsm: guard rolled a harmful wave back',
-        );
-      }
-      const event: GuardEvent = {
-        wave: g.wave,
-        at: now,
-        records: g.moves.length,
-        costNewMs,
-        costOldMs,
-        rolledBack: harmful,
-        rollbackId,
-      };
-      this.#guardEvents.push(event);
-      if (this.#guardEvents.length > 50) this.#guardEvents.shift();
-      this.#c.observer?.onGuard?.(event);
-    }
-  }
-
   /** Records each move's end (cool-down input), its failures (backoff), and the wave for the guard. */
   #afterWave(moves: readonly PlannedMove[], wave: string): void {
     const now = this.#clock();
@@ -344,7 +288,7 @@ export class DsmController implements Dsm {
         this.#backoff.set(mv.key, [failures, now + base * 2 ** Math.min(failures - 1, 5)]);
       }
     }
-    if (guarded.length > 0) this.#guarding.push({ wave, at: now, moves: guarded });
+    if (guarded.length > 0) this.#guard.watch({ wave, at: now, moves: guarded });
     if (this.#lastMove.size > 200_000) this.#forgetOld(now);
   }
 
