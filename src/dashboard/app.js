@@ -145,6 +145,12 @@ async function start() {
     timer = setTimeout(start, POLL_MS);
     return;
   }
+  // The zones first: the heatmap's observed shares are asked per zone from the first poll on.
+  await api('/admin/peers')
+    .then((p) => {
+      zones = [...new Set((p.members ?? []).map((m) => m.zone))].sort();
+    })
+    .catch(() => undefined);
   $('login').hidden = true;
   $('main').hidden = false;
   await loop();
@@ -198,7 +204,7 @@ async function rollback(wave) {
   try {
     const res = await api('/admin/layout/rollback', { method: 'POST', body: { wave }, timeoutMs: 35_000 });
     note.dataset.rollbackId = res.rollbackId;
-    note.textContent = `Rollback ${res.rollbackId} started: ${res.records} records return to their placement before wave ${wave}. The DSM is paused.`;
+    note.textContent = `Rollback ${res.rollbackId} started: ${res.records} record${res.records === 1 ? '' : 's'} moving back to where wave ${wave} found them. The DSM is paused.`;
   } catch (err) {
     if (err instanceof AuthError) return showLogin(err);
     note.className = 'notice error';

@@ -20,7 +20,7 @@ export function renderCluster(body, { status, peers, ring }) {
   const facts = h(
     'p',
     { class: 'muted' },
-    `${members.length} daemons in ${zones.length} zones · `,
+    `${members.length} daemon${members.length === 1 ? '' : 's'} in ${zones.length} zone${zones.length === 1 ? '' : 's'} · `,
     h('span', { class: 'badge up' }, `${counts.up} up`),
     ' ',
     counts.suspect ? h('span', { class: 'badge suspect' }, `${counts.suspect} suspect`) : null,

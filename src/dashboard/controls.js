@@ -34,7 +34,11 @@ export function renderPae(body, model) {
       ],
       ...metricsOf(model.metrics),
     ]),
-    h('h3', {}, 'Measured accuracy by origin zone'),
+    h(
+      'h3',
+      { title: '1 − WAPE of the recent forecasts against what was then observed' },
+      'Measured accuracy by origin zone (1 − WAPE)',
+    ),
     zones.length === 0
       ? h('p', { class: 'muted' }, 'Not scored yet (needs a closed forecast window).')
       : h(

@@ -5,13 +5,24 @@
  */
 import { fill, h, pct } from './dom.js';
 
-/** Dark blue (0) through amber to red (1). */
+/** A sequential ramp (inferno-like: dark, purple, orange, yellow); style.css's legend uses the same stops. */
+const STOPS = [
+  [0, [29, 38, 48]],
+  [0.35, [91, 58, 140]],
+  [0.7, [217, 84, 30]],
+  [1, [252, 226, 90]],
+];
+
+/** The colour of probability `p` (0..1). */
 export function heatColour(p) {
   const x = Math.max(0, Math.min(1, p));
-  const hue = x < 0.5 ? 220 - (220 - 45) * (x / 0.5) : 45 - 40 * ((x - 0.5) / 0.5);
-  const sat = 40 + 50 * Math.min(1, x * 2);
-  const light = 18 + 34 * x;
-  return `hsl(${hue.toFixed(0)} ${sat.toFixed(0)}% ${light.toFixed(0)}%)`;
+  let k = 1;
+  while (k < STOPS.length - 1 && STOPS[k][0] < x) k++;
+  const [x0, c0] = STOPS[k - 1];
+  const [x1, c1] = STOPS[k];
+  const t = (x - x0) / (x1 - x0);
+  const [r, g, b] = c0.map((v, i) => Math.round(v + (c1[i] - v) * t));
+  return `rgb(${r} ${g} ${b})`;
 }
 
 /**
@@ -64,7 +75,7 @@ export function renderHeatmap(body, { heatmap, observed, zones }) {
                 class: 'cell',
                 'data-zone': z,
                 'data-p': p.toFixed(3),
-                style: { background: heatColour(p), color: p > 0.55 ? '#111' : '#e6edf3' },
+                style: { background: heatColour(p), color: p > 0.6 ? '#111' : '#e6edf3' },
                 title: `${r.key} from ${z}: forecast ${pct(p)} (${(f?.expected ?? 0).toFixed(1)} accesses), observed ${share === undefined ? 'none' : pct(share)}`,
               },
               pct(p),

@@ -37,6 +37,12 @@ export function renderLayout(body, { epochs }, label, onRollback) {
   }
   const buttonFor = new Set();
   const seenWaves = new Set();
+  // Waves a rollback already undid (its epochs' reason says `rollback <id>: undo wave <wave>`).
+  const undone = new Map();
+  for (const e of newest) {
+    const m = /^rollback (\S+): undo wave (\S+)$/.exec(e.reason ?? '');
+    if (m && !undone.has(m[2])) undone.set(m[2], m[1]);
+  }
   for (const e of newest) {
     if (e.wave === undefined || seenWaves.has(e.wave)) continue;
     seenWaves.add(e.wave);
@@ -71,18 +77,20 @@ export function renderLayout(body, { epochs }, label, onRollback) {
           h(
             'td',
             {},
-            buttonFor.has(e)
-              ? h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'small danger rollback',
-                    'data-wave': e.wave,
-                    onclick: () => onRollback(e.wave),
-                  },
-                  'Roll back',
-                )
-              : null,
+            buttonFor.has(e) && undone.has(e.wave)
+              ? h('span', { class: 'muted', title: `rolled back by ${undone.get(e.wave)}` }, 'rolled back')
+              : buttonFor.has(e)
+                ? h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'small danger rollback',
+                      'data-wave': e.wave,
+                      onclick: () => onRollback(e.wave),
+                    },
+                    'Roll back',
+                  )
+                : null,
           ),
         ),
       ),

@@ -11,6 +11,13 @@ const BUCKET_S = 10;
 const SPAN_S = 600;
 const REMEMBER = 5000;
 
+/** `12:03` (or `12:03:30` off the minute): axis ticks without uPlot's date line. */
+const fmtClock = (ms) => {
+  const d = new Date(ms);
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  return d.getSeconds() === 0 ? hm : `${hm}:${String(d.getSeconds()).padStart(2, '0')}`;
+};
+
 export class MigrationsPanel {
   /** Every move seen, by id (latest state wins). */
   #seen = new Map();
@@ -100,9 +107,18 @@ export class MigrationsPanel {
           width: Math.max(300, this.#chartEl.clientWidth),
           height: 180,
           cursor: { drag: { x: false, y: false } },
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(2, max + 1)] } },
+          scales: {
+            // Half a bucket of room on each side, so the first and the current bucket's bars show whole.
+            x: { time: true, range: (u) => [u.data[0][0] - BUCKET_S / 2, u.data[0][n - 1] + BUCKET_S / 2] },
+            y: { range: (_u, _min, max) => [0, Math.max(2, max + 1)] },
+          },
           axes: [
-            { stroke: '#8a96a3', grid: { stroke: '#2a3440' } },
+            {
+              stroke: '#8a96a3',
+              grid: { stroke: '#2a3440' },
+              space: 70,
+              values: (_u, splits) => splits.map((s) => fmtClock(s * 1000)),
+            },
             { stroke: '#8a96a3', grid: { stroke: '#2a3440' }, label: 'moves / 10 s' },
           ],
           series: [
