@@ -21,8 +21,18 @@ import { classify, sendError } from './errors.ts';
 
 /** Where the page's own files live. */
 export const DASHBOARD_ROOT = resolve(import.meta.dirname, '../dashboard');
-// uplot's `exports` name its builds, not its package.json: its main build sits in dist/ beside the others.
-const UPLOT_DIST = dirname(createRequire(import.meta.url).resolve('uplot'));
+/**
+ * uPlot's build folder, or undefined when the package is missing (a partial install): the daemon must not
+ * fail to start over its dashboard's chart, so the page then shows everything but the chart. (uplot's
+ * `exports` name its builds, not its package.json: the main build sits in dist/ beside the others.)
+ */
+function uplotDist(): string | undefined {
+  try {
+    return dirname(createRequire(import.meta.url).resolve('uplot'));
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Only this origin's scripts, styles and API; no framing. Styles allow inline attributes because uPlot
@@ -59,8 +69,13 @@ async function files(app: FastifyInstance): Promise<void> {
     cacheControl: false,
     setHeaders: (reply) => reply.header('cache-control', 'no-cache'),
   });
+  const uplot = uplotDist();
+  if (uplot === undefined) {
+    app.log.warn('dashboard: the uplot package is missing (npm ci), the page shows no chart');
+    return;
+  }
   await app.register(fastifyStatic, {
-    root: UPLOT_DIST,
+    root: uplot,
     prefix: '/vendor/uplot/',
     decorateReply: false,
     allowedPath: (path) => path === '/uPlot.esm.js' || path === '/uPlot.min.css',

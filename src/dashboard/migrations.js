@@ -1,11 +1,26 @@
 /**
  * Migrations: the moves in flight and the recent history (`/admin/migrations`), and a uPlot chart of
  * moves started (and failed) per 10 s over the last 10 minutes. Moves are remembered across polls, so the
- * chart keeps what has fallen out of the route's history window.
+ * chart keeps what has fallen out of the route's history window. uPlot is imported when first needed, so a
+ * daemon without it (a partial install) still shows the rest of the page.
  */
 
 import { fill, fmtBytes, fmtMs, fmtTime, h } from './dom.js';
-import uPlot from './vendor/uplot/uPlot.esm.js';
+
+/** The uPlot class once loaded; null when this daemon does not serve it. */
+let uPlot;
+let loading;
+const loadUplot = () => {
+  loading ??= import('./vendor/uplot/uPlot.esm.js').then(
+    (m) => {
+      uPlot = m.default;
+    },
+    () => {
+      uPlot = null;
+    },
+  );
+  return loading;
+};
 
 const BUCKET_S = 10;
 const SPAN_S = 600;
@@ -100,6 +115,14 @@ export class MigrationsPanel {
       if (m.state === 'failed') failed[i]++;
     }
     const data = [xs, started, failed];
+    if (uPlot === undefined) {
+      void loadUplot().then(() => this.#chart());
+      return;
+    }
+    if (uPlot === null) {
+      fill(this.#chartEl, h('p', { class: 'muted' }, 'Chart unavailable: this daemon does not serve uPlot.'));
+      return;
+    }
     if (this.#plot === undefined) {
       const bars = uPlot.paths.bars({ size: [0.8, 40] });
       this.#plot = new uPlot(
