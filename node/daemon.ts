@@ -3,6 +3,7 @@ import { access, constants } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { clusterRoutes } from '../src/api/cluster-routes.ts';
+import { dashboardRoutes } from '../src/api/dashboard.ts';
 import { createDsmMetrics } from '../src/api/dsm-metrics.ts';
 import { dsmRoutes } from '../src/api/dsm-routes.ts';
 import { faultRoutes } from '../src/api/fault-routes.ts';
@@ -214,6 +215,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         ],
       },
     );
+    await app.register(dashboardRoutes);
     await app.listen({ host: cfg.httpHost, port: cfg.httpPort }).catch((err: unknown) => {
       throw listenError(err, cfg.httpHost, cfg.httpPort);
     });

@@ -1,0 +1,82 @@
+/** The cluster map: daemons grouped by zone, with health, store kind, ring share and round trip. */
+import { fill, fmtAgo, fmtMs, h, shortId } from './dom.js';
+
+/**
+ * @param body the panel's body element
+ * @param data `{ status, peers, ring }` from `/admin/status`, `/admin/peers`, `/admin/ring`
+ */
+export function renderCluster(body, { status, peers, ring }) {
+  const members = peers.members ?? [];
+  const share = new Map((ring?.members ?? []).map((m) => [m.id, m]));
+  const byZone = new Map();
+  for (const m of members) {
+    if (!byZone.has(m.zone)) byZone.set(m.zone, []);
+    byZone.get(m.zone).push(m);
+  }
+  const zones = [...byZone.keys()].sort();
+  const counts = { up: 0, suspect: 0, down: 0 };
+  for (const m of members) counts[m.status] = (counts[m.status] ?? 0) + 1;
+
+  const facts = h(
+    'p',
+    { class: 'muted' },
+    `${members.length} daemon${members.length === 1 ? '' : 's'} in ${zones.length} zone${zones.length === 1 ? '' : 's'} · `,
+    h('span', { class: 'badge up' }, `${counts.up} up`),
+    ' ',
+    counts.suspect ? h('span', { class: 'badge suspect' }, `${counts.suspect} suspect`) : null,
+    ' ',
+    counts.down ? h('span', { class: 'badge down' }, `${counts.down} down`) : null,
+    ` · cluster epoch ${status.epoch}`,
+    ring ? ` · ${ring.partitions} partitions, R=${ring.replicas}` : null,
+    ring?.underReplicated ? h('span', { class: 'badge down' }, ` ${ring.underReplicated} under-replicated`) : null,
+    ring?.zoneCollisions ? h('span', { class: 'badge suspect' }, ` ${ring.zoneCollisions} zone collisions`) : null,
+  );
+
+  const grid = h(
+    'div',
+    { class: 'zones' },
+    zones.map((z) =>
+      h(
+        'div',
+        { class: 'zone', 'data-zone': z },
+        h('h3', {}, `zone ${z}`),
+        byZone
+          .get(z)
+          .sort((a, b) => (a.peerId < b.peerId ? -1 : 1))
+          .map((m) => daemonTile(m, share.get(m.peerId), status.epoch)),
+      ),
+    ),
+  );
+  fill(body, facts, grid);
+}
+
+function daemonTile(m, share, epoch) {
+  // Each daemon serves its own dashboard (its own migrations and DSM); the token is asked there again.
+  const href = m.apiUrl && !m.self ? `${m.apiUrl}/dashboard/` : undefined;
+  return h(
+    href ? 'a' : 'div',
+    { class: 'daemon', 'data-peer': m.peerId, 'data-status': m.status, href, title: m.peerId },
+    h(
+      'div',
+      {},
+      h('span', { class: 'id' }, shortId(m.peerId)),
+      ' ',
+      h('span', { class: `badge ${m.status}` }, m.status),
+      m.self ? h('span', { class: 'badge' }, 'this daemon') : null,
+      m.leaving ? h('span', { class: 'badge suspect' }, 'leaving') : null,
+    ),
+    h(
+      'div',
+      { class: 'meta' },
+      `${m.storeKind ?? '?'} store`,
+      m.self ? ` · epoch ${epoch}` : null,
+      share ? ` · ${share.primaries} primaries, ${share.replicas} replicas` : null,
+    ),
+    h(
+      'div',
+      { class: 'meta' },
+      m.self ? 'self' : `rtt ${fmtMs(m.rttMs)} · seen ${fmtAgo(m.lastSeen)}`,
+      m.apiUrl ? ` · ${m.apiUrl.replace(/^https?:\/\//, '')}` : null,
+    ),
+  );
+}

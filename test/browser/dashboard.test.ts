@@ -1,0 +1,260 @@
+/**
+ * The operator dashboard in a real browser (Debian's chromium, driven by playwright-core) against real
+ * daemons: a 3-daemon cluster (zones a, b, c; R = 2; fast stats and PAE cycles) and one daemon with an
+ * admin token. Skips itself when /usr/bin/chromium is missing (`apt-get install chromium`; .ci/run does).
+ * Screenshots land in test/artifacts/ (gitignored).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../cluster/helpers.ts';
+import { type Cluster, recordUrl, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
+import { type DaemonProcess, startDaemonProcess, stopGracefully, tempDir } from '../support/daemon-process.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
+const ZONES = ['a', 'b', 'c'];
+const ARGS = [
+  ...['--replicas', '2', '--dsm-policy', 'off'],
+  ...['--pae-interval-ms', '1000', '--stats-bucket-ms', '1000', '--stats-gossip-interval-ms', '1000'],
+];
+
+if (!HAVE_CHROMIUM) {
+  console.warn(`dashboard browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+}
+
+type D = { url: string };
+const json = async <T>(r: Response): Promise<T> => (await r.json()) as T;
+const adminGet = async <T>(d: D, path: string): Promise<T> => json<T>(await fetch(`${d.url}${path}`));
+
+/** A page on `url` that records console errors and uncaught exceptions. */
+async function open(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  await page.goto(`${url}/dashboard`);
+  return { page, errors };
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+
+describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
+  let browser: Browser;
+  let c: Cluster;
+  let ids: string[];
+  let tokenDaemon: DaemonProcess | undefined;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    [browser, c] = await Promise.all([
+      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true }),
+      startCluster({ n: 3, zones: ZONES, extra: ZONES.map(() => ARGS) }),
+    ]);
+    ids = await Promise.all(c.daemons.map(async (d) => (await statusOf(d)).peerId));
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    if (tokenDaemon) await stopGracefully(tokenDaemon);
+    await stopAllClusters();
+  });
+
+  it('loads without console errors and shows every daemon of the cluster, by zone', async () => {
+    const { page, errors } = await open(browser, c.daemons[0].url);
+    for (const id of ids) await page.locator(`#cluster .daemon[data-peer="${id}"]`).waitFor({ timeout: 10_000 });
+    for (const z of ZONES) expect(await page.locator(`#cluster .zone[data-zone="${z}"] .daemon`).count()).toBe(1);
+    expect(await page.locator('#cluster .daemon[data-status="up"]').count()).toBe(3);
+    expect(await page.locator('#login').isHidden()).toBe(true);
+    // A few polls in, still no error (the chart, the PAE and DSM panels have rendered by then).
+    await page.waitForFunction(() => Number(document.body.dataset.ticks) >= 2, undefined, { timeout: 10_000 });
+    expect(await page.locator('#conn').getAttribute('data-state')).toBe('ok');
+    expect(await page.locator('#moves-chart canvas').count()).toBe(1);
+    await shot(page, 'dashboard-cluster.png');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('renders the heatmap from a short load of reads, forecast and observed per zone', {
+    timeout: 45_000,
+  }, async () => {
+    const d0 = c.daemons[0];
+    const keys = Array.from({ length: 6 }, (_, i) => `hot/${i}`);
+    for (const k of keys) expect((await fetch(recordUrl(d0, k), { method: 'PUT', body: `v-${k}` })).ok).toBe(true);
+    // Zone b reads the first keys most, zone c the rest.
+    const read = (k: string, origin: string) =>
+      fetch(recordUrl(d0, k, 'one'), { headers: { 'x-shoal-origin': origin } }).then((r) => r.arrayBuffer());
+    let loading = true;
+    const load = (async () => {
+      while (loading) {
+        await Promise.all(
+          keys.flatMap((k, i) => [read(k, i < 3 ? 'b' : 'c'), read(k, i < 3 ? 'b' : 'c'), read(k, 'a')]),
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const { page, errors } = await open(browser, d0.url);
+    try {
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('#heatmap td.cell')].some((td) => Number(td.getAttribute('data-p')) > 0),
+        undefined,
+        { timeout: 30_000, polling: 500 },
+      );
+      // Observed shares arrive with the stats (same daemon): wait for one non-empty "obs".
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('#heatmap td.cell .obs')].some((s) => /\d%/.test(s.textContent ?? '')),
+        undefined,
+        { timeout: 15_000, polling: 500 },
+      );
+    } finally {
+      loading = false;
+      await load;
+    }
+    const rows = await page.locator('#heatmap tr[data-key]').evaluateAll((trs) => trs.map((tr) => tr.dataset.key));
+    expect(rows.filter((k) => k?.startsWith('hot/')).length).toBeGreaterThan(0);
+    const cols = await page.locator('#heatmap thead th').allTextContents();
+    for (const z of ZONES) expect(cols).toContain(z);
+    await shot(page, 'dashboard-heatmap.png');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  let moved: { key: string; wave: string; coordinator: number };
+
+  it('shows a migration made by a placement, in the table and the chart', { timeout: 45_000 }, async () => {
+    const d0 = c.daemons[0];
+    const key = 'moved/1';
+    expect((await fetch(recordUrl(d0, key), { method: 'PUT', body: 'payload' })).ok).toBe(true);
+    const before = (
+      await adminGet<{ placement: { replicas: string[] } }>(d0, `/admin/records/${encodeURIComponent(key)}`)
+    ).placement.replicas;
+    const outsider = ids.find((id) => !before.includes(id))!;
+    const r = await fetch(`${d0.url}/admin/records/${encodeURIComponent(key)}/placement`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ replicas: [before[0], outsider], reason: 'dashboard test', force: true }),
+    });
+    expect(r.status, await r.clone().text()).toBe(200);
+    const placed = await json<{ coordinator: string }>(r);
+    // Moves are listed by the daemon that coordinated them.
+    const coordinator = ids.indexOf(placed.coordinator);
+    expect(coordinator).toBeGreaterThanOrEqual(0);
+    const { page, errors } = await open(browser, c.daemons[coordinator].url);
+    const row = page.locator(`#migrations tr[data-key="${key}"]`);
+    await row.first().waitFor({ timeout: 15_000 });
+    await page.locator(`#migrations tr[data-key="${key}"][data-state="done"]`).waitFor({ timeout: 15_000 });
+    const text = await row.first().textContent();
+    expect(text).toContain('replace');
+    expect(text).toContain('manual');
+    expect(text).toMatch(/→/);
+    const wave = (await row.first().getAttribute('data-wave'))!;
+    expect(wave).toMatch(/^m-/);
+    // The chart counted it: the "started" series has a non-zero bucket.
+    expect(await page.locator('#moves-chart canvas').count()).toBe(1);
+    await shot(page, 'dashboard-migrations.png');
+    expect(errors).toEqual([]);
+    await page.close();
+    moved = { key, wave, coordinator };
+  });
+
+  it('switches the DSM policy and pauses and resumes it', async () => {
+    const d = c.daemons[0];
+    const { page, errors } = await open(browser, d.url);
+    await page.locator('#dsm dl.kv').waitFor({ timeout: 10_000 });
+    await page.selectOption('#dsm-policy', 'reactive');
+    expect(
+      await eventually(async () => (await adminGet<{ policy: string }>(d, '/admin/dsm')).policy === 'reactive', 5_000),
+    ).toBe(true);
+    await page.locator('#dsm-toggle', { hasText: 'Pause' }).click();
+    expect(await eventually(async () => (await adminGet<{ paused: boolean }>(d, '/admin/dsm')).paused, 5_000)).toBe(
+      true,
+    );
+    await page.locator('#dsm-toggle', { hasText: 'Resume' }).click();
+    expect(await eventually(async () => !(await adminGet<{ paused: boolean }>(d, '/admin/dsm')).paused, 5_000)).toBe(
+      true,
+    );
+    await page.selectOption('#dsm-policy', 'off');
+    expect(
+      await eventually(async () => (await adminGet<{ policy: string }>(d, '/admin/dsm')).policy === 'off', 5_000),
+    ).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('rolls a wave back from the layout panel, after a confirmation: a new epoch carries the rollback wave', {
+    timeout: 45_000,
+  }, async () => {
+    expect(moved, 'the migration test ran first').toBeDefined();
+    const d = c.daemons[moved.coordinator];
+    const { page, errors } = await open(browser, d.url);
+    const button = page.locator(`#layout button.rollback[data-wave="${moved.wave}"]`);
+    await button.waitFor({ timeout: 15_000 });
+    // Cancel first: nothing happens.
+    await button.click();
+    await page.locator('#confirm[open]').waitFor();
+    expect(await page.locator('#confirm-wave').textContent()).toBe(moved.wave);
+    await page.locator('#confirm button[value="cancel"]').click();
+    expect(await page.locator('#rollback-result').isHidden()).toBe(true);
+    await shot(page, 'dashboard-layout.png');
+    // Then confirm.
+    await button.click();
+    await page.locator('#confirm[open]').waitFor();
+    await shot(page, 'dashboard-rollback-dialog.png');
+    await page.locator('#confirm-ok').click();
+    const note = page.locator('#rollback-result[data-rollback-id]');
+    await note.waitFor({ timeout: 35_000 });
+    const rollbackId = (await note.getAttribute('data-rollback-id'))!;
+    expect(await note.textContent()).toContain('1 record moving back');
+    type E = { epochs: Array<{ wave?: string; reason: string }> };
+    const epochs = async () => (await adminGet<E>(d, '/admin/layout/epochs?scope=all&limit=50')).epochs;
+    expect(
+      await eventually(async () => (await epochs()).some((e) => e.wave === rollbackId), 20_000),
+      JSON.stringify(await epochs()),
+    ).toBe(true);
+    // The page shows it too, without a button of its own (a rollback is undone by rolling back its target).
+    await page.locator(`#layout tr[data-wave="${rollbackId}"]`).first().waitFor({ timeout: 10_000 });
+    expect(await page.locator(`#layout button.rollback[data-wave="${rollbackId}"]`).count()).toBe(0);
+    // The undone wave is marked as such, its button gone.
+    await page
+      .locator(`#layout tr[data-wave="${moved.wave}"]`, { hasText: 'rolled back' })
+      .first()
+      .waitFor({ timeout: 10_000 });
+    expect(await button.count()).toBe(0);
+    expect(await page.locator('#dsm-toggle').textContent()).toBe('Resume');
+    await shot(page, 'dashboard-rolled-back.png');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('asks for the admin token once when the daemon has one, and keeps it for the session', {
+    timeout: 45_000,
+  }, async () => {
+    const dir = tempDir('shoal-dash-');
+    const tokenFile = join(dir, 'admin.token');
+    writeFileSync(tokenFile, 's3cret-token\n');
+    tokenDaemon = await startDaemonProcess(['--admin-token-file', tokenFile, '--listen', '/ip4/127.0.0.1/tcp/0']);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${tokenDaemon.url}/dashboard`);
+    await page.locator('#login:not([hidden])').waitFor({ timeout: 10_000 });
+    await shot(page, 'dashboard-login.png');
+    await page.fill('#token', 'wrong');
+    await page.locator('#login button[type="submit"]').click();
+    await page.locator('#login-why', { hasText: 'refused' }).waitFor({ timeout: 10_000 });
+    await page.fill('#token', 's3cret-token');
+    await page.locator('#login button[type="submit"]').click();
+    await page.locator('#cluster .daemon').first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('#login').isHidden()).toBe(true);
+    // A reload keeps the token (sessionStorage): no form.
+    await page.reload();
+    await page.locator('#cluster .daemon').first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('#login').isHidden()).toBe(true);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+});
