@@ -247,6 +247,9 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         tombstoneGraceMs: cfg.tombstoneGraceMs,
       },
     );
+    // Until the override service has loaded the stored overrides (and installs its own rule), the
+    // hand-off would judge every overridden record by its ring placement alone and drop it here.
+    replication.ring.setHoldBack(() => true);
     await net.start();
     storage.start(net);
     await replication.start();

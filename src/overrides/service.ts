@@ -34,7 +34,7 @@ import { planRollback, type RollbackTarget } from './rollback.ts';
 import { OverrideSync } from './sync.ts';
 import { type WaveFaults, type WaveOutcome, WaveRunner } from './wave.ts';
 import { WaveLog } from './wave-log.ts';
-import { WaveCalls, WaveLocal } from './wave-ops.ts';
+import { awaitMembers, WaveCalls, WaveLocal } from './wave-ops.ts';
 import {
   decodeOverrideMessage,
   encodeOverrideMessage,
@@ -177,6 +177,7 @@ export function createOverrideService(
   let repairTimer: NodeJS.Timeout | undefined;
   let repairing: Promise<unknown> | undefined;
   let recovering: Promise<unknown> | undefined;
+  let settling: Promise<unknown> | undefined;
   const ac = new AbortController();
 
   /** Plans this daemon's share of a rollback and starts its wave; resolves to how many records move. */
@@ -285,8 +286,17 @@ export function createOverrideService(
           ),
         { handlerTimeoutMs: 150_000 },
       );
-      c.ring.setHoldBack((key) => releases.holdsBack(key));
       sync.start();
+      // The hand-off leaves every record alone (node/daemon.ts) until the chains caught up with the
+      // peers': a new holder restarted before a move's epoch reached it would hand its copy back to
+      // the ring replicas and drop it.
+      const scopes = Array.from({ length: c.ring.ring.partitions }, (_, p): Scope => `partition:${p}`);
+      settling = awaitMembers(c.ring, sync.layout().ring(), 15_000, ac.signal)
+        .then(() => sync.catchUpMany(scopes, ac.signal))
+        .catch((err: unknown) => logger.info({ err }, 'overrides: catching the partition chains up failed'))
+        .finally(() => {
+          if (!ac.signal.aborted) c.ring.setHoldBack((key) => releases.holdsBack(key));
+        });
       directory.start();
       // Waves this daemon was running when it stopped: finish what committed, undo the rest.
       recovering = waves
@@ -308,7 +318,7 @@ export function createOverrideService(
       releases.stop();
       c.ring.setHoldBack(undefined);
       await c.net.unhandle(OVERRIDES_PROTOCOL).catch(() => {});
-      await Promise.all([sync.stop(), directory.stop(), repairing?.catch(() => {}), recovering]);
+      await Promise.all([sync.stop(), directory.stop(), repairing?.catch(() => {}), recovering, settling]);
     },
     place: (req, o = {}) => relocator.place(req, o),
     placeMany: (reqs, o = {}) => relocator.placeMany(reqs, o),

@@ -2,8 +2,10 @@ import type { PrivateKey } from '@libp2p/interface';
 import type { Logger } from 'pino';
 import type { Scope } from '../layout/index.ts';
 import type { Net } from '../net/index.ts';
+import type { ClusterRing } from '../replication/cluster-ring.ts';
 import type { LocalEngine } from '../replication/local-engine.ts';
 import { sendRecords } from '../replication/transfer.ts';
+import type { Ring } from '../ring/index.ts';
 import type { StoredRecord } from '../store/index.ts';
 import { type Receipt, type ReceiptItem, signReceipt } from './receipts.ts';
 import type { ReleaseQueue } from './release.ts';
@@ -98,6 +100,21 @@ export class WaveLocal {
 
   release(items: readonly ReleaseItem[], receipts: readonly Receipt[], from: string, signal?: AbortSignal) {
     return this.#c.release.accept(items, receipts, from, signal);
+  }
+}
+
+/**
+ * Waits (at most `ms`) until every other up member of `layoutRing` (the signed layout's) is up in `ring`
+ * (this daemon's failure detector). A coordinator that restarts sees few members or none at first; a
+ * recovery that ran then would send its cancellations (ttl 0 announcements) to nobody, and leave the
+ * other daemons in the joint quorum of a move that no longer runs until the announcement expires.
+ */
+export async function awaitMembers(ring: ClusterRing, layoutRing: Ring, ms: number, signal?: AbortSignal) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !signal?.aborted) {
+    const up = new Set(ring.upPeers());
+    if (layoutRing.members.every((m) => m.id === ring.self || m.state !== 'up' || up.has(m.id))) return;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

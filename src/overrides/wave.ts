@@ -24,7 +24,7 @@ import type { Receipt } from './receipts.ts';
 import type { OverrideSync } from './sync.ts';
 import { add, type CopyContext, collectReceipts, copyMoves } from './wave-copy.ts';
 import type { WaveLog, WaveRecord } from './wave-log.ts';
-import type { ReleaseItem, WaveCalls } from './wave-ops.ts';
+import { awaitMembers, type ReleaseItem, type WaveCalls } from './wave-ops.ts';
 
 export interface WaveRunnerComponents {
   ring: ClusterRing;
@@ -185,6 +185,8 @@ export class WaveRunner {
     const records = await this.#c.log.load(signal);
     for (const r of records) {
       await this.#lane.run('wave', async () => {
+        // Right after a restart few members are up here: cancellations and pushes would reach none.
+        await awaitMembers(this.#c.ring, this.#c.sync.layout().ring(), 15_000, signal);
         const plan = planWave(r.id, r.moves);
         const state = new WaveState(plan, r.origin, r.startedAt, r.gains ?? {});
         for (const [key, why] of Object.entries(r.failed)) state.failed.set(key, why);
