@@ -18,6 +18,15 @@ export interface CopyContext {
 
 const unique = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
 
+/** Runs `fn` over `items`, at most `limit` at once. */
+export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** Appends `value` to the list of `key` in `map`. */
 export function add<V>(map: Map<string, V[]>, key: string, value: V): void {
   const list = map.get(key);

@@ -22,7 +22,7 @@ import {
 } from './plan.ts';
 import type { Receipt } from './receipts.ts';
 import type { OverrideSync } from './sync.ts';
-import { add, type CopyContext, collectReceipts, copyMoves } from './wave-copy.ts';
+import { add, type CopyContext, collectReceipts, copyMoves, pool } from './wave-copy.ts';
 import type { WaveLog, WaveRecord } from './wave-log.ts';
 import { awaitMembers, type ReleaseItem, type WaveCalls } from './wave-ops.ts';
 
@@ -72,15 +72,6 @@ const within = (signal: AbortSignal | undefined, ms: number) =>
   AbortSignal.any([AbortSignal.timeout(ms), ...(signal ? [signal] : [])]);
 
 const unique = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
-
-/** Runs `fn` over `items`, at most `limit` at once. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /** The mutable state of one running wave. */
 class WaveState {
