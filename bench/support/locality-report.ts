@@ -29,12 +29,12 @@ export function markdown(results: readonly SimResult[], skipped: readonly { trac
       '',
       `${r.rows} requests, ${r.records} records, ${r.daemons} daemons, bucket ${r.bucketMs / 1000} s, horizon ${r.horizonMs / 60000} min, forecaster ${r.forecaster}`,
       '',
-      '| policy | mean ms | p99 ms | remote | MiB moved | moves | moves/h | good moves | moved back | cost $ |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| policy | mean ms | p99 ms | remote | MiB moved | moves | moves/h | good moves | good demand moves | moved back | cost $ |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const p of r.policies) {
       lines.push(
-        `| ${p.policy} | ${num(p.meanLatencyMs)} | ${num(p.p99LatencyMs)} | ${pct(p.remoteShare)} | ${num(p.bytesMoved / 2 ** 20, 2)} | ${p.recordsMoved} | ${num(p.movesPerHour)} | ${pct(p.goodMoveRatio)} | ${pct(p.movedBackShare)} | ${p.cost.toExponential(3)} |`,
+        `| ${p.policy} | ${num(p.meanLatencyMs)} | ${num(p.p99LatencyMs)} | ${pct(p.remoteShare)} | ${num(p.bytesMoved / 2 ** 20, 2)} | ${p.recordsMoved} | ${num(p.movesPerHour)} | ${pct(p.goodMoveRatio)} | ${pct(p.goodDemandMoveRatio)} | ${pct(p.movedBackShare)} | ${p.cost.toExponential(3)} |`,
       );
     }
     lines.push('');

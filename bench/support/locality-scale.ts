@@ -67,15 +67,18 @@ async function once(a: ScaleArgs, repeat: number, limitS: number) {
       policies: ['static', 'hybrid'],
       forecaster: { kind: 'baseline', name: 'ewma' },
       signal: AbortSignal.timeout(limitS * 1000),
-      onProgress: (p) =>
+      onProgress: (p) => {
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
         console.error(
           `  scale ${a.daemons}/${a.zones}/${w.records}: ${(100 * p.fraction).toFixed(0)} % sim ${(p.simMs / 3.6e6).toFixed(1)} h, ${(p.elapsedMs / 1000).toFixed(0)} s, planner ${(p.planMs / 1000).toFixed(0)} s, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
-        ),
+        );
+      },
     });
   } catch (err) {
     error = (err as Error).message;
   } finally {
     clearInterval(timer);
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   }
   const hybrid = r?.policies.find((p) => p.policy === 'hybrid');
   return {

@@ -149,6 +149,8 @@ export interface PolicyResult {
   readonly recordsMoved: number;
   /** Share of copying moves whose new holders include the record's top accessor zone of the next H buckets (null: no move). */
   readonly goodMoveRatio: number | null;
+  /** The same over demand moves only (`replace`, `add`, ttl copies), leaving out the planner's reclaiming `home` moves. */
+  readonly goodDemandMoveRatio: number | null;
   /** Share of moved bytes that re-created a copy in a zone the record left less than `moveBackWindowMs` before (null: no move). */
   readonly movedBackShare: number | null;
   /** Total dollars (storage + transfer); the parts in {@link costDetail}. */

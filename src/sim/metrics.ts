@@ -29,7 +29,7 @@ export class Metrics {
   #bytesMoved = 0;
   #movedBack = 0;
   /** Copying moves: record, time, bitmask of destination zones. */
-  readonly #moves: { rid: number; t: number; zones: number }[] = [];
+  readonly #moves: { rid: number; t: number; zones: number; reclaim: boolean }[] = [];
   /** Per record: recent removals `[t, zone, t, zone, ...]`. */
   readonly #removed = new Map<number, number[]>();
   planCalls = 0;
@@ -61,11 +61,19 @@ export class Metrics {
    * A move decided at `t`: zones whose replica count went up (`added`, with the bytes copied there) and down
    * (`removed`), as zone index lists; `destZones` = zones of the new holders.
    */
-  move(rid: number, t: number, size: number, added: readonly number[], removed: readonly number[], dest: number[]) {
+  move(
+    rid: number,
+    t: number,
+    size: number,
+    added: readonly number[],
+    removed: readonly number[],
+    dest: number[],
+    reclaim = false,
+  ) {
     let mask = 0;
     for (const z of dest) mask |= 1 << z;
     if (dest.length > 0) {
-      this.#moves.push({ rid, t, zones: mask });
+      this.#moves.push({ rid, t, zones: mask, reclaim });
       this.#bytesMoved += size * dest.length;
     }
     const list = this.#removed.get(rid);
@@ -94,9 +102,16 @@ export class Metrics {
     this.held(endMs, 0);
     const p = this.prices;
     let good = 0;
+    let demandMoves = 0;
+    let goodDemand = 0;
     for (const m of this.#moves) {
       const z = top(m.rid, m.t, m.t + p.horizonMs);
-      if (z >= 0 && (m.zones >> z) & 1) good++;
+      const hit = z >= 0 && ((m.zones >> z) & 1) === 1;
+      if (hit) good++;
+      if (!m.reclaim) {
+        demandMoves++;
+        if (hit) goodDemand++;
+      }
     }
     const keys = [...this.#hist.keys()].sort((a, b) => a - b);
     const rank = Math.ceil(0.99 * this.#requests);
@@ -129,6 +144,7 @@ export class Metrics {
       bytesMoved: this.#bytesMoved,
       recordsMoved: n,
       goodMoveRatio: n > 0 ? good / n : null,
+      goodDemandMoveRatio: demandMoves > 0 ? goodDemand / demandMoves : null,
       movedBackShare: this.#bytesMoved > 0 ? this.#movedBack / this.#bytesMoved : null,
       cost: costDetail.totalUsd,
       costDetail,

@@ -198,11 +198,11 @@ export class PolicyState {
         mv.to.map((id) => pl.c.memberIndex.get(id)!),
       );
       this.metrics.kinds[mv.kind] = (this.metrics.kinds[mv.kind] ?? 0) + 1;
-      this.#start(rid, from, to, t);
+      this.#start(rid, from, to, t, mv.kind === 'home' || mv.kind === 'drop');
     }
   }
 
-  #start(rid: number, from: Holding, to: Holding, t: number): void {
+  #start(rid: number, from: Holding, to: Holding, t: number, reclaim: boolean): void {
     const c = this.#x.pl.c;
     const size = sizeOf(this.#x.pl.w, rid);
     const added = to.members.filter((m) => !from.members.includes(m));
@@ -219,6 +219,7 @@ export class PolicyState {
       up,
       down,
       added.map((m) => c.memberZone[m]),
+      reclaim,
     );
     if (added.length === 0) {
       this.#settle(rid, from, to, t);
