@@ -71,6 +71,8 @@ export async function simulate(
   let e = 1;
   let next = gridStartMs + bucketMs;
   const runCycle = async (): Promise<void> => {
+    // Yield to the event loop once per cycle: timers (the caller's AbortSignal.timeout, samplers) must run.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     throwIfAborted(o.signal);
     const d = await tracker.cycle(e);
     for (const s of states) s.cycle(next, d);
