@@ -165,10 +165,9 @@ describe('planCycle properties', () => {
         const counted = Object.values(plan.skipCounts).reduce((s, n) => s + (n ?? 0), 0);
         expect(counted + plan.moves.length).toBe(input.records.length);
       }),
-      { numRuns: 400 },
+      // A fixed seed: 1the check below (the generator exercises every kind of move) must not depend on luck.
+      { numRuns: 400, seed: 1 },
     );
-    // The generator must exercise the rules: every kind of move occurs.
-    console.log('moves by kind', Object.fromEntries(kinds));
     for (const k of ['add', 'drop', 'replace', 'home']) expect(kinds.get(k) ?? 0).toBeGreaterThan(0);
   });
 
