@@ -25,6 +25,15 @@ export function add<V>(map: Map<string, V[]>, key: string, value: V): void {
   else list.push(value);
 }
 
+/** Runs `fn` over `items`, at most `limit` at once. */
+export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /**
  * Copies each move's record from a quorum of its old holders to its new holders (see the class doc).
  * `strict` (the copy step): a move fails unless a quorum answered, shipping succeeded and every new

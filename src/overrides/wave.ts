@@ -22,7 +22,7 @@ import {
 } from './plan.ts';
 import type { Receipt } from './receipts.ts';
 import type { OverrideSync } from './sync.ts';
-import { add, type CopyContext, collectReceipts, copyMoves } from './wave-copy.ts';
+import { add, type CopyContext, collectReceipts, copyMoves, pool } from './wave-copy.ts';
 import type { WaveLog, WaveRecord } from './wave-log.ts';
 import type { ReleaseItem, WaveCalls } from './wave-ops.ts';
 
@@ -73,15 +73,6 @@ const within = (signal: AbortSignal | undefined, ms: number) =>
 
 const unique = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
 
-/** Runs `fn` over `items`, at most `limit` at once. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 /** The mutable state of one running wave. */
 class WaveState {
   readonly failed = new Map<string, string>();
@@ -92,6 +83,8 @@ class WaveState {
   readonly checksums = new Map<string, string>();
   distributed = { acked: 0, of: 0 };
   published = 0;
+  /** Wall time of each step that ran, ms (logged with `wave: done`). */
+  readonly stepMs: Partial<Record<MoveStepKind, number>> = {};
 
   readonly plan: WavePlan;
   readonly origin: MigrationOrigin;
@@ -211,18 +204,11 @@ export class WaveRunner {
 
   async #steps(state: WaveState, steps: readonly MoveStepKind[], signal?: AbortSignal): Promise<void> {
     const t = state.plan.timeouts;
-    const timeout: Record<MoveStepKind, number> = {
-      announce: t.announce,
-      copy: t.copy,
-      commit: t.commit,
-      distribute: t.distribute,
-      'catch-up': t.copy,
-      publish: t.publish,
-      release: t.release,
-    };
+    const timeout: Record<MoveStepKind, number> = { ...t, 'catch-up': t.copy };
     for (const step of steps) {
       const beforeCommit = MOVE_STEPS.indexOf(step) <= MOVE_STEPS.indexOf('commit');
       if ((beforeCommit ? state.live() : state.committed()).length === 0) continue;
+      const t0 = performance.now();
       await this.#c.log.save(state.record(step));
       await this.#fault(state, step);
       const failedBefore = new Set(state.failed.keys());
@@ -235,6 +221,7 @@ export class WaveRunner {
       }
       const newlyFailed = state.plan.moves.filter((m) => state.failed.has(m.key) && !failedBefore.has(m.key));
       if (newlyFailed.length > 0) await this.#cancel(newlyFailed, signal);
+      state.stepMs[step] = Math.round(performance.now() - t0);
       if (step === 'copy') for (const m of state.live()) this.#track(state, m, 'copying');
       if (step === 'commit') for (const m of state.committed()) this.#track(state, m, 'committed');
     }
@@ -417,10 +404,9 @@ export class WaveRunner {
     void this.#c.log.remove(state.plan.id).catch((err: unknown) => {
       this.#c.logger.warn({ err, wave: state.plan.id }, 'wave: could not forget a finished wave');
     });
-    this.#c.logger.info(
-      { wave: state.plan.id, done: done.length, failed: failed.length, epochs: state.epochs.size },
-      'wave: done',
-    );
+    const counts = { done: done.length, failed: failed.length, epochs: state.epochs.size };
+    const ms = Date.now() - state.startedAt;
+    this.#c.logger.info({ wave: state.plan.id, ...counts, ms, stepMs: state.stepMs }, 'wave: done');
     return {
       id: state.plan.id,
       done,
