@@ -64,12 +64,15 @@ export interface WaveOutcome {
   readonly epochs: ReadonlyMap<Scope, { readonly number: number; readonly hash: string }>;
   /** Members that acknowledged every new epoch, out of `of` up members. */
   readonly distributed: { readonly acked: number; readonly of: number };
-  /** Partition heads stored in the DHT directory (0 when publishing failed: they are re-published later). */
+  /** Partition heads stored in the DHT directory (0 when it failed or outlives a large wave: re-published later). */
   readonly published: number;
 }
 
 const within = (signal: AbortSignal | undefined, ms: number) =>
   AbortSignal.any([AbortSignal.timeout(ms), ...(signal ? [signal] : [])]);
+
+/** A wave with more partition heads than this publishes them in the background. */
+const PUBLISH_AWAITED_HEADS = 16;
 
 const unique = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
 
@@ -332,7 +335,12 @@ export class WaveRunner {
 
   async #publish(state: WaveState, signal: AbortSignal): Promise<void> {
     const heads: ChainHead[] = [...state.epochs].map(([scope, e]) => ({ scope, number: e.number, hash: e.hash }));
-    state.published = await this.#c.directory.publishHeads(heads, signal);
+    const published = this.#c.directory.publishHeads(heads, signal).then(
+      (n) => (state.published = n),
+      () => 0,
+    );
+    // The directory is best effort (its re-publisher repeats every head): a large wave does not wait for the DHT.
+    if (heads.length <= PUBLISH_AWAITED_HEADS) await published;
   }
 
   async #release(state: WaveState, signal: AbortSignal): Promise<void> {
