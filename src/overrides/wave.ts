@@ -84,6 +84,8 @@ class WaveState {
   readonly receipts = new Map<string, Receipt[]>();
   /** The checksum each record had when the copy step verified its receipts (its metadata at move time). */
   readonly checksums = new Map<string, string>();
+  /** What every new holder signed for in the copy step (the catch-up ships only what differs). */
+  readonly held = new Map<string, string>();
   distributed = { acked: 0, of: 0 };
   published = 0;
   /** Wall time of each step that ran, ms (logged with `wave: done`). */
@@ -299,6 +301,7 @@ export class WaveRunner {
       logger: c.logger,
       wave: state.plan.id,
       timeoutMs: state.plan.timeouts.copy,
+      held: state.held,
     };
   }
 
