@@ -121,6 +121,36 @@ async function bulkLibp2p(frames: Uint8Array[], secret: Uint8Array | undefined):
   }
 }
 
+/**
+ * The side channel's rate alone (for bench:dsm's mover): `mb` MB of 256 KiB frames between two Nets with
+ * the cluster secret, `repeat` runs after a warm-up; the median MB/s and every sample.
+ */
+export async function sideChannelRate(mb: number, repeat = 3): Promise<{ MBps: number; samplesMBps: number[] }> {
+  const chunk = randomBytes(FRAME);
+  const frames = Array.from({ length: Math.max(1, Math.round((mb * 1024 * 1024) / FRAME)) }, () => chunk);
+  const bytes = frames.length * FRAME;
+  const mbps = (ms: number) => round(bytes / 1024 / 1024 / (ms / 1000));
+  const { a, b, close } = await netPair(generateClusterSecret());
+  try {
+    await b.handleBulk(SINK, async (incoming) => {
+      let n = 0;
+      for await (const f of incoming) n += f.byteLength;
+      return new TextEncoder().encode(String(n));
+    });
+    await bulkSend(a, b, SINK, frames.slice(0, 16));
+    const samples: number[] = [];
+    for (let rep = 0; rep < repeat; rep++) {
+      const run = await bulkSend(a, b, SINK, frames);
+      if (Number(run.result) !== bytes) throw new Error(`bulk receiver got ${run.result} of ${bytes} bytes`);
+      if (run.channel !== 'tls') throw new Error(`bulk ran on the ${run.channel} channel, not the side channel`);
+      samples.push(mbps(run.ms));
+    }
+    return { MBps: median(samples), samplesMBps: samples };
+  } finally {
+    await close();
+  }
+}
+
 /** The bulk part of bench:cluster; see the header of bench/cluster.ts. */
 export async function bulkBench() {
   const chunk = randomBytes(FRAME);

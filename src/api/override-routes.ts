@@ -117,6 +117,8 @@ export function overrideRoutes(admin: OverrideAdmin) {
     }>(
       '/admin/placements',
       {
+        // 20,000 placements of a few peer ids each (~150 bytes) are ~3 MB, over the server's 1 MiB default.
+        bodyLimit: 8 * 1024 * 1024,
         schema: {
           summary: 'Place many records at once (each partition coordinator moves its share as one wave)',
           body: {

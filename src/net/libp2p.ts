@@ -76,7 +76,10 @@ export async function assembleLibp2p(a: Libp2pAssembly): Promise<ShoalLibp2p> {
     ...(a.clusterSecret === undefined ? {} : { connectionProtector: boundedPreSharedKey(a.clusterSecret) }),
     services: {
       identify: identify(),
-      ping: ping(),
+      // Two pingers share /ipfs/ping per connection: the membership detector and libp2p's connection monitor.
+      // With the default limit of one outbound stream, a detector ping still open on a busy peer made the
+      // monitor's ping fail ("Too many outbound protocol streams") and abort the connection (and its rpc calls).
+      ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         clientMode: false,

@@ -296,7 +296,7 @@ export class OverrideSync {
         this.#c.ring.overrides.settleIfMovingTo(k, this.#c.ring.placementOf(k).ringReplicas);
       }
     }
-    this.#c.logger.info(
+    this.#c.logger.debug(
       { scope, head: this.#c.layout().chain(scope).head.number },
       'overrides: partition chain advanced',
     );

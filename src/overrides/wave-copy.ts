@@ -14,9 +14,15 @@ export interface CopyContext {
   readonly timeoutMs: number;
   /** Told the checksum a new holder signed for each record the copy step verified. */
   readonly onCopied?: (key: string, checksum: string) => void;
+  /**
+   * `version/checksum` every new holder signed for, by key: the copy step fills it, the catch-up step ships
+   * only copies that differ from it (one the new holders already hold would merge to nothing).
+   */
+  readonly held?: Map<string, string>;
 }
 
-const unique = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
+/** The distinct items of `xs`, in first-seen order. */
+export const unique = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
 
 /** Runs `fn` over `items`, at most `limit` at once. */
 export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -83,6 +89,7 @@ export async function copyMoves(
       const v = answers.get(h)!.get(m.key)!;
       if (v === null) continue;
       if (top === null || compareHlc(v[0], top) > 0) top = v[0];
+      if (!strict && ctx.held?.get(m.key) === `${v[0]}/${v[1]}`) continue;
       add(copies, `${v[0]}/${v[1]}`, h);
     }
     newest.set(m.key, top);
@@ -129,6 +136,8 @@ export async function copyMoves(
     }
     const item = receipts.get(m.copyTo[0])?.get(m.key);
     if (!failed.has(m.key) && item?.[2]) ctx.onCopied?.(m.key, item[2]);
+    const same = (d: string) => receipts.get(d)?.get(m.key)?.join('/') === item?.join('/');
+    if (!failed.has(m.key) && item?.[1] && m.copyTo.every(same)) ctx.held?.set(m.key, `${item[1]}/${item[2]}`);
   }
 }
 
