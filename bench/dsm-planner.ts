@@ -19,6 +19,7 @@ import {
   planCycle,
   type ZoneDemand,
 } from '../src/dsm/index.ts';
+import { mulberry32 } from '../src/pae/rng.ts';
 
 const loadAtStart = loadavg();
 const RECORDS = 1_000_000;
@@ -27,17 +28,7 @@ const PER_ZONE = 3;
 const TOTAL_ACCESSES = 2_000_000;
 const RUNS = 5;
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
-const rnd = rng(7);
+const rnd = mulberry32(7);
 const zones = Array.from({ length: ZONE_COUNT }, (_, i) => `zone-${i}`);
 const members: PlanMember[] = zones.flatMap((zone) =>
   Array.from({ length: PER_ZONE }, (_, i) => ({

@@ -15,6 +15,7 @@ import {
   planCycle,
   type ZoneDemand,
 } from '../../src/dsm/index.ts';
+import { mulberry32 } from '../../src/pae/rng.ts';
 
 const ZONES = ['a', 'b', 'c', 'd', 'e', 'f'];
 const CYCLE_MS = 60_000;
@@ -23,16 +24,6 @@ const CYCLES = 360;
 const RECORDS = 40;
 const SHIFT_AT = [90, 180, 270];
 const HOUR = 3_600_000;
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 interface SimRecord {
   rec: PlanRecord;
@@ -46,7 +37,7 @@ interface SimRecord {
 }
 
 function simulate(policy: DsmPolicy, seed: number, tweak: Partial<PlannerConfig> = {}) {
-  const rnd = rng(seed);
+  const rnd = mulberry32(seed);
   const members = ZONES.map((z) => ({ id: `${z}1`, zone: z, up: true, usedBytes: 0 }));
   const sims: SimRecord[] = Array.from({ length: RECORDS }, (_, i) => {
     const home = [0, 1, 2].map((k) => `${ZONES[(i + 2 * k) % ZONES.length]}1`);
