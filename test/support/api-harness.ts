@@ -9,6 +9,20 @@ import { createHlc } from '../../src/crdt/hlc.ts';
 import { LocalEngine } from '../../src/replication/local-engine.ts';
 import type { Store } from '../../src/store/index.ts';
 
+/** The `/admin/status` of a test app: one daemon that is ready. */
+export const testStatus = () => ({
+  peerId: 'p1',
+  multiaddrs: [],
+  zone: 'z1',
+  store: 'level',
+  epoch: 0,
+  peers: [],
+  version: 'test',
+  httpUrl: '',
+  uptimeMs: 0,
+  ready: true,
+});
+
 export interface ApiHarness {
   app: FastifyInstance;
   store: Store;
@@ -33,18 +47,7 @@ export async function apiHarness(
       registry: createMetricsRegistry(),
       ready: () => true,
       onAccess: (a) => accesses.push(a),
-      status: () => ({
-        peerId: 'p1',
-        multiaddrs: [],
-        zone: 'z1',
-        store: 'level',
-        epoch: 0,
-        peers: [],
-        version: 'test',
-        httpUrl: '',
-        uptimeMs: 0,
-        ready: true,
-      }),
+      status: testStatus,
     },
     { zone: 'z1', ...options },
   );

@@ -4,6 +4,7 @@ import { dsmRoutes } from '../../src/api/dsm-routes.ts';
 import { createApi, createMetricsRegistry } from '../../src/api/index.ts';
 import type { CycleReport, Dsm, DsmPolicy, DsmStatus, Migration, Plan, PlannedMove } from '../../src/dsm/index.ts';
 import type { RecordEngine } from '../../src/replication/engine.ts';
+import { testStatus } from './api-harness.ts';
 
 const A = '12D3KooWAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const B = '12D3KooWBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
@@ -154,18 +155,7 @@ export async function dsmApp(
       engine: {} as RecordEngine,
       registry: createMetricsRegistry(),
       ready: () => true,
-      status: () => ({
-        peerId: 'p1',
-        multiaddrs: [],
-        zone: 'z1',
-        store: 'level',
-        epoch: 0,
-        peers: [],
-        version: 'test',
-        httpUrl: '',
-        uptimeMs: 0,
-        ready: true,
-      }),
+      status: testStatus,
     },
     { zone: 'z1', adminToken: options.adminToken, adminRoutes: [dsmRoutes(dsm)] },
   );
