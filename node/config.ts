@@ -173,6 +173,7 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
       `--max-value-bytes may be at most ${DEFAULT_MAX_VALUE_BYTES} (16 MiB, the largest record replicas exchange)`,
     );
   validateDsm(cfg);
+  validateAdminExposure(cfg);
   return cfg;
 }
 
@@ -187,6 +188,25 @@ export function storageLimitBytes(cfg: Pick<DaemonConfig, 'storageLimitMb'>): nu
 }
 
 /** The DSM's numeric settings (the enums are checked by {@link coerce}; `--dsm-threshold` is any number ≥ 0). */
+/** True for an address only this host can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/**
+ * The admin API without a token answers loopback clients only: on an address other hosts reach, every
+ * client behind a reverse proxy on this host would look like loopback and get it. So a daemon refuses
+ * to listen beyond loopback without `--admin-token-file`.
+ */
+function validateAdminExposure(cfg: DaemonConfig): void {
+  if (cfg.adminTokenFile === undefined && !isLoopbackHost(cfg.httpHost)) {
+    throw new ConfigError(
+      `--http-host ${cfg.httpHost} is reachable from other hosts: give --admin-token-file (the admin API would otherwise trust every client that reaches it through a local proxy)`,
+    );
+  }
+}
+
 function validateDsm(cfg: DaemonConfig): void {
   const integerIn = (flag: string, v: number, min: number, max: number) => {
     if (!Number.isInteger(v) || v < min || v > max)

@@ -5,6 +5,20 @@ import { resolveConfig, storageLimitBytes } from '../../node/config.ts';
 import { tempDir } from '../support/daemon-process.ts';
 
 describe('resolveConfig', () => {
+  it('refuses an HTTP address beyond loopback without an admin token', () => {
+    const d = tempDir('shoal-cfg-');
+    expect(() => resolveConfig(['--data-dir', d, '--http-host', '0.0.0.0'], {})).toThrow(/admin-token-file/);
+    expect(() => resolveConfig(['--data-dir', d, '--http-host', '10.1.2.3'], {})).toThrow(/CONFIG|admin-token-file/);
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) {
+      expect(resolveConfig(['--data-dir', d, '--http-host', host], {}).httpHost).toBe(host);
+    }
+    const token = join(d, 'token');
+    writeFileSync(token, 'secret');
+    expect(resolveConfig(['--data-dir', d, '--http-host', '0.0.0.0', '--admin-token-file', token], {}).httpHost).toBe(
+      '0.0.0.0',
+    );
+  });
+
   it('uses the fixed-interface defaults', () => {
     const cfg = resolveConfig([], {});
     expect(cfg).toMatchObject({
