@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 /** What the PAE admin routes need. */
 export interface PaeAdmin {
   heatmap(q: { limit: number; zone?: string }): unknown[];
-  model(): unknown;
+  /** The model in use and its cycle (shown whole by `/admin/pae/model`). */
+  model(): { lastRunAt?: number; nextRunAt?: number };
 }
 
 const heatmapEntry = {
@@ -37,10 +38,26 @@ export function paeRoutes(pae: PaeAdmin) {
               zone: { type: 'string' },
             },
           },
-          response: { 200: { type: 'object', properties: { records: { type: 'array', items: heatmapEntry } } } },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                records: { type: 'array', items: heatmapEntry },
+                lastRunAt: {
+                  type: 'integer',
+                  description: 'when the forecast shown was made (absent before the first cycle)',
+                },
+                nextRunAt: { type: 'integer', description: 'when the next forecast starts' },
+              },
+            },
+          },
         },
       },
-      async (req) => ({ records: pae.heatmap({ limit: req.query.limit, zone: req.query.zone }) }),
+      async (req) => {
+        // An empty heatmap before the first cycle says when to look again.
+        const { lastRunAt, nextRunAt } = pae.model();
+        return { records: pae.heatmap({ limit: req.query.limit, zone: req.query.zone }), lastRunAt, nextRunAt };
+      },
     );
     app.get(
       '/admin/pae/model',

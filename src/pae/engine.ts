@@ -57,6 +57,7 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
   let lastHorizonMs: number | undefined;
   const accuracy = new ForecastAccuracy(options.accuracy);
   let timer: NodeJS.Timeout | undefined;
+  let nextRunAt: number | undefined;
   let running: Promise<void> | undefined;
   let controller: AbortController | undefined;
 
@@ -162,6 +163,7 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
   }
 
   function schedule(): void {
+    nextRunAt = clock() + intervalMs;
     timer = setTimeout(() => {
       controller = new AbortController();
       running = runCycle({ signal: controller.signal })
@@ -218,7 +220,9 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
         defaultMs: scoreOptions.defaultLatencyMs,
       };
       const acc = { zones: accuracy.zoneAccuracy(), windows: accuracy.windows, keys: accuracy.keys };
-      return { ...info, latency, accuracy: acc };
+      // While a cycle runs, the next one is scheduled only once it ends.
+      const next = timer !== undefined && running === undefined ? nextRunAt : undefined;
+      return { ...info, nextRunAt: next, latency, accuracy: acc };
     },
     forecastOf: (key) => forecast.get(key),
     horizonMs: () => lastHorizonMs,

@@ -123,6 +123,8 @@ export interface ModelInfo {
   horizonBuckets: number;
   bucketMs?: number;
   lastRunAt?: number;
+  /** When the next cycle starts (ms since the epoch); undefined while one runs or the engine is stopped. */
+  nextRunAt?: number;
   lastRunMs?: number;
   rowsScored: number;
   /** Latency sources of migration scores: a configured matrix, zones with a measured RTT, the fallback. */

@@ -12,6 +12,14 @@ describe('the daemon runs the PAE over its own access statistics', () => {
     const model = await (await fetch(`${d.url}/admin/pae/model`)).json();
     expect(model).toMatchObject({ name: 'default', kind: 'onnx' });
     expect(model.metrics?.traces).toBeDefined();
+    // The heatmap says when the next forecast starts (between cycles; a cycle in progress schedules none).
+    let next: number | undefined;
+    for (let i = 0; i < 50 && next === undefined; i++) {
+      next = ((await (await fetch(`${d.url}/admin/heatmap`)).json()) as { nextRunAt?: number }).nextRunAt;
+      if (next === undefined) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(next).toBeGreaterThan(Date.now() - 100);
+    expect(next).toBeLessThanOrEqual(Date.now() + 600);
     await fetch(`${d.url}/v1/records/hot`, { method: 'PUT', body: 'x' });
     const deadline = Date.now() + 15_000;
     let heat: { records: Array<{ key: string; zones: Array<{ zone: string; probability: number }> }> } = {
@@ -30,6 +38,7 @@ describe('the daemon runs the PAE over its own access statistics', () => {
     expect(hot).toBeDefined();
     const eu = hot!.zones.find((z) => z.zone === 'eu');
     expect(eu!.probability).toBeGreaterThan(0.5);
+    expect((heat as { lastRunAt?: number }).lastRunAt).toBeGreaterThan(0);
     const bad = await fetch(`${d.url}/admin/heatmap?limit=0`);
     expect((await bad.json()).code).toBe('INVALID_QUERY');
   });
