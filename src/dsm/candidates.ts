@@ -199,8 +199,10 @@ export function choose(cy: Cycle, v: View, valid: readonly Candidate[], bad: rea
   const passing = normal.filter((c) => c.gain >= thresholdMs && c.gain >= hysteresis * v.costNow);
   // Reclaiming is lazy: only once the record has been still for `reclaimAfterMs`, so a record that moved on a
   // blip does not bounce straight back (the overrides cap bounds metadata meanwhile).
+  // A quiet window is no evidence that the placement stopped paying: it waits longer (quietReclaimAfterMs).
   const last = v.r.lastMove;
-  const settled = last === undefined || cy.now - last.at >= cy.cfg.reclaimAfterMs;
+  const wait = v.total > 0 ? cy.cfg.reclaimAfterMs : cy.cfg.quietReclaimAfterMs;
+  const settled = last === undefined || cy.now - last.at >= wait;
   const reclaim = settled ? valid.find((c) => c.kind === 'home' || c.kind === 'drop') : undefined;
   const alternative = Math.max(0, passing[0]?.gain ?? 0);
   if (reclaim !== undefined && alternative - reclaim.gain <= thresholdMs) return { try: [reclaim, ...passing] };

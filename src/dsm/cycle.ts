@@ -14,6 +14,9 @@ export const DEFAULT_MIN_ZONE_SHARE = 0.4;
 /** A `home` or `drop` that only reclaims waits until the record has not moved for this long. */
 export const DEFAULT_RECLAIM_AFTER_MS = 60 * 60_000;
 
+/** The same for a record with no demand at all in the window. */
+export const DEFAULT_QUIET_RECLAIM_AFTER_MS = 6 * 60 * 60_000;
+
 /** Most entries of {@link Plan.skipped}. */
 export const SKIP_LIST_CAP = 1000;
 
@@ -23,6 +26,7 @@ export interface ResolvedConfig extends PlannerConfig {
   readonly maxReplicas: number;
   readonly minZoneShare: number;
   readonly reclaimAfterMs: number;
+  readonly quietReclaimAfterMs: number;
 }
 
 export function resolveConfig(c: PlannerConfig): ResolvedConfig {
@@ -32,6 +36,7 @@ export function resolveConfig(c: PlannerConfig): ResolvedConfig {
     maxReplicas: c.maxReplicas ?? c.replicationFactor + 1,
     minZoneShare: c.minZoneShare ?? DEFAULT_MIN_ZONE_SHARE,
     reclaimAfterMs: c.reclaimAfterMs ?? DEFAULT_RECLAIM_AFTER_MS,
+    quietReclaimAfterMs: c.quietReclaimAfterMs ?? DEFAULT_QUIET_RECLAIM_AFTER_MS,
   };
 }
 

@@ -129,6 +129,13 @@ export interface PlannerConfig {
    * record has not moved for this long (default 1 h): a record that moved on a blip does not bounce straight back.
    */
   readonly reclaimAfterMs?: number;
+  /**
+   * A record with no demand at all in the window gives no evidence that its override stopped paying (demand
+   * comes in bursts): it is reclaimed only once it has not moved for this long (default 6 h; the overrides cap
+   * bounds metadata meanwhile). Without it, every quiet window sent busy records home and the next burst moved
+   * them out again (half of all moves in the trace simulations).
+   */
+  readonly quietReclaimAfterMs?: number;
 }
 
 export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {

@@ -131,6 +131,19 @@ describe('candidates', () => {
     expect(idle.reason).toContain('no longer pays');
     expect(planCycle(input([{ ...r, observed: [one('d', 50)] }])).moves).toEqual([]);
   });
+
+  it('home after a quiet window waits longer than home on evidence (quiet windows are bursts, not fading)', () => {
+    const H = 3_600_000;
+    const r = rec('k', ['d1', 'a1', 'b1'], { home: ['a1', 'b1', 'c1'], overridden: true });
+    const moved = (ago: number) => ({ lastMove: { at: NOW - ago, from: ['a1', 'b1', 'c1'] } });
+    // No demand at all: 2 h after its move it stays; after 7 h it goes home.
+    expect(planCycle(input([{ ...r, ...moved(2 * H) }])).moves).toEqual([]);
+    expect(only(planCycle(input([{ ...r, ...moved(7 * H) }])).moves).kind).toBe('home');
+    // Demand that home serves as well (from a and b): home after the ordinary 1 h.
+    const served = { ...r, ...moved(2 * H), observed: [one('a', 40), one('b', 40)] };
+    expect(only(planCycle(input([served])).moves).kind).toBe('home');
+    expect(planCycle(input([{ ...r, ...moved(2 * H) }], { quietReclaimAfterMs: H })).moves).toHaveLength(1);
+  });
 });
 
 describe('constraints', () => {
