@@ -182,10 +182,11 @@ export function createOverrideService(
 
   /** Plans this daemon's share of a rollback and starts its wave; resolves to how many records move. */
   const rollbackHere = (id: string, target: RollbackTarget): { n: number; found: boolean } => {
-    options.onRollback?.();
     const layout = sync.layout();
     const self = c.ring.self;
     const { moves, found } = planRollback(layout, (p) => layout.ring().primaryOf(p) === self, target);
+    // A rollback pauses the DSM (until an operator resumes it); one of a wave nobody knows changes nothing.
+    if (found) options.onRollback?.();
     const plans: MovePlan[] = [];
     const what = 'wave' in target ? `undo wave ${target.wave}` : `to ${new Date(target.toTime).toISOString()}`;
     for (const m of moves) {

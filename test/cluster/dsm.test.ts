@@ -216,6 +216,8 @@ describe('the DSM moves replicas toward demand', () => {
     const missing = await post({ wave: 'w-nosuchwave' });
     expect(missing.status).toBe(409);
     expect((await json<{ code: string }>(missing)).code).toBe('ROLLBACK_TARGET_MISSING');
+    // A refused rollback changes nothing: the DSM keeps running.
+    expect((await json<{ paused: boolean }>(await fetch(`${a.url}/admin/dsm`))).paused).toBe(false);
 
     const res = await post({ wave });
     expect(res.status).toBe(202);
