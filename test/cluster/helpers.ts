@@ -38,5 +38,21 @@ export async function eventually(fn: () => Promise<boolean>, ms: number, stepMs 
   }
 }
 
+/** Waits until every daemon holds the same signed cluster layout, listing every daemon (partition epochs build on it). */
+export async function layoutAgreed(daemons: readonly D[]): Promise<boolean> {
+  type View = { head: { hash: string }; epochs: Array<{ members: string[] }> };
+  return eventually(
+    async () => {
+      const views = await Promise.all(
+        daemons.map(async (d) => (await (await fetch(`${d.url}/admin/layout`)).json()) as View),
+      );
+      const members = views[0].epochs.at(-1)?.members ?? [];
+      return views.every((v) => v.head.hash === views[0].head.hash) && members.length === daemons.length;
+    },
+    30_000,
+    300,
+  );
+}
+
 /** Short repair passes, so tests see hints and anti-entropy act within seconds. */
 export const FAST_REPAIR = ['--anti-entropy-interval-ms', '1000'];

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, launchTracked, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
 import { freePort, runCli } from '../support/daemon-process.ts';
-import { eventually, FAST_REPAIR, get, put } from './helpers.ts';
+import { eventually, FAST_REPAIR, get, layoutAgreed, put } from './helpers.ts';
 
 // R = 2 on three (then four) daemons: every key has a daemon that holds no copy.
 const ARGS = [...FAST_REPAIR, '--replicas', '2', '--fault-injection', 'on'];
@@ -75,22 +75,9 @@ const byId = (id: string) => c.daemons[ids.indexOf(id)];
 beforeAll(async () => {
   c = await startCluster({ n: 3, extra: [ARGS, ARGS, ARGS] });
   ids = await Promise.all(c.daemons.map(async (d) => (await statusOf(d)).peerId));
-  expect(await layoutAgreed()).toBe(true);
+  expect(await layoutAgreed(c.daemons)).toBe(true);
 });
 
-/** Waits until every daemon holds the same signed cluster layout, listing every daemon (partition epochs build on it). */
-async function layoutAgreed(): Promise<boolean> {
-  type View = { head: { hash: string }; epochs: Array<{ members: string[] }> };
-  return eventually(
-    async () => {
-      const views = await Promise.all(c.daemons.map(async (d) => json<View>(await fetch(`${d.url}/admin/layout`))));
-      const members = views[0].epochs.at(-1)?.members ?? [];
-      return views.every((v) => v.head.hash === views[0].head.hash) && members.length === c.daemons.length;
-    },
-    30_000,
-    300,
-  );
-}
 afterAll(stopAllClusters);
 
 describe('per-record placement overrides', () => {
@@ -230,7 +217,7 @@ describe('per-record placement overrides', () => {
     c.daemons.push(d3);
     await c.waitConverged(20_000);
     ids.push((await statusOf(d3)).peerId);
-    expect(await layoutAgreed()).toBe(true);
+    expect(await layoutAgreed(c.daemons)).toBe(true);
     expect(await eventually(async () => (await get(d3, KEY)).body === 'after-move', 20_000)).toBe(true);
     expect(await eventually(async () => (await placementOf(d3)).source === 'override', 20_000)).toBe(true);
     expect((await placementOf(d3)).replicas).toEqual(target);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MOVE_STEPS, type MoveStepKind } from '../../src/overrides/plan.ts';
 import { createRing, type Ring } from '../../src/ring/index.ts';
 import { type Cluster, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
-import { eventually, FAST_REPAIR, get, put } from './helpers.ts';
+import { eventually, FAST_REPAIR, get, layoutAgreed, put } from './helpers.ts';
 
 const R = 2;
 const ARGS = [...FAST_REPAIR, '--replicas', String(R), '--fault-injection', 'on', '--dsm-policy', 'off'];
@@ -70,20 +70,6 @@ let nextKey = 0;
 let seq = 0;
 const summary: string[] = [];
 
-/** Waits until every daemon holds the same signed cluster layout, listing every daemon. */
-async function layoutAgreed(): Promise<boolean> {
-  type View = { head: { hash: string }; epochs: Array<{ members: string[] }> };
-  return eventually(
-    async () => {
-      const views = await Promise.all(c.daemons.map(async (d) => json<View>(await fetch(`${d.url}/admin/layout`))));
-      const members = views[0].epochs.at(-1)?.members ?? [];
-      return views.every((v) => v.head.hash === views[0].head.hash) && members.length === c.daemons.length;
-    },
-    30_000,
-    300,
-  );
-}
-
 /** A fresh batch of keys whose ring replicas are [C, S]. */
 function batch(tag: string): string[] {
   const want = [ids[C], ids[S]].join();
@@ -98,7 +84,7 @@ function batch(tag: string): string[] {
 beforeAll(async () => {
   c = await startCluster({ n: 4, extra: [ARGS, ARGS, ARGS, ARGS] });
   ids = await Promise.all(c.daemons.map(async (d) => (await statusOf(d)).peerId));
-  expect(await layoutAgreed()).toBe(true);
+  expect(await layoutAgreed(c.daemons)).toBe(true);
   // The ring as the daemons compute it (zones z0..z3 from the harness), checked against theirs.
   ring = createRing({ replicas: R, members: ids.map((id, i) => ({ id, zone: `z${i}` })) });
   for (let i = 0; i < 5; i++) {
