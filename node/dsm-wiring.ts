@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { type DsmCluster, DsmController, type DsmDemand, type DsmMover } from '../src/dsm/controller.ts';
 import type { Dsm, DsmObserver, LatencyMatrix, PlanMember } from '../src/dsm/index.ts';
 import type { Net } from '../src/net/index.ts';
-import { type MovePlan, type OverrideService, planMove } from '../src/overrides/index.ts';
+import { type MovePlan, type OverrideService, planMoveFrom } from '../src/overrides/index.ts';
 import type { Pae } from '../src/pae/index.ts';
 import { createZoneRtt, latencyResolver } from '../src/pae/index.ts';
 import type { ClusterRing } from '../src/replication/cluster-ring.ts';
@@ -96,16 +96,11 @@ export async function startDsm(parts: DsmWiringParts, cfg: DaemonConfig, logger:
       const plans: MovePlan[] = [];
       const gains: Record<string, number> = {};
       for (const m of moves) {
-        const plan = planMove({
-          key: m.key,
-          partition: m.partition,
-          current: { replicas: m.from, overridden: ring.placementOf(m.key).source === 'override' },
-          ringReplicas: ring.placementOf(m.key).ringReplicas,
-          target: m.kind === 'home' ? null : m.to,
-          reason: m.reason,
-          // PlannedMove.bytes counts every copy: the record's size is that over the new holders.
-          sizeBytes: m.bytes / Math.max(1, m.to.filter((id) => !m.from.includes(id)).length),
-        });
+        // From the holders the planner saw; PlannedMove.bytes counts every copy, the record's size is that over
+        // the new holders.
+        const copies = Math.max(1, m.to.filter((id) => !m.from.includes(id)).length);
+        const current = { ...ring.placementOf(m.key), replicas: m.from };
+        const plan = planMoveFrom(m.key, current, m.kind === 'home' ? null : m.to, m.reason, m.bytes / copies);
         if (plan === undefined) continue;
         plans.push(plan);
         gains[m.key] = m.gainMs;

@@ -121,6 +121,21 @@ async function bulkLibp2p(frames: Uint8Array[], secret: Uint8Array | undefined):
   }
 }
 
+/** Serves SINK on `b`: counts the bytes of every frame and answers the total. */
+async function serveByteSink(b: Awaited<ReturnType<typeof netPair>>['b']): Promise<void> {
+  await b.handleBulk(SINK, async (incoming) => {
+    let n = 0;
+    for await (const f of incoming) n += f.byteLength;
+    return new TextEncoder().encode(String(n));
+  });
+}
+
+/** A byte run must deliver every byte, over the TLS side channel (not the libp2p fallback). */
+function assertSideChannel(run: { result: unknown; channel: string }, bytes: number): void {
+  if (Number(run.result) !== bytes) throw new Error(`bulk receiver got ${run.result} of ${bytes} bytes`);
+  if (run.channel !== 'tls') throw new Error(`bulk ran on the ${run.channel} channel, not the side channel`);
+}
+
 /**
  * The side channel's rate alone (for bench:dsm's mover): `mb` MB of 256 KiB frames between two Nets with
  * the cluster secret, `repeat` runs after a warm-up; the median MB/s and every sample.
@@ -132,17 +147,12 @@ export async function sideChannelRate(mb: number, repeat = 3): Promise<{ MBps: n
   const mbps = (ms: number) => round(bytes / 1024 / 1024 / (ms / 1000));
   const { a, b, close } = await netPair(generateClusterSecret());
   try {
-    await b.handleBulk(SINK, async (incoming) => {
-      let n = 0;
-      for await (const f of incoming) n += f.byteLength;
-      return new TextEncoder().encode(String(n));
-    });
+    await serveByteSink(b);
     await bulkSend(a, b, SINK, frames.slice(0, 16));
     const samples: number[] = [];
     for (let rep = 0; rep < repeat; rep++) {
       const run = await bulkSend(a, b, SINK, frames);
-      if (Number(run.result) !== bytes) throw new Error(`bulk receiver got ${run.result} of ${bytes} bytes`);
-      if (run.channel !== 'tls') throw new Error(`bulk ran on the ${run.channel} channel, not the side channel`);
+      assertSideChannel(run, bytes);
       samples.push(mbps(run.ms));
     }
     return { MBps: median(samples), samplesMBps: samples };
@@ -159,11 +169,7 @@ export async function bulkBench() {
   const mbps = (ms: number) => round(bytes / 1024 / 1024 / (ms / 1000));
   const { a, b, close } = await netPair(generateClusterSecret());
   try {
-    await b.handleBulk(SINK, async (incoming) => {
-      let n = 0;
-      for await (const f of incoming) n += f.byteLength;
-      return new TextEncoder().encode(String(n));
-    });
+    await serveByteSink(b);
     await b.handleBulk(RECORD_SINK, async (incoming) => {
       let n = 0;
       for await (const f of incoming) n += countRecords(f);
@@ -195,8 +201,7 @@ export async function bulkBench() {
       cpu = process.cpuUsage();
       const bulk = await bulkSend(a, b, SINK, frames);
       ms.bulkCpu.push(cpuMsPerMB(process.cpuUsage(cpu), bytes));
-      if (Number(bulk.result) !== bytes) throw new Error(`bulk receiver got ${bulk.result} of ${bytes} bytes`);
-      if (bulk.channel !== 'tls') throw new Error(`bulk ran on the ${bulk.channel} channel, not the side channel`);
+      assertSideChannel(bulk, bytes);
       ms.bulk.push(bulk.ms);
       ms.wide.push((await bulkSend(a, b, SINK, frames, 4 * 1024 * 1024)).ms);
     }

@@ -24,21 +24,13 @@ options: [--json] [--url http://127.0.0.1:7070 | SHOAL_URL] [--admin-token-file 
 
 const epochOf = (m: Migration) => (m.epoch ? `${m.epoch.scope} #${m.epoch.number}` : '—');
 
+/** The columns both tables start with. */
+const moveCells = (m: Migration) => [m.key, m.kind, m.state, holders(m.from, m.to), fmtBytes(m.bytes)];
+
 function inFlightTable(ms: Migration[]): string {
   if (ms.length === 0) return '(none)\n';
   const t = table(['key', 'kind', 'state', 'from → to', 'bytes', 'started', 'wave', 'origin', 'reason']);
-  for (const m of ms)
-    t.push([
-      m.key,
-      m.kind,
-      m.state,
-      holders(m.from, m.to),
-      fmtBytes(m.bytes),
-      fmtTime(m.startedAt),
-      m.wave,
-      m.origin,
-      m.reason,
-    ]);
+  for (const m of ms) t.push([...moveCells(m), fmtTime(m.startedAt), m.wave, m.origin, m.reason]);
   return `${t.toString()}\n`;
 }
 
@@ -47,11 +39,7 @@ function historyTable(ms: Migration[]): string {
   const t = table(['key', 'kind', 'state', 'from → to', 'bytes', 'ended', 'took', 'wave', 'origin', 'epoch', 'reason']);
   for (const m of ms)
     t.push([
-      m.key,
-      m.kind,
-      m.state,
-      holders(m.from, m.to),
-      fmtBytes(m.bytes),
+      ...moveCells(m),
       fmtTime(m.endedAt),
       m.endedAt === undefined ? '—' : fmtMs(m.endedAt - m.startedAt),
       m.wave,

@@ -30,6 +30,7 @@ export {
   type MoveStepKind,
   type MoveTimeouts,
   planMove,
+  planMoveFrom,
   planWave,
   type WavePlan,
 } from './plan.ts';

@@ -171,6 +171,33 @@ export function planMove(input: MoveInput): MovePlan | undefined {
   };
 }
 
+/** Where a key lives now, as `ClusterRing.placementOf` answers (the fields a move starts from). */
+export interface CurrentPlacement {
+  readonly partition: number;
+  readonly source: 'ring' | 'override';
+  readonly replicas: readonly string[];
+  readonly ringReplicas: readonly string[];
+}
+
+/** {@link planMove} from a key's current placement to `target` (null: back to the ring). */
+export function planMoveFrom(
+  key: string,
+  current: CurrentPlacement,
+  target: readonly string[] | null,
+  reason: string,
+  sizeBytes?: number,
+): MovePlan | undefined {
+  return planMove({
+    key,
+    partition: current.partition,
+    current: { replicas: current.replicas, overridden: current.source === 'override' },
+    ringReplicas: current.ringReplicas,
+    target,
+    reason,
+    sizeBytes,
+  });
+}
+
 /** The moves of one partition within a wave: they share one partition epoch. */
 export interface PartitionGroup {
   readonly partition: number;

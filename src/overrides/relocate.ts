@@ -10,7 +10,7 @@ import {
   PlacementUnderReplicatedError,
 } from '../replication/errors.ts';
 import { KeyedMutex } from '../replication/keyed-mutex.ts';
-import { checkPlacement, type MoveTimeouts, planMove, planWave } from './plan.ts';
+import { checkPlacement, type MoveTimeouts, planMoveFrom, planWave } from './plan.ts';
 import type { OverrideSync } from './sync.ts';
 import type { WaveRunner } from './wave.ts';
 import {
@@ -203,14 +203,7 @@ export class Relocator {
     const results = new Map<string, PlaceManyResult>();
     for (const req of reqs) {
       const current = ring.placementOf(req.key);
-      const move = planMove({
-        key: req.key,
-        partition: current.partition,
-        current: { replicas: current.replicas, overridden: current.source === 'override' },
-        ringReplicas: current.ringReplicas,
-        target: req.replicas,
-        reason: req.reason,
-      });
+      const move = planMoveFrom(req.key, current, req.replicas, req.reason);
       if (move === undefined) results.set(req.key, { key: req.key, changed: false, replicas: [...current.replicas] });
       else moves.push(move);
     }
@@ -233,14 +226,7 @@ export class Relocator {
     const scope: Scope = `partition:${partition}`;
     await this.#c.sync.catchUpMany([scope], signal);
     const current = ring.placementOf(req.key);
-    const move = planMove({
-      key: req.key,
-      partition,
-      current: { replicas: current.replicas, overridden: current.source === 'override' },
-      ringReplicas: current.ringReplicas,
-      target: req.replicas,
-      reason: req.reason,
-    });
+    const move = planMoveFrom(req.key, current, req.replicas, req.reason);
     const base = { key: req.key, partition, coordinator: ring.self };
     if (move === undefined) {
       const o = current.override;

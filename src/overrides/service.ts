@@ -26,7 +26,7 @@ import { ReplicaClient } from '../replication/replica-client.ts';
 import type { Store } from '../store/index.ts';
 import { type DirectoryLookup, HolderDirectory, type HolderDirectoryOptions } from './holder-directory.ts';
 import { type Migration, MigrationLog, type MigrationOrigin } from './migrations.ts';
-import { type MovePlan, type MoveTimeouts, planMove, planWave } from './plan.ts';
+import { type MovePlan, type MoveTimeouts, planMoveFrom, planWave } from './plan.ts';
 import { ReleaseQueue } from './release.ts';
 import { Relocator } from './relocate.ts';
 import { OverrideRepair } from './repair.ts';
@@ -190,15 +190,7 @@ export function createOverrideService(
     const plans: MovePlan[] = [];
     const what = 'wave' in target ? `undo wave ${target.wave}` : `to ${new Date(target.toTime).toISOString()}`;
     for (const m of moves) {
-      const current = c.ring.placementOf(m.key);
-      const plan = planMove({
-        key: m.key,
-        partition: m.partition,
-        current: { replicas: current.replicas, overridden: current.source === 'override' },
-        ringReplicas: current.ringReplicas,
-        target: m.target,
-        reason: `rollback ${id}: ${what}`,
-      });
+      const plan = planMoveFrom(m.key, c.ring.placementOf(m.key), m.target, `rollback ${id}: ${what}`);
       if (plan !== undefined) plans.push(plan);
     }
     if (plans.length > 0) {
