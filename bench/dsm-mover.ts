@@ -11,7 +11,8 @@
  *   median of 3). Target: the wave's MB/s ≥ 0.5× that.
  *
  * The daemons log each wave's `wave: done` line (with the time of every step) at info; those lines are printed.
- * Knobs: BENCH_MOVER_SMALL, BENCH_MOVER_LARGE (record counts), BENCH_PARTS=small,large.
+ * Knobs: BENCH_MOVER_SMALL, BENCH_MOVER_LARGE (record counts), BENCH_PARTS=small,large, BENCH_IDLE_MS (measure the
+ * daemons' CPU for that long before each wave: their background work, which the wave competes with).
  * Writes `"mover"` in bench/results/dsm.json, keeping the file's other keys.
  */
 import { randomBytes } from 'node:crypto';
@@ -25,6 +26,7 @@ const SMALL = Number(process.env.BENCH_MOVER_SMALL ?? 10_000);
 const LARGE = Number(process.env.BENCH_MOVER_LARGE ?? 2_000);
 const SMALL_BYTES = 1024;
 const LARGE_BYTES = 64 * 1024;
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 0);
 const PARTS = (process.env.BENCH_PARTS ?? 'small,large').split(',');
 const TARGET_RECORDS_PER_S = 2000;
 const TARGET_RATIO_TO_BULK = 0.5;
@@ -176,6 +178,10 @@ async function moveWave(c: Cluster, ids: string[], prefix: string, count: number
     targets.set(k, target);
   }
   await sleep(500); // let the write path's background work settle before timing
+  const idle0 = daemonCpuMs(c);
+  await sleep(IDLE_MS);
+  const idle1 = daemonCpuMs(c);
+  if (IDLE_MS > 0) console.log(`  daemons' CPU while idle for ${IDLE_MS} ms before the wave: ${idle1! - idle0!} ms`);
   const placements = keys.map((key) => ({ key, replicas: targets.get(key)! }));
   const cpu0 = process.cpuUsage();
   const daemonCpu0 = daemonCpuMs(c);

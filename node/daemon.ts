@@ -131,7 +131,12 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     // Versions never go backwards across a restart, even if the wall clock does.
     clock = createPersistentHlc({ node: nodeId, logger, persistence: hlcPersistence(store) });
     await clock.start();
-    const local = new LocalEngine({ store, clock }, { readCacheBytes: cfg.readCacheMb * 1024 * 1024 });
+    // Metadata of 50,000 recently written records (~20 MB): a wave's version, receipt and release checks
+    // then read no values (bench:dsm).
+    const local = new LocalEngine(
+      { store, clock },
+      { readCacheBytes: cfg.readCacheMb * 1024 * 1024, metaCacheEntries: 50_000 },
+    );
     stats = await startStats(store, logger, {
       bucketMs: cfg.statsBucketMs,
       gossipIntervalMs: cfg.statsGossipIntervalMs,

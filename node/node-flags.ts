@@ -8,7 +8,11 @@
  * life (frequent major GCs whose concurrent marking competed for the cores); with this flag every
  * process ran at the fast speed, and bare fastify gained ~10 % too.
  */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
+export const DAEMON_NODE_FLAGS: readonly string[] = [
+  '--single-threaded-gc',
+  // Profiling (README "Node flags"): `perf record -g` then names the JavaScript frames.
+  ...(process.env.SHOAL_PERF ? ['--perf-basic-prof'] : []),
+];
 
 /** The recommended flags this process was started without. */
 export const missingNodeFlags = (execArgv: readonly string[] = process.execArgv): string[] =>

@@ -35,7 +35,7 @@ export interface MergeResult {
 }
 
 /** True for a live doc record (not a tombstone). */
-export function isLiveDoc(record: StoredRecord): boolean {
+export function isLiveDoc(record: Pick<StoredRecord, 'meta'>): boolean {
   return record.meta.type === 'doc' && record.meta.tombstone !== true;
 }
 

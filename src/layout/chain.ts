@@ -1,6 +1,6 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { throwIfAborted } from '../errors/index.ts';
-import { GENESIS, hashEpoch, malformed, signEpoch, verifyEpochSignature } from './epoch.ts';
+import { epochSignatureValid, GENESIS, hashEpoch, malformed, signEpoch } from './epoch.ts';
 import { EpochRejectedError } from './errors.ts';
 import type {
   ChainHead,
@@ -133,7 +133,7 @@ export class EpochChainImpl implements EpochChain {
     if (epoch.number <= head && this.#hashes[epoch.number - 1] === hash) {
       throw reject('replay', `already holds epoch ${epoch.number} (head ${head})`);
     }
-    if (!trusted && !(await verifyEpochSignature(epoch))) {
+    if (!trusted && !epochSignatureValid(epoch, hash)) {
       throw reject('bad-signature', `signature does not verify for ${epoch.signer}`);
     }
     if (epoch.number <= head) throw reject('fork', `a different epoch ${epoch.number} is already on the chain`);

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { LRUCache } from 'lru-cache';
 import { canonicalBytes, canonicalJson } from './canonical.ts';
 import type { Epoch, EpochChange, Scope, UnsignedEpoch } from './index.ts';
+import { signEd25519, verifyEd25519 } from './signature.ts';
 
 /** Domain separation: an epoch signature can never be replayed as a signature over anything else. */
 const SIGNING_PREFIX = 'shoal/layout-epoch/v1\n';
 const HEX_HASH = /^[0-9a-f]{64}$/;
-const HEX_SIG = /^[0-9a-f]{128}$/;
 const SCOPE = /^(cluster|partition:(0|[1-9][0-9]{0,6}))$/;
 
 export const GENESIS = 'genesis';
@@ -38,31 +39,35 @@ export function hashEpoch(epoch: Epoch): string {
     .digest('hex');
 }
 
+/**
+ * Hashes of epochs whose signature verified in this process or that it signed itself. The hash covers
+ * every field and the signature, so an epoch with a known hash is byte for byte one already checked: a
+ * coordinator does not verify the epoch it just signed, and an epoch pushed twice is verified once.
+ */
+const verifiedHashes = new LRUCache<string, true>({ max: 16_384 });
+
 /** Signs `fields` with an Ed25519 private key; `signer` is the key's peer id. */
 export async function signEpoch(fields: Omit<UnsignedEpoch, 'signer'>, privateKey: PrivateKey): Promise<Epoch> {
   if (privateKey.type !== 'Ed25519') throw new TypeError('layout epochs are signed with Ed25519 keys only');
   const unsigned: UnsignedEpoch = { ...fields, signer: peerIdFromPrivateKey(privateKey).toString() };
   const problem = malformed({ ...unsigned, sig: '0'.repeat(128) });
   if (problem !== undefined) throw new TypeError(`cannot sign a malformed epoch: ${problem}`);
-  const sig = await privateKey.sign(signingBytes(unsigned));
-  return { ...unsignedOf(unsigned), sig: Buffer.from(sig).toString('hex') };
+  const epoch = { ...unsignedOf(unsigned), sig: signEd25519(privateKey, signingBytes(unsigned)) };
+  verifiedHashes.set(hashEpoch(epoch), true);
+  return epoch;
 }
 
 /** Whether `epoch.sig` is a valid Ed25519 signature by the key of `epoch.signer` (an Ed25519 peer id). */
 export async function verifyEpochSignature(epoch: Epoch): Promise<boolean> {
-  if (typeof epoch.sig !== 'string' || !HEX_SIG.test(epoch.sig)) return false;
-  let key: ReturnType<typeof peerIdFromString>['publicKey'];
-  try {
-    key = peerIdFromString(epoch.signer).publicKey;
-  } catch {
-    return false;
-  }
-  if (key === undefined || key.type !== 'Ed25519') return false;
-  try {
-    return await key.verify(signingBytes(epoch), Buffer.from(epoch.sig, 'hex'));
-  } catch {
-    return false;
-  }
+  return verifyEd25519(epoch.signer, signingBytes(epoch), epoch.sig);
+}
+
+/** {@link verifyEpochSignature} for an epoch of hash `hash` (its {@link hashEpoch}), remembering a success. */
+export function epochSignatureValid(epoch: Epoch, hash: string): boolean {
+  if (verifiedHashes.has(hash)) return true;
+  if (!verifyEd25519(epoch.signer, signingBytes(epoch), epoch.sig)) return false;
+  verifiedHashes.set(hash, true);
+  return true;
 }
 
 const isStr = (v: unknown): v is string => typeof v === 'string';

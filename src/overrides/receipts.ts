@@ -1,5 +1,6 @@
 import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { signEd25519, verifyEd25519 } from '../layout/signature.ts';
 
 /** One record a receipt vouches for: the key and the version and checksum its signer holds (null: no copy). */
 export type ReceiptItem = readonly [key: string, version: string | null, checksum: string | null];
@@ -29,23 +30,13 @@ function signingBytes(signer: string, items: readonly ReceiptItem[]): Uint8Array
 /** Signs `items` with this daemon's peer key. */
 export async function signReceipt(items: readonly ReceiptItem[], key: PrivateKey): Promise<Receipt> {
   const signer = peerIdFromPrivateKey(key).toString();
-  const sig = await key.sign(signingBytes(signer, items));
-  return { signer, items, sig: Buffer.from(sig).toString('hex') };
+  return { signer, items, sig: signEd25519(key, signingBytes(signer, items)) };
 }
-
-const HEX_SIG = /^[0-9a-f]{128}$/;
 
 /** True when `r` is well-formed and signed by the Ed25519 key of `r.signer`. */
 export async function verifyReceipt(r: Receipt): Promise<boolean> {
-  if (typeof r?.signer !== 'string' || typeof r.sig !== 'string' || !HEX_SIG.test(r.sig)) return false;
-  if (!Array.isArray(r.items) || !r.items.every(isItem)) return false;
-  try {
-    const key = peerIdFromString(r.signer).publicKey;
-    if (key === undefined || key.type !== 'Ed25519') return false;
-    return await key.verify(signingBytes(r.signer, r.items), Buffer.from(r.sig, 'hex'));
-  } catch {
-    return false;
-  }
+  if (typeof r?.signer !== 'string' || !Array.isArray(r.items) || !r.items.every(isItem)) return false;
+  return verifyEd25519(r.signer, signingBytes(r.signer, r.items), r.sig);
 }
 
 const strOrNull = (x: unknown) => x === null || typeof x === 'string';

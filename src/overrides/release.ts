@@ -3,7 +3,7 @@ import { compareHlc } from '../crdt/hlc.ts';
 import { isLiveDoc } from '../crdt/merge.ts';
 import type { ClusterRing } from '../replication/cluster-ring.ts';
 import type { LocalEngine } from '../replication/local-engine.ts';
-import type { StoredRecord } from '../store/index.ts';
+import type { RecordMeta } from '../store/index.ts';
 import { type Receipt, type ReceiptItem, receiptIndex, verifyReceipt } from './receipts.ts';
 import type { OverrideSync } from './sync.ts';
 import type { ReleaseItem } from './wave-ops.ts';
@@ -23,12 +23,12 @@ export interface ReleaseOptions {
 }
 
 /** True when `item` vouches for a copy at least as new as `local`, so `local` may go. */
-export function covers(item: ReceiptItem | undefined, local: StoredRecord): boolean {
+export function covers(item: ReceiptItem | undefined, local: RecordMeta): boolean {
   if (item === undefined || item[1] === null) return false;
-  if (item[1] === local.meta.version && item[2] === local.meta.checksum) return true;
+  if (item[1] === local.version && item[2] === local.checksum) return true;
   // A newer blob or tombstone supersedes this one (last writer wins). A doc merges concurrent edits
   // instead, so only the very same copy is proof that the new holder has this one's edits.
-  return !isLiveDoc(local) && compareHlc(item[1], local.meta.version) > 0;
+  return !isLiveDoc({ meta: local }) && compareHlc(item[1], local.version) > 0;
 }
 
 /**
@@ -99,9 +99,9 @@ export class ReleaseQueue {
       else this.#c.logger.warn({ from, signer: r?.signer }, 'release: a receipt does not verify; ignored');
     }
     const self = this.#c.ring.self;
-    let accepted = 0;
+    const candidates: Array<[key: string, holders: readonly string[]]> = [];
     for (const [key, scope, number] of items) {
-      if (this.#pending.size >= this.#maxPending) break;
+      if (this.#pending.size + candidates.length >= this.#maxPending) break;
       const chain = this.#c.sync.layout().chain(scope);
       if (chain.head.number < number && from !== self) {
         await this.#c.sync.fetch(from, scope, signal).catch((err: unknown) => {
@@ -110,11 +110,18 @@ export class ReleaseQueue {
       }
       if (this.#c.sync.layout().chain(scope).head.number < number) continue;
       const holders = this.#c.ring.replicasOf(key);
-      if (holders.includes(self) || holders.length === 0) continue;
-      const local = await this.#c.local.getRaw(key, { signal });
+      if (!holders.includes(self) && holders.length > 0) candidates.push([key, holders]);
+    }
+    const metas = await this.#c.local.metaMany(
+      candidates.map(([key]) => key),
+      { signal },
+    );
+    let accepted = 0;
+    for (const [i, [key, holders]] of candidates.entries()) {
+      const local = metas[i];
       if (local === undefined) continue;
       if (!holders.every((h) => covers(bySigner.get(h)?.get(key), local))) continue;
-      this.#schedule(key, { version: local.meta.version, checksum: local.meta.checksum });
+      this.#schedule(key, { version: local.version, checksum: local.checksum });
       accepted++;
     }
     return accepted;

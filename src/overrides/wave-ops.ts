@@ -46,12 +46,8 @@ export class WaveLocal {
   }
 
   async versions(keys: readonly string[], signal?: AbortSignal): Promise<WireVersion[]> {
-    const out: WireVersion[] = [];
-    for (const key of keys) {
-      const r = await this.#c.local.getRaw(key, { signal });
-      out.push(r ? [r.meta.version, r.meta.checksum] : null);
-    }
-    return out;
+    const metas = await this.#c.local.metaMany(keys, { signal });
+    return metas.map((m): WireVersion => (m ? [m.version, m.checksum] : null));
   }
 
   /**
@@ -71,14 +67,8 @@ export class WaveLocal {
     const local = this.#c.local;
     return Promise.all(
       [...byDest].map(async ([dest, keys]): Promise<ShipReport> => {
-        async function* records(): AsyncGenerator<{ key: string; record: StoredRecord }> {
-          for (const key of keys) {
-            const record = await local.getRaw(key, { signal });
-            if (record !== undefined) yield { key, record };
-          }
-        }
         try {
-          const res = await sendRecords(this.#c.net, dest, records(), signal);
+          const res = await sendRecords(this.#c.net, dest, local.recordsOf(keys, { signal }), signal);
           return [dest, res.applied, res.rejected];
         } catch (err) {
           this.#c.logger.info({ err, dest }, 'wave: shipping copies failed');
@@ -90,11 +80,11 @@ export class WaveLocal {
 
   /** Signs what this daemon holds of `keys` now. */
   async receipt(keys: readonly string[], signal?: AbortSignal): Promise<Receipt> {
-    const items: ReceiptItem[] = [];
-    for (const key of keys) {
-      const r = await this.#c.local.getRaw(key, { signal });
-      items.push(r ? [key, r.meta.version, r.meta.checksum] : [key, null, null]);
-    }
+    const metas = await this.#c.local.metaMany(keys, { signal });
+    const items = keys.map((key, i): ReceiptItem => {
+      const m = metas[i];
+      return m ? [key, m.version, m.checksum] : [key, null, null];
+    });
     return signReceipt(items, this.#c.peerKey);
   }
 

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Net } from '../net/index.ts';
-import type { StoredRecord } from '../store/index.ts';
 import type { ClusterRing } from './cluster-ring.ts';
 import type { LocalEngine } from './local-engine.ts';
 import { sendRecords } from './transfer.ts';
@@ -28,24 +27,28 @@ export interface HandoffReport {
  */
 export async function handOff(c: HandoffComponents, signal?: AbortSignal): Promise<HandoffReport> {
   const self = c.ring.self;
-  const byPeer = new Map<string, Array<{ key: string; record: StoredRecord }>>();
+  const byPeer = new Map<string, string[]>();
   const owners = new Map<string, { version: string; checksum: string; replicas: readonly string[] }>();
-  for await (const { key, record } of c.local.scanRecords({ signal })) {
+  // Metadata only here: the values of the few foreign records are read again when they are sent, so a
+  // pass never holds every foreign value in memory at once.
+  for await (const { key, record } of c.local.scanRecords({ keysOnly: true, signal })) {
     const replicas = c.ring.replicasOf(key);
     if (replicas.includes(self) || replicas.length === 0 || c.ring.heldBack(key)) continue;
     owners.set(key, { version: record.meta.version, checksum: record.meta.checksum, replicas });
     for (const peer of replicas) {
       const list = byPeer.get(peer) ?? [];
       if (list.length === 0) byPeer.set(peer, list);
-      list.push({ key, record });
+      list.push(key);
     }
   }
   const report: HandoffReport = { foreign: owners.size, handedOff: 0 };
   if (owners.size === 0) return report;
   const delivered = new Set<string>();
-  for (const [peer, records] of byPeer) {
+  for (const [peer, keys] of byPeer) {
     try {
-      const res = await sendRecords(c.net, peer, records, signal);
+      // A record written after the scan goes in its newer version; its drop below then fails (the
+      // version differs) and the next pass hands it off again.
+      const res = await sendRecords(c.net, peer, c.local.recordsOf(keys, { signal }), signal);
       if (res.rejected === 0) delivered.add(peer);
       else c.logger.warn({ peer, rejected: res.rejected }, 'hand-off: peer rejected records');
     } catch (err) {

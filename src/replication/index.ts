@@ -72,9 +72,13 @@ export function createReplication(components: ReplicationComponents, options: Re
     { net, local, ring, client, hints, logger },
     { intervalMs: options.maintenanceIntervalMs ?? 30_000, tombstoneGraceMs: options.tombstoneGraceMs ?? 6 * 3600_000 },
   );
-  const onMembers = () => {
-    if (ring.refresh()) logger.info({ members: ring.ring.members.length }, 'ring changed');
-    maintenance.kick();
+  const onMembers = (e: Event) => {
+    const changed = ring.refresh();
+    if (changed) logger.info({ members: ring.ring.members.length }, 'ring changed');
+    // A member's new storage figure or address leaves nothing to repair (each kick is a full pass over the
+    // store, and a growing store re-announces its size every few seconds): only a new ring or a member
+    // that came back up (hints to replay, writes it missed) starts a pass early.
+    if (changed || e.type === 'member:up') maintenance.kick();
   };
   return {
     engine,

@@ -33,9 +33,13 @@ export interface LocalEngineComponents {
 export interface LocalEngineOptions {
   /** Bytes of decoded hot records kept in memory for synchronous reads (0: none). Default 0. */
   readCacheBytes?: number;
+  /** Metadata of this many recently written records kept in memory ({@link LocalEngine.metaMany}; 0: none). Default 0. */
+  metaCacheEntries?: number;
 }
 
 const MAX_LIST_LIMIT = 1000;
+/** Keys per store call of {@link LocalEngine.getRawMany}: 64 records of 64 KiB are 4 MiB. */
+const MANY_CHUNK = 64;
 
 /**
  * The records of this daemon's own store: versioned by the daemon's HLC, deletes kept as tombstones
@@ -50,7 +54,7 @@ export class LocalEngine implements RecordEngine {
   readonly #cache: RecordReadCache;
 
   constructor(components: LocalEngineComponents, options: LocalEngineOptions = {}) {
-    this.#cache = new RecordReadCache(options.readCacheBytes ?? 0);
+    this.#cache = new RecordReadCache(options.readCacheBytes ?? 0, options.metaCacheEntries ?? 0);
     this.#store = components.store;
     this.#clock = components.clock;
     this.#now = components.now ?? Date.now;
@@ -94,6 +98,46 @@ export class LocalEngine implements RecordEngine {
   /** The stored entry including tombstones (replication and `?meta=1` need them). */
   async getRaw(key: string, ctx: RequestContext = {}): Promise<StoredRecord | undefined> {
     return this.#store.get(recordStoreKey(key), { signal: ctx.signal });
+  }
+
+  /**
+   * {@link getRaw} for many keys, in their order: one store call per {@link MANY_CHUNK} keys, so a wave's
+   * thousands of keys cost a few native reads, and a batch of large records is never in memory at once
+   * beyond a chunk (a caller that keeps only the metadata lets each chunk go).
+   */
+  async *getRawMany(keys: readonly string[], ctx: RequestContext = {}): AsyncGenerator<StoredRecord | undefined> {
+    for (let i = 0; i < keys.length; i += MANY_CHUNK) {
+      const chunk = keys.slice(i, i + MANY_CHUNK).map(recordStoreKey);
+      yield* await this.#store.getMany(chunk, { signal: ctx.signal });
+    }
+  }
+
+  /** The stored entries of `keys` that exist (tombstones included), with their keys, in order: for transfers. */
+  async *recordsOf(
+    keys: readonly string[],
+    ctx: RequestContext = {},
+  ): AsyncGenerator<{ key: string; record: StoredRecord }> {
+    let i = 0;
+    for await (const record of this.getRawMany(keys, ctx)) {
+      const key = keys[i++];
+      if (record !== undefined) yield { key, record };
+    }
+  }
+
+  /**
+   * The metadata of the stored entries of `keys` (tombstones included), in their order: from the
+   * metadata cache where it knows the key (records written since start), the store for the rest.
+   */
+  async metaMany(keys: readonly string[], ctx: RequestContext = {}): Promise<Array<RecordMeta | undefined>> {
+    const out = keys.map((k) => this.#cache.meta(k));
+    const missing = keys.flatMap((k, i) => (out[i] === undefined ? [i] : []));
+    let j = 0;
+    for await (const r of this.getRawMany(
+      missing.map((i) => keys[i]),
+      ctx,
+    ))
+      out[missing[j++]] = r?.meta;
+    return out;
   }
 
   async put(
@@ -163,6 +207,8 @@ export class LocalEngine implements RecordEngine {
     const results: BatchResultOp[] = [];
     const version = await this.version();
     const writes: Parameters<Store['batch']>[0] = [];
+    const writtenKeys: string[] = [];
+    const writtenRecords: Array<StoredRecord | undefined> = [];
     ops.forEach((op, i) => {
       const cur = current[i];
       if (op.op === 'get') {
@@ -174,19 +220,19 @@ export class LocalEngine implements RecordEngine {
       } else if (op.op === 'put') {
         const record = buildRecord(cur, op.input, version, this.#now());
         writes.push({ type: 'put', key: keys[i], record });
+        writtenKeys.push(op.key);
+        writtenRecords.push(record);
         results.push({ op: 'put', key: op.key, meta: record.meta });
       } else {
-        if (live(cur))
-          writes.push({
-            type: 'put',
-            key: keys[i],
-            record: buildRecord(cur, undefined, version, this.#now()),
-          });
+        const tombstone = live(cur) ? buildRecord(cur, undefined, version, this.#now()) : undefined;
+        if (tombstone) writes.push({ type: 'put', key: keys[i], record: tombstone });
+        writtenKeys.push(op.key);
+        // Nothing written for a key that was not live: undefined just drops what a cache holds of it.
+        writtenRecords.push(tombstone);
         results.push({ op: 'delete', key: op.key, deleted: live(cur) });
       }
     });
-    const written = ops.filter((o) => o.op !== 'get').map((o) => o.key);
-    await this.#cache.writing(written, () => this.#store.batch(writes, { signal: ctx.signal }));
+    await this.#cache.writing(writtenKeys, () => this.#store.batch(writes, { signal: ctx.signal }), writtenRecords);
     return results;
   }
 

@@ -191,3 +191,58 @@ describe('RecordReadCache', () => {
     expect(cache.get('k')).toBeUndefined();
   });
 });
+
+describe('LocalEngine metadata cache (metaMany)', () => {
+  let store: Store | undefined;
+  let dir = '';
+  afterEach(async () => {
+    await store?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** An engine whose store counts the keys read by getMany (the path metaMany falls back to). */
+  async function engine(reads: { keys: number }): Promise<LocalEngine> {
+    dir = await mkdtemp(join(tmpdir(), 'shoal-meta-'));
+    const level = createLevelStore({ location: join(dir, 'db'), durability: 'os' });
+    store = level;
+    await level.open();
+    const counting = new Proxy(level, {
+      get: (target, prop) => {
+        if (prop === 'getMany')
+          return (keys: Uint8Array[], o?: { signal?: AbortSignal }) => {
+            reads.keys += keys.length;
+            return target.getMany(keys, o);
+          };
+        const v = Reflect.get(target, prop);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    return new LocalEngine({ store: counting, clock: createHlc({ node: 'n1' }) }, { metaCacheEntries: 100 });
+  }
+
+  it('answers from the writes it saw, reads the store for the rest, and follows every write path', async () => {
+    const reads = { keys: 0 };
+    const e = await engine(reads);
+    const put = await e.put('a', blob('one'));
+    await e.batch([
+      { op: 'put', key: 'b', input: blob('two') },
+      { op: 'delete', key: 'a' },
+    ]);
+    reads.keys = 0;
+    const [a, b, none] = await e.metaMany(['a', 'b', 'none']);
+    expect(reads.keys).toBe(1); // only 'none' came from the store (batch reads go through getMany too)
+    expect(a?.tombstone).toBe(true);
+    expect(a?.version).not.toBe(put.meta.version);
+    expect(b?.version).toBe((await e.getRaw('b'))?.meta.version);
+    expect(none).toBeUndefined();
+    // A merged copy from a replica, and a drop, are seen too.
+    const newer = { ...(await e.getRaw('b'))! };
+    newer.meta = { ...newer.meta, version: `${newer.meta.version}z` };
+    await e.applyRecord('b', newer);
+    expect((await e.metaMany(['b']))[0]?.version).toBe(newer.meta.version);
+    expect(await e.dropRecord('b', newer.meta)).toBe(true);
+    reads.keys = 0;
+    expect(await e.metaMany(['b'])).toEqual([undefined]);
+    expect(reads.keys).toBe(1);
+  });
+});
