@@ -10,8 +10,8 @@
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = [
   '--single-threaded-gc',
-  // Profiling (README "Node flags"): `perf record -g` then names the JavaScript frames.
-  ...(process.env.SHOAL_PERF ? ['--perf-basic-prof'] : []),
+  // Diagnostics (README "Node flags"), e.g. `--perf-basic-prof` so that `perf record -g` names JavaScript frames.
+  ...(process.env.SHOAL_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
 ];
 
 /** The recommended flags this process was started without. */

@@ -57,6 +57,7 @@ class LevelStore implements Store {
     this.#db = new ClassicLevel<Uint8Array, Uint8Array>(options.location, {
       keyEncoding: 'view',
       valueEncoding: 'view',
+      writeBufferSize: WRITE_BUFFER_BYTES,
     });
     this.#commits = new GroupCommit((ops) => this.#wrap(this.#db.batch(ops, { sync: this.#sync })));
   }
@@ -180,6 +181,13 @@ function openError(location: string, err: unknown): Error {
   }
   return new StoreError(`cannot open level store at ${location}: ${text.trim()}`, { cause: err });
 }
+
+/**
+ * LevelDB's memtable size (its default is 4 MiB). Measured on the 2-core hosts with 64 KiB values in
+ * batches of 4: 80 MB/s at 4 MiB, 167 MB/s at 16 MiB, 210 MB/s at 32 MiB (fewer, larger level-0 files
+ * to compact); the cost is up to two memtables of memory and 16 MiB of write-ahead log to replay at open.
+ */
+const WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /** Creates the LevelDB backend (call `open()` before use). */
 export function createLevelStore(options: LevelStoreOptions): Store {

@@ -15,56 +15,55 @@
 
 const encoder = new TextEncoder();
 
-function write(value: unknown, out: string[], path: string): void {
-  if (value === null || typeof value === 'boolean') {
-    out.push(String(value));
-    return;
-  }
-  if (typeof value === 'string') {
-    out.push(JSON.stringify(value));
-    return;
-  }
+/** `$.a[2].b` for the error messages: built only when a value is refused. */
+const at = (path: ReadonlyArray<string | number>) =>
+  `$${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')}`;
+
+// One string built by concatenation, the path kept as a stack of segments: epochs are encoded two or
+// three times each (signature, hash, shape check), so this is on the mover's path (bench:dsm).
+function write(value: unknown, path: Array<string | number>): string {
+  if (value === null || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`canonical JSON: non-finite number at ${path}`);
-    out.push(Object.is(value, -0) ? '0' : String(value));
-    return;
+    if (!Number.isFinite(value)) throw new TypeError(`canonical JSON: non-finite number at ${at(path)}`);
+    return Object.is(value, -0) ? '0' : String(value);
   }
   if (Array.isArray(value)) {
-    out.push('[');
-    value.forEach((item, i) => {
-      if (item === undefined) throw new TypeError(`canonical JSON: undefined array item at ${path}[${i}]`);
-      if (i > 0) out.push(',');
-      write(item, out, `${path}[${i}]`);
-    });
-    out.push(']');
-    return;
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      path.push(i);
+      if (item === undefined) throw new TypeError(`canonical JSON: undefined array item at ${at(path)}`);
+      out += (i > 0 ? ',' : '') + write(item, path);
+      path.pop();
+    }
+    return `${out}]`;
   }
   if (typeof value === 'object') {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      throw new TypeError(`canonical JSON: only plain objects are allowed at ${path}`);
+      throw new TypeError(`canonical JSON: only plain objects are allowed at ${at(path)}`);
     }
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record)
-      .filter((k) => record[k] !== undefined)
-      .sort();
-    out.push('{');
-    keys.forEach((k, i) => {
-      if (i > 0) out.push(',');
-      out.push(JSON.stringify(k), ':');
-      write(record[k], out, `${path}.${k}`);
-    });
-    out.push('}');
-    return;
+    const keys = Object.keys(record).sort();
+    let out = '{';
+    let first = true;
+    for (const k of keys) {
+      const v = record[k];
+      if (v === undefined) continue;
+      path.push(k);
+      out += `${first ? '' : ','}${JSON.stringify(k)}:${write(v, path)}`;
+      path.pop();
+      first = false;
+    }
+    return `${out}}`;
   }
-  throw new TypeError(`canonical JSON: unsupported ${typeof value} at ${path}`);
+  throw new TypeError(`canonical JSON: unsupported ${typeof value} at ${at(path)}`);
 }
 
 /** Canonical JSON text of `value` (see the module comment for the rules). Throws TypeError on unsupported values. */
 export function canonicalJson(value: unknown): string {
-  const out: string[] = [];
-  write(value, out, '$');
-  return out.join('');
+  return write(value, []);
 }
 
 /** UTF-8 bytes of {@link canonicalJson}. */

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { LRUCache } from 'lru-cache';
 import { canonicalBytes, canonicalJson } from './canonical.ts';
 import type { Epoch, EpochChange, Scope, UnsignedEpoch } from './index.ts';
-import { signEd25519, verifyEd25519 } from './signature.ts';
+import { signEd25519, signerOf, verifyEd25519 } from './signature.ts';
 
 /** Domain separation: an epoch signature can never be replayed as a signature over anything else. */
 const SIGNING_PREFIX = 'shoal/layout-epoch/v1\n';
@@ -49,7 +48,7 @@ const verifiedHashes = new LRUCache<string, true>({ max: 16_384 });
 /** Signs `fields` with an Ed25519 private key; `signer` is the key's peer id. */
 export async function signEpoch(fields: Omit<UnsignedEpoch, 'signer'>, privateKey: PrivateKey): Promise<Epoch> {
   if (privateKey.type !== 'Ed25519') throw new TypeError('layout epochs are signed with Ed25519 keys only');
-  const unsigned: UnsignedEpoch = { ...fields, signer: peerIdFromPrivateKey(privateKey).toString() };
+  const unsigned: UnsignedEpoch = { ...fields, signer: signerOf(privateKey) };
   const problem = malformed({ ...unsigned, sig: '0'.repeat(128) });
   if (problem !== undefined) throw new TypeError(`cannot sign a malformed epoch: ${problem}`);
   const epoch = { ...unsignedOf(unsigned), sig: signEd25519(privateKey, signingBytes(unsigned)) };

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { LRUCache } from 'lru-cache';
 
 /**
@@ -33,6 +33,18 @@ function publicKeyOf(signer: string): KeyObject | undefined {
     publicKeys.set(signer, key);
   }
   return key === false ? undefined : key;
+}
+
+const signers = new WeakMap<PrivateKey, string>();
+
+/** The peer id of a private key (kept: deriving it costs ~30 µs, and every epoch and receipt names it). */
+export function signerOf(privateKey: PrivateKey): string {
+  let id = signers.get(privateKey);
+  if (id === undefined) {
+    id = peerIdFromPrivateKey(privateKey).toString();
+    signers.set(privateKey, id);
+  }
+  return id;
 }
 
 /** Signs `bytes` with an Ed25519 peer key; the signature as hex. */

@@ -1,6 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { signEd25519, verifyEd25519 } from '../layout/signature.ts';
+import { signEd25519, signerOf, verifyEd25519 } from '../layout/signature.ts';
 
 /** One record a receipt vouches for: the key and the version and checksum its signer holds (null: no copy). */
 export type ReceiptItem = readonly [key: string, version: string | null, checksum: string | null];
@@ -29,7 +28,7 @@ function signingBytes(signer: string, items: readonly ReceiptItem[]): Uint8Array
 
 /** Signs `items` with this daemon's peer key. */
 export async function signReceipt(items: readonly ReceiptItem[], key: PrivateKey): Promise<Receipt> {
-  const signer = peerIdFromPrivateKey(key).toString();
+  const signer = signerOf(key);
   return { signer, items, sig: signEd25519(key, signingBytes(signer, items)) };
 }
 

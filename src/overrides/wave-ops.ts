@@ -6,7 +6,6 @@ import type { ClusterRing } from '../replication/cluster-ring.ts';
 import type { LocalEngine } from '../replication/local-engine.ts';
 import { sendRecords } from '../replication/transfer.ts';
 import type { Ring } from '../ring/index.ts';
-import type { StoredRecord } from '../store/index.ts';
 import { type Receipt, type ReceiptItem, signReceipt } from './receipts.ts';
 import type { ReleaseQueue } from './release.ts';
 import {

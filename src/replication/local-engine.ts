@@ -130,7 +130,8 @@ export class LocalEngine implements RecordEngine {
    */
   async metaMany(keys: readonly string[], ctx: RequestContext = {}): Promise<Array<RecordMeta | undefined>> {
     const out = keys.map((k) => this.#cache.meta(k));
-    const missing = keys.flatMap((k, i) => (out[i] === undefined ? [i] : []));
+    const missing: number[] = [];
+    for (let i = 0; i < keys.length; i++) if (out[i] === undefined) missing.push(i);
     let j = 0;
     for await (const r of this.getRawMany(
       missing.map((i) => keys[i]),
@@ -240,11 +241,13 @@ export class LocalEngine implements RecordEngine {
    * Merges a record that came from another replica (replication, read repair, hints, anti-entropy,
    * transfers) into the local copy through the CRDT rules; returns the merged record. Never
    * overwrites: a stale incoming copy changes nothing. `existed`: a live copy was here before.
+   * `bulk`: part of a transfer (a move, a hand-off): only the metadata is cached, a bulk of moved
+   * values would flush the hot records from the read cache (and cost a copy each).
    */
   async applyRecord(
     key: string,
     incoming: StoredRecord,
-    ctx: RequestContext = {},
+    ctx: RequestContext & { bulk?: boolean } = {},
   ): Promise<{ record: StoredRecord; existed: boolean }> {
     throwIfAborted(ctx.signal);
     const storeKey = recordStoreKey(key);
@@ -257,6 +260,7 @@ export class LocalEngine implements RecordEngine {
           key,
           () => this.#store.put(storeKey, merged.record, { signal: ctx.signal }),
           merged.record,
+          ctx.bulk === true,
         );
       return { record: merged.record, existed: live(current) };
     });

@@ -50,12 +50,13 @@ export class RecordReadCache {
   /**
    * Runs a store write of `keys`, dropping their cached copies first. `written`: the record the write
    * leaves in the store for each key, in the order of `keys` (undefined when it removes the entry),
-   * cached once it is stored.
+   * cached once it is stored (`metaOnly`: only its metadata).
    */
   async writing<T>(
     keys: string | readonly string[],
     write: () => Promise<T>,
     written?: StoredRecord | ReadonlyArray<StoredRecord | undefined>,
+    metaOnly = false,
   ): Promise<T> {
     if (this.#lru === undefined && this.#metas === undefined) return write();
     const list = typeof keys === 'string' ? [keys] : keys;
@@ -83,13 +84,10 @@ export class RecordReadCache {
         const alone = --w.n === 0 && w.last === seq;
         if (w.n === 0) this.#writing.delete(k);
         const rec = alone && stored ? toCache[i] : undefined;
-        if (rec === undefined) {
-          this.#lru?.delete(k);
-          this.#metas?.delete(k);
-        } else {
-          this.#lru?.set(k, owningValue(rec));
-          this.#metas?.set(k, rec.meta);
-        }
+        if (rec === undefined || metaOnly) this.#lru?.delete(k);
+        else this.#lru?.set(k, owningValue(rec));
+        if (rec === undefined) this.#metas?.delete(k);
+        else this.#metas?.set(k, rec.meta);
       }
     }
   }

@@ -76,7 +76,10 @@ export async function serveTransfers(net: Net, local: LocalEngine, logger: Logge
               return;
             }
             try {
-              await local.applyRecord(entry[0], verifyRecord(entry[0], fromWire(entry[1]), from.peerId), { signal });
+              await local.applyRecord(entry[0], verifyRecord(entry[0], fromWire(entry[1]), from.peerId), {
+                signal,
+                bulk: true,
+              });
               result.applied++;
             } catch (err) {
               if (!signal.aborted) logger.warn({ err, key: entry[0], from: from.peerId }, 'transfer: record rejected');

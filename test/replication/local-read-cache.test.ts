@@ -240,6 +240,13 @@ describe('LocalEngine metadata cache (metaMany)', () => {
     newer.meta = { ...newer.meta, version: `${newer.meta.version}z` };
     await e.applyRecord('b', newer);
     expect((await e.metaMany(['b']))[0]?.version).toBe(newer.meta.version);
+    // A transferred copy (a move, a hand-off) keeps only its metadata: moved values are not hot.
+    const moved = { ...newer, meta: { ...newer.meta, version: `${newer.meta.version}z` } };
+    await e.applyRecord('b', moved, { bulk: true });
+    reads.keys = 0;
+    expect((await e.metaMany(['b']))[0]?.version).toBe(moved.meta.version);
+    expect(reads.keys).toBe(0);
+    newer.meta = moved.meta;
     expect(await e.dropRecord('b', newer.meta)).toBe(true);
     reads.keys = 0;
     expect(await e.metaMany(['b'])).toEqual([undefined]);
