@@ -2,7 +2,7 @@ import type { ClusterAdmin } from '../src/api/cluster-routes.ts';
 import type { FaultAdmin } from '../src/api/fault-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
 import type { Net } from '../src/net/index.ts';
-import type { LayoutKeeper, WaveFaults } from '../src/overrides/index.ts';
+import type { ForkRecord, LayoutKeeper, WaveFaults } from '../src/overrides/index.ts';
 import type { Replication } from '../src/replication/index.ts';
 
 /** The cluster admin operations over the daemon's net and replication (either may still be starting). */
@@ -11,6 +11,7 @@ export function clusterAdmin(
   replication: () => Replication | undefined,
   keeper: () => LayoutKeeper | undefined,
   leave: () => void,
+  forks: () => readonly ForkRecord[] = () => [],
 ): ClusterAdmin {
   const need = <T>(x: T | undefined): T => {
     if (x === undefined) throw new ShoalError('NOT_READY', 'the daemon is starting or stopping');
@@ -28,7 +29,8 @@ export function clusterAdmin(
     inspect: (key, signal) => need(replication()).engine.inspect(key, { signal }),
     layout: () => {
       const k = need(keeper());
-      return { head: k.layout.cluster.head, epochs: k.recent() };
+      // forks: partition chains that forked and how each was resolved (src/overrides/forks.ts)
+      return { head: k.layout.cluster.head, epochs: k.recent(), forks: forks() };
     },
   };
 }

@@ -204,6 +204,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
               () => replication,
               () => keeper,
               leave,
+              () => overrides?.forks() ?? [],
             ),
             placement: (key) => overrides?.placement(key),
           }),

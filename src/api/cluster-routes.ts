@@ -80,7 +80,11 @@ export function clusterRoutes(admin: ClusterAdmin) {
     );
     app.get(
       '/admin/layout',
-      { schema: { summary: 'Signed, hash-chained cluster epochs: head and the newest 50' } },
+      {
+        schema: {
+          summary: 'Signed, hash-chained cluster epochs: head, the newest 50, and the partition forks resolved here',
+        },
+      },
       async () => admin.layout(),
     );
     app.get<{ Params: { key: string } }>(

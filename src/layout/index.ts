@@ -136,6 +136,8 @@ export interface EpochLog {
   load(scope: Scope, options?: { signal?: AbortSignal }): Promise<Epoch[]>;
   /** Every scope with at least one stored epoch. */
   scopes(options?: { signal?: AbortSignal }): Promise<Scope[]>;
+  /** Forgets the epochs of `scope` numbered above `after` (a daemon leaving a forked branch). */
+  truncate(scope: Scope, after: number, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 /** Options of {@link createEpochChain}. */
@@ -246,6 +248,13 @@ export interface Layout {
     privateKey: PrivateKey,
     options?: ProposeOptions & { reason?: string },
   ): Promise<Epoch>;
+  /**
+   * Replaces the partition chain of `scope` by `epochs` (the whole chain, from number 1): every epoch
+   * beyond the part it shares with the chain held here is verified (signature, authorisation, links)
+   * before anything changes, then the log is rewritten and the new chain takes effect. For adopting the
+   * other branch of a fork. Throws EpochRejectedError (the chain held here is then unchanged).
+   */
+  replaceChain(scope: Scope, epochs: readonly Epoch[], options?: { signal?: AbortSignal }): Promise<void>;
   /** Override history of a record key (from its partition chain). */
   history(key: string): readonly OverrideEvent[];
   /** Heads of the cluster chain and of every non-empty partition chain. */

@@ -9,7 +9,7 @@ import {
   resolvePlacement,
 } from '../ring/index.ts';
 import { EpochChainImpl } from './chain.ts';
-import { isScope, partitionOfScope } from './epoch.ts';
+import { hashEpoch, isScope, partitionOfScope } from './epoch.ts';
 import { EpochRejectedError } from './errors.ts';
 import type {
   ChainHead,
@@ -53,12 +53,13 @@ class LayoutImpl implements Layout {
     };
   }
 
-  partitionOptions(p: number) {
+  /** `building`: the chain the epochs are appended to when it is not (yet) this layout's chain of `p`. */
+  partitionOptions(p: number, building?: () => EpochChainImpl) {
     const policy = partitionPolicy({
       partitions: this.partitions,
       partitionOf: (key) => this.#keyRing.partitionOf(key),
       cluster: this.cluster,
-      chainOf: (q) => this.#chains.get(q),
+      chainOf: (q) => (q === p && building ? building() : this.#chains.get(q)),
       ringAt: (n) => this.ringAt(n),
       strictCoordinator: this.#options.strictCoordinator,
     });
@@ -137,6 +138,27 @@ class LayoutImpl implements Layout {
 
   history(key: string): readonly OverrideEvent[] {
     return this.#chains.get(this.#keyRing.partitionOf(key))?.history(key) ?? [];
+  }
+
+  async replaceChain(scope: Scope, epochs: readonly Epoch[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    const p = partitionOfScope(scope);
+    if (p === undefined || p >= this.partitions) {
+      throw new EpochRejectedError('malformed', String(scope), 0, 'only partition chains are replaced');
+    }
+    const held = this.chain(scope);
+    let shared = 0;
+    while (shared < epochs.length && held.hashAt(shared + 1) === hashEpoch(epochs[shared])) shared++;
+    // Built without a log, so nothing is written until every epoch passed.
+    const next: EpochChainImpl = new EpochChainImpl({ ...this.partitionOptions(p, () => next), log: undefined });
+    for (const [i, e] of epochs.entries()) await next.appendInternal(e, { ...options, trusted: i < shared });
+    const log = this.#options.log;
+    if (log !== undefined) {
+      await log.truncate(scope, shared, options);
+      for (const e of epochs.slice(shared)) await log.append(scope, e, options);
+    }
+    const live: EpochChainImpl = new EpochChainImpl(this.partitionOptions(p, () => live));
+    for (const e of epochs) await live.appendInternal(e, { ...options, trusted: true, persisted: true });
+    this.#chains.set(p, live);
   }
 
   heads(): ChainHead[] {

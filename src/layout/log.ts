@@ -18,6 +18,16 @@ export class MemoryEpochLog implements EpochLog {
     return structuredClone(this.#scopes.get(scope) ?? []);
   }
 
+  async truncate(scope: Scope, after: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    const list = this.#scopes.get(scope);
+    if (list !== undefined)
+      this.#scopes.set(
+        scope,
+        list.filter((e) => e.number <= after),
+      );
+  }
+
   async scopes(options: { signal?: AbortSignal } = {}): Promise<Scope[]> {
     throwIfAborted(options.signal);
     return [...this.#scopes.keys()];

@@ -62,7 +62,11 @@ export class StoreEpochLog implements EpochLog {
 
   /** Drops a whole chain (a daemon adopting the cluster's chain after its own forked). */
   async reset(scope: Scope): Promise<void> {
-    const epochs = await this.load(scope);
+    await this.truncate(scope, 0);
+  }
+
+  async truncate(scope: Scope, after: number): Promise<void> {
+    const epochs = (await this.load(scope)).filter((e) => e.number > after);
     await this.#store.batch(epochs.map((e) => ({ type: 'del' as const, key: epochKey(scope, e.number) })));
   }
 }

@@ -13,6 +13,8 @@
  *
  * @packageDocumentation
  */
+
+export type { ForkRecord } from './forks.ts';
 export { type EpochSummary, LAYOUT_PROTOCOL, LayoutKeeper, type LayoutKeeperComponents } from './layout-keeper.ts';
 export {
   type Migration,

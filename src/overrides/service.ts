@@ -24,6 +24,7 @@ import type { LocalEngine } from '../replication/local-engine.ts';
 import type { OverrideEntry } from '../replication/override-table.ts';
 import { ReplicaClient } from '../replication/replica-client.ts';
 import type { Store } from '../store/index.ts';
+import type { ForkRecord } from './forks.ts';
 import { type DirectoryLookup, HolderDirectory, type HolderDirectoryOptions } from './holder-directory.ts';
 import { type Migration, MigrationLog, type MigrationOrigin } from './migrations.ts';
 import { type MovePlan, type MoveTimeouts, planMoveFrom, planWave } from './plan.ts';
@@ -129,6 +130,8 @@ export interface OverrideService {
   list(): OverrideEntry[];
   /** The layout (after the override table followed it). */
   layout(): Layout;
+  /** Partition chain forks found and resolved here (forks.ts), newest last. */
+  forks(): readonly ForkRecord[];
 }
 
 const MAX_INTENT_TTL_MS = 10 * 60_000;
@@ -352,6 +355,7 @@ export function createOverrideService(
     },
     list: () => [...c.ring.overrides.entries()],
     layout: () => sync.layout(),
+    forks: () => sync.forks(),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Net } from '../net/index.ts';
 import type { ClusterRing } from '../replication/cluster-ring.ts';
 import { KeyedMutex } from '../replication/keyed-mutex.ts';
 import type { OverrideEntry } from '../replication/override-table.ts';
+import { type ForkRecord, forkPoint, forkRecord, prefersTheirs } from './forks.ts';
 import {
   decodeOverrideMessage,
   encodeOverrideMessage,
@@ -32,6 +33,9 @@ export interface OverrideSyncOptions {
   requestTimeoutMs?: number;
 }
 
+/** Forks kept as evidence ({@link OverrideSync.forks}). */
+const MAX_FORKS_KEPT = 100;
+
 const partitionOf = (scope: Scope) => Number(scope.slice('partition:'.length));
 
 /**
@@ -52,6 +56,7 @@ export class OverrideSync {
   readonly #pullIntervalMs: number;
   readonly #timeoutMs: number;
   readonly #mutex = new KeyedMutex();
+  readonly #forks: ForkRecord[] = [];
   #layoutSeen: Layout | undefined;
   #timer: NodeJS.Timeout | undefined;
   #round = 0;
@@ -252,14 +257,20 @@ export class OverrideSync {
     if (peers.length === 0) return;
     const peer = peers[this.#round++ % peers.length];
     const res = await this.#call<Extract<OverrideResponse, { t: 'heads' }>>(peer, { t: 'heads' }, signal);
-    for (const [scope, number] of res.h) {
+    for (const [scope, number, hash] of res.h) {
       throwIfAborted(signal);
       if (typeof scope !== 'string' || !scope.startsWith('partition:')) continue;
-      if (number <= this.layout().chain(scope).head.number) continue;
+      const chain = this.layout().chain(scope);
+      if (number <= chain.head.number) {
+        // Same number, other hash: the chains forked (comparing numbers alone never noticed).
+        if (number > 0 && chain.hashAt(number) !== hash) await this.#reconcile(peer, scope, signal);
+        continue;
+      }
       try {
         await this.fetch(peer, scope, signal);
       } catch (err) {
-        this.#c.logger.info({ err, peer, scope }, 'overrides: epochs from peer rejected');
+        if (err instanceof EpochRejectedError && err.reason === 'fork') await this.#reconcile(peer, scope, signal);
+        else this.#c.logger.info({ err, peer, scope }, 'overrides: epochs from peer rejected');
       }
     }
   }
@@ -285,6 +296,45 @@ export class OverrideSync {
       if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
     }
     return chain.head.number - before;
+  }
+
+  /** Forks found and resolved here, newest last (at most {@link MAX_FORKS_KEPT}). */
+  forks(): readonly ForkRecord[] {
+    return this.#forks;
+  }
+
+  /**
+   * Resolves a fork of `scope` with `peer` by the rule of forks.ts: fetches the peer's whole chain and,
+   * when its branch wins, verifies and adopts it; otherwise keeps this one (the peer adopts it when it
+   * pulls from here). Either way the fork is kept as evidence and logged.
+   */
+  async #reconcile(peer: string, scope: Scope, signal?: AbortSignal): Promise<void> {
+    await this.#mutex.run(scope, async () => {
+      const theirs: Epoch[] = [];
+      for (;;) {
+        const res = await this.#call<Extract<OverrideResponse, { t: 'epochs' }>>(
+          peer,
+          { t: 'epochs', s: scope, from: theirs.length + 1 },
+          signal,
+        );
+        theirs.push(...res.e);
+        if (res.e.length < MAX_EPOCHS_PER_ANSWER) break;
+      }
+      const chain = this.layout().chain(scope);
+      const n = forkPoint(chain, theirs);
+      const mine = n === undefined ? undefined : chain.get(n);
+      if (n === undefined || mine === undefined) return;
+      const record = forkRecord(scope, mine, theirs[n - 1], peer);
+      this.#forks.push(record);
+      if (this.#forks.length > MAX_FORKS_KEPT) this.#forks.shift();
+      this.#c.logger.error(
+        record,
+        record.equivocation ? 'overrides: a signer equivocated' : 'overrides: chains forked',
+      );
+      if (!prefersTheirs(mine, theirs[n - 1])) return;
+      await this.layout().replaceChain(scope, theirs, { signal });
+      this.#changed(scope, theirs.slice(n - 1));
+    });
   }
 
   /** Rebuilds the overrides of the scope's partition and settles the moves its new epochs recorded. */

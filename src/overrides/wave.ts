@@ -2,6 +2,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import type { Logger } from 'pino';
 import type { ChainHead, Scope } from '../layout/index.ts';
 import type { ClusterRing } from '../replication/cluster-ring.ts';
+import { needed } from '../replication/coordinator.ts';
 import { KeyedMutex } from '../replication/keyed-mutex.ts';
 import type { HolderDirectory } from './holder-directory.ts';
 import {
@@ -23,8 +24,9 @@ import {
 import type { Receipt } from './receipts.ts';
 import type { OverrideSync } from './sync.ts';
 import { add, type CopyContext, collectReceipts, copyMoves, pool, unique } from './wave-copy.ts';
-import type { WaveLog, WaveRecord } from './wave-log.ts';
+import type { WaveLog } from './wave-log.ts';
 import { awaitMembers, type ReleaseItem, type WaveCalls } from './wave-ops.ts';
+import { WaveState } from './wave-state.ts';
 
 export interface WaveRunnerComponents {
   ring: ClusterRing;
@@ -74,55 +76,6 @@ const within = (signal: AbortSignal | undefined, ms: number) =>
 /** A wave with more partition heads than this publishes them in the background. */
 const PUBLISH_AWAITED_HEADS = 16;
 
-/** The mutable state of one running wave. */
-class WaveState {
-  readonly failed = new Map<string, string>();
-  readonly epochs = new Map<Scope, { number: number; hash: string }>();
-  /** Receipts of the new holders, by signer (the release step sends them to the old holders). */
-  readonly receipts = new Map<string, Receipt[]>();
-  /** The checksum each record had when the copy step verified its receipts (its metadata at move time). */
-  readonly checksums = new Map<string, string>();
-  /** What every new holder signed for in the copy step (the catch-up ships only what differs). */
-  readonly held = new Map<string, string>();
-  distributed = { acked: 0, of: 0 };
-  published = 0;
-  /** Wall time of each step that ran, ms (logged with `wave: done`). */
-  readonly stepMs: Partial<Record<MoveStepKind, number>> = {};
-
-  readonly plan: WavePlan;
-  readonly origin: MigrationOrigin;
-  readonly startedAt: number;
-  readonly gains: Readonly<Record<string, number>>;
-
-  constructor(plan: WavePlan, origin: MigrationOrigin, startedAt: number, gains: Readonly<Record<string, number>>) {
-    this.plan = plan;
-    this.origin = origin;
-    this.startedAt = startedAt;
-    this.gains = gains;
-  }
-
-  live(): MovePlan[] {
-    return this.plan.moves.filter((m) => !this.failed.has(m.key));
-  }
-
-  committed(): MovePlan[] {
-    return this.live().filter((m) => this.epochs.has(m.scope));
-  }
-
-  record(step: MoveStepKind): WaveRecord {
-    const failed = Object.fromEntries(this.failed);
-    return {
-      id: this.plan.id,
-      origin: this.origin,
-      startedAt: this.startedAt,
-      step,
-      moves: this.plan.moves,
-      failed,
-      gains: this.gains,
-    };
-  }
-}
-
 /**
  * The one controller of moves: it executes a {@link WavePlan} (every move of a DSM cycle, or a single
  * manual placement) step by step ({@link MOVE_STEPS}), each step for the whole wave at once and within
@@ -130,7 +83,7 @@ class WaveState {
  * coordinator, so a record never has two moves in flight.
  *
  * - **announce**: one `intents` message per up member for the whole wave; a move fails if one of its
- *   new holders does not acknowledge. From here until the epoch arrives, every daemon reads and writes
+ *   new holders, or a majority of its old holders, does not acknowledge. From here until the epoch arrives, every daemon reads and writes
  *   the record on its old and new holders together, needing a quorum of each (joint quorum), so a write
  *   acknowledged during the move is on a quorum of the new holders too.
  * - **copy**: the old holders report versions (one call each); for each record a quorum must answer;
@@ -289,8 +242,14 @@ export class WaveRunner {
     const acked = new Set([ring.self, ...answers.filter((p): p is string => p !== undefined)]);
     for (const m of live) {
       const missing = m.copyTo.filter((p) => !acked.has(p));
+      const oldAcks = m.from.filter((p) => acked.has(p)).length;
       if (missing.length > 0)
         state.failed.set(m.key, `new holders did not acknowledge the move: ${missing.join(', ')}`);
+      // A coordinator cut off from most of the old holders must not commit a placement alone (a move
+      // to a subset of the holders has no copy step, so nothing else would stop it): it would then
+      // serve the record by itself while the others serve it on the old holders (split brain).
+      else if (oldAcks < needed('quorum', m.from.length))
+        state.failed.set(m.key, `only ${oldAcks} of ${m.from.length} old holders acknowledged the move`);
     }
   }
 

@@ -92,3 +92,58 @@ describe('a partitioned three-daemon cluster', () => {
     expect(['red', 'blue']).toContain((await get(c.daemons[2], 'color', 'all')).body);
   });
 });
+
+describe('an isolated partition coordinator', () => {
+  it('cannot place a key on itself alone: a move needs a majority of the old holders (no split brain)', {
+    timeout: 90_000,
+  }, async () => {
+    // A key whose partition daemon 0 coordinates (its ring primary: the first holder listed).
+    let key = '';
+    for (let i = 0; i < 200 && key === ''; i++) {
+      const r = await fetch(`${c.daemons[0].url}/admin/records/${encodeURIComponent(`iso/${i}`)}`);
+      const { placement } = (await r.json()) as { placement: { replicas: string[] } };
+      if (placement.replicas[0] === ids[0]) key = `iso/${i}`;
+    }
+    expect(key).not.toBe('');
+    expect(await send(0, 'PUT', key, 'before', '?consistency=all')).toBe(201);
+    for (const [i, peers] of [
+      [0, [ids[1], ids[2]]],
+      [1, [ids[0]]],
+      [2, [ids[0]]],
+    ] as const)
+      expect((await faults(i, 'block', [...peers])).status).toBe(200);
+    try {
+      const r = await fetch(`${c.daemons[0].url}/admin/records/${encodeURIComponent(key)}/placement`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ replicas: [ids[0]], force: true, reason: 'isolated' }),
+        signal: AbortSignal.timeout(60_000),
+      });
+      const body = (await r.json()) as { code?: string; message?: string; changed?: boolean };
+      expect(r.status, JSON.stringify(body)).toBe(503);
+      expect(body.code).toBe('MOVE_FAILED');
+      expect(body.message).toMatch(/old holders acknowledged/);
+      // The majority side keeps serving the key on its ring holders, and accepts a linearizable write.
+      expect(await send(1, 'PUT', key, 'majority', '?consistency=linearizable')).toBe(200);
+    } finally {
+      for (const [i, peers] of [
+        [0, [ids[1], ids[2]]],
+        [1, [ids[0]]],
+        [2, [ids[0]]],
+      ] as const)
+        await faults(i, 'unblock', [...peers]);
+    }
+    // After the heal no daemon holds an override for the key, and every one reads the majority's write.
+    const healed = await eventually(
+      async () => {
+        const reads = await Promise.all(c.daemons.map((d) => get(d, key, 'linearizable')));
+        return reads.every((x) => x.status === 200 && x.body === 'majority');
+      },
+      20_000,
+      500,
+    );
+    expect(healed).toBe(true);
+    const p = await (await fetch(`${c.daemons[0].url}/admin/records/${encodeURIComponent(key)}`)).json();
+    expect((p as { placement: { source: string } }).placement.source).toBe('ring');
+  });
+});
