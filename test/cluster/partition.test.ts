@@ -19,6 +19,12 @@ const faults = (i: number, action: 'block' | 'unblock', peerIds: string[]) =>
     headers: { 'content-type': 'application/json' },
   });
 
+/** Cuts daemon 0 off from 1 and 2 (or heals it), on every side of each link; the answers' statuses. */
+const isolateFirst = (action: 'block' | 'unblock') =>
+  Promise.all([faults(0, action, [ids[1], ids[2]]), faults(1, action, [ids[0]]), faults(2, action, [ids[0]])]).then(
+    (rs) => rs.map((r) => r.status),
+  );
+
 async function send(
   i: number,
   method: string,
@@ -47,13 +53,7 @@ describe('a partitioned three-daemon cluster', () => {
     expect(await send(0, 'PUT', 'color', 'base', '?consistency=all')).toBe(201);
 
     // A on one side, B and C on the other.
-    for (const r of [
-      await faults(0, 'block', [ids[1], ids[2]]),
-      await faults(1, 'block', [ids[0]]),
-      await faults(2, 'block', [ids[0]]),
-    ]) {
-      expect(r.status).toBe(200);
-    }
+    expect(await isolateFirst('block')).toEqual([200, 200, 200]);
     const patch = 'application/merge-patch+json';
     expect(await send(0, 'PATCH', 'profile', '{"city":"Oslo"}', '?consistency=one', patch)).toBe(200);
     expect(await send(0, 'PUT', 'color', 'red', '?consistency=one')).toBe(200);
@@ -64,12 +64,7 @@ describe('a partitioned three-daemon cluster', () => {
     expect(JSON.parse((await get(c.daemons[0], 'profile', 'one')).body)).toEqual({ name: 'ada', city: 'Oslo' });
     expect((await get(c.daemons[0], 'color', 'one')).body).toBe('red');
 
-    for (const [i, peers] of [
-      [0, [ids[1], ids[2]]],
-      [1, [ids[0]]],
-      [2, [ids[0]]],
-    ] as const)
-      await faults(i, 'unblock', [...peers]);
+    await isolateFirst('unblock');
 
     // Reads of a doc return canonical JSON: keys sorted.
     const expected = '{"city":"Oslo","lang":"en","name":"ada lovelace"}';
@@ -106,12 +101,7 @@ describe('an isolated partition coordinator', () => {
     }
     expect(key).not.toBe('');
     expect(await send(0, 'PUT', key, 'before', '?consistency=all')).toBe(201);
-    for (const [i, peers] of [
-      [0, [ids[1], ids[2]]],
-      [1, [ids[0]]],
-      [2, [ids[0]]],
-    ] as const)
-      expect((await faults(i, 'block', [...peers])).status).toBe(200);
+    expect(await isolateFirst('block')).toEqual([200, 200, 200]);
     try {
       const r = await fetch(`${c.daemons[0].url}/admin/records/${encodeURIComponent(key)}/placement`, {
         method: 'POST',
@@ -126,12 +116,7 @@ describe('an isolated partition coordinator', () => {
       // The majority side keeps serving the key on its ring holders, and accepts a linearizable write.
       expect(await send(1, 'PUT', key, 'majority', '?consistency=linearizable')).toBe(200);
     } finally {
-      for (const [i, peers] of [
-        [0, [ids[1], ids[2]]],
-        [1, [ids[0]]],
-        [2, [ids[0]]],
-      ] as const)
-        await faults(i, 'unblock', [...peers]);
+      await isolateFirst('unblock');
     }
     // After the heal no daemon holds an override for the key, and every one reads the majority's write.
     const healed = await eventually(
