@@ -13,7 +13,7 @@
  * which then stops them in order.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +22,8 @@ import { DAEMON_NODE_FLAGS } from '../node/node-flags.ts';
 const CLI = resolve(import.meta.dirname, '../node/cli.ts');
 const USAGE = `usage: node cluster-scripts/local-cluster.ts [N=3] [--zones a,b,c] [--base-port 7070]
          [--p2p-base-port 8070] [--data-root ./data/cluster] [--store level] [--durability fsync|os]
-         [--log-level warn] [--stop-after <seconds>] [--stop-timeout <seconds>] [--fresh] [--json]`;
+         [--log-level warn] [--stop-after <seconds>] [--stop-timeout <seconds>] [--fresh] [--json]
+         [--wan cluster-scripts/wan-three-regions.json]  (emulated zone latency; enables --fault-injection)`;
 
 interface Node {
   i: number;
@@ -61,6 +62,7 @@ function parse() {
       'stop-after': { type: 'string' },
       'stop-timeout': { type: 'string', default: '15' },
       fresh: { type: 'boolean', default: false },
+      wan: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -83,8 +85,18 @@ function parse() {
   if (zones.length > 0 && zones.length !== n) bad(`--zones lists ${zones.length} zones for ${n} daemons`);
   const stopAfter = values['stop-after'] === undefined ? undefined : Number(values['stop-after']);
   if (stopAfter !== undefined && !(stopAfter > 0)) bad('--stop-after needs a positive number of seconds');
+  let wan: Record<string, Record<string, number>> | undefined;
+  if (values.wan !== undefined) {
+    try {
+      wan = (JSON.parse(readFileSync(values.wan, 'utf8')) as { matrix: typeof wan }).matrix;
+    } catch (e) {
+      bad(`--wan ${values.wan}: ${(e as Error).message}`);
+    }
+    if (wan === undefined || typeof wan !== 'object') bad(`--wan ${values.wan}: no "matrix" object`);
+  }
   return {
     n,
+    wan,
     basePort,
     p2pBase,
     zones,
@@ -97,6 +109,19 @@ function parse() {
     fresh: values.fresh,
     json: values.json,
   };
+}
+
+/** Sets the emulated one-way zone latency on every daemon (`PUT /admin/faults/latency`). */
+async function applyWan(nodes: readonly Node[], matrix: Record<string, Record<string, number>>): Promise<void> {
+  for (const node of nodes) {
+    const r = await fetch(`${node.url}/admin/faults/latency`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ matrix }),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!r.ok) throw new Error(`daemon ${node.i} refused the latency matrix: ${r.status} ${await r.text()}`);
+  }
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -228,6 +253,7 @@ async function main(): Promise<number> {
       ...['--listen', `/ip4/127.0.0.1/tcp/${o.p2pBase + i}`, '--zone', zone],
       ...['--store', o.store, '--durability', o.durability, '--log-level', o.logLevel],
       ...['--cluster-secret', secretFile],
+      ...(o.wan ? ['--fault-injection', 'on'] : []),
     ];
     return { i, zone, url: `http://127.0.0.1:${o.basePort + i}`, dataDir, args };
   });
@@ -271,6 +297,7 @@ async function main(): Promise<number> {
     const interrupted = new AbortController();
     void finished.then(() => interrupted.abort());
     const converged = await waitConverged(nodes, 30_000, interrupted.signal);
+    if (o.wan) await applyWan(nodes, o.wan);
     if (!converged && o.n > 1 && !interrupted.signal.aborted) {
       err('local-cluster: the daemons do not all see each other after 30 s (see their logs)');
     }
