@@ -89,8 +89,12 @@ export class ConfigError extends ShoalError {
 
 type Raw = string | number | string[] | undefined;
 
+/**
+ * One source's value of a setting. An empty string (`SHOAL_ADMIN_TOKEN_FILE=` in a shell, `--x ''`) is unset,
+ * not a value: an empty token file name must not count as "a token is configured", nor an empty port as 0.
+ */
 function coerce(spec: OptionSpec, value: unknown, source: string): Raw {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === '') return undefined;
   const where = `${source} --${spec.flag}`;
   switch (spec.kind) {
     case 'number': {
