@@ -61,7 +61,7 @@ describe('the admin API on its own listener', () => {
   });
 
   it('needs the token on the admin API: missing and wrong are 401 UNAUTHORIZED', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }] as Array<Record<string, string>>) {
       const res = await get(`${admin}/admin/status`, headers);
       expect(res.status).toBe(401);
       expect((await res.json()).code).toBe('UNAUTHORIZED');
@@ -70,7 +70,7 @@ describe('the admin API on its own listener', () => {
 
   it('with --data-auth on, /v1/* needs the same token: missing and wrong are 401, right works', async () => {
     const url = `${d.url}/v1/records/secured`;
-    for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }] as Array<Record<string, string>>) {
       const res = await fetch(url, { method: 'PUT', body: 'v', headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ code: 'UNAUTHORIZED' });
