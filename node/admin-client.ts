@@ -13,16 +13,17 @@ export interface AdminTarget {
 }
 
 /**
- * The daemon to talk to: `--url` (else `SHOAL_URL`, else `SHOAL_HTTP_HOST`/`SHOAL_HTTP_PORT`, else
- * 127.0.0.1:7070), with the bearer token from `--admin-token-file` (else `SHOAL_ADMIN_TOKEN_FILE`) when one
+ * The daemon to talk to: `--url` (else `SHOAL_URL`, else `SHOAL_ADMIN_HOST`/`SHOAL_ADMIN_PORT` when the port
+ * is set, else `SHOAL_HTTP_HOST`/`SHOAL_HTTP_PORT`, else 127.0.0.1:7070), with the bearer token from `--admin-token-file` (else `SHOAL_ADMIN_TOKEN_FILE`) when one
  * is given.
  */
 export function adminTarget(values: { url?: string; 'admin-token-file'?: string }): AdminTarget {
-  const url = (
-    values.url ??
-    process.env.SHOAL_URL ??
-    `http://${process.env.SHOAL_HTTP_HOST ?? '127.0.0.1'}:${process.env.SHOAL_HTTP_PORT ?? '7070'}`
-  ).replace(/\/+$/, '');
+  const env = process.env;
+  // A daemon started with SHOAL_ADMIN_PORT serves its admin API there (on SHOAL_ADMIN_HOST, else loopback).
+  const local = env.SHOAL_ADMIN_PORT
+    ? `http://${env.SHOAL_ADMIN_HOST || '127.0.0.1'}:${env.SHOAL_ADMIN_PORT}`
+    : `http://${env.SHOAL_HTTP_HOST ?? '127.0.0.1'}:${env.SHOAL_HTTP_PORT ?? '7070'}`;
+  const url = (values.url || env.SHOAL_URL || local).replace(/\/+$/, '');
   const tokenFile = values['admin-token-file'] ?? process.env.SHOAL_ADMIN_TOKEN_FILE;
   const headers: Record<string, string> = {};
   if (tokenFile) headers.authorization = `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`;

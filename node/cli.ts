@@ -11,6 +11,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
       summary: 'write a new cluster secret: init-cluster --out <file>',
       load: () => import('./commands/init-cluster.ts'),
     },
+    peers: {
+      summary: 'cluster members: peer id, zone, state, address, store, used / limit',
+      load: () => import('./commands/peers.ts'),
+    },
+    ring: {
+      summary: 'partitions per member and zone, under-replicated partitions',
+      load: () => import('./commands/ring.ts'),
+    },
+    heatmap: {
+      summary: 'forecast heatmap: hottest records × zones (heatmap --top 20)',
+      load: () => import('./commands/heatmap.ts'),
+    },
     leave: {
       summary: 'decommission a running daemon: hand off its data, leave, exit',
       load: () => import('./commands/leave.ts'),
@@ -32,7 +44,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
       load: () => import('./commands/migrations.ts'),
     },
     stats: {
-      summary: 'access statistics: stats import --trace <csv> | stats top',
+      summary: "access statistics: stats import --trace <csv> | stats top (a running daemon's, or --data-dir)",
       load: () => import('./commands/stats.ts'),
     },
     pae: {

@@ -6,6 +6,7 @@ import { ShoalError } from '../src/errors/index.ts';
 // latency.ts directly, not the PAE index: resolving flags should not load onnxruntime.
 import { loadLatencyMatrix } from '../src/pae/latency.ts';
 import type { LatencyMatrix } from '../src/pae/scores.ts';
+import { validateAdminExposure } from './admin-exposure.ts';
 import { configKey, envName, type OptionSpec, START_OPTIONS } from './options.ts';
 
 /** The resolved settings of one daemon. */
@@ -21,6 +22,14 @@ export interface DaemonConfig {
   bulkTls: 'on' | 'off';
   bulkPort: number;
   adminTokenFile?: string;
+  /** `--admin-port`: the admin API's own listener; undefined = it shares the data listener. */
+  adminPort?: number;
+  /** `--admin-host`: address of the admin listener (resolved to 127.0.0.1 when `adminPort` is set). */
+  adminHost?: string;
+  dataAuth: 'off' | 'on';
+  rateLimitAdmin: number;
+  rateLimitData: number;
+  rateLimitLoopback: 'exempt' | 'limit';
   durability: 'fsync' | 'os';
   maxValueBytes: number;
   readCacheMb: number;
@@ -80,8 +89,12 @@ export class ConfigError extends ShoalError {
 
 type Raw = string | number | string[] | undefined;
 
+/**
+ * One source's value of a setting. An empty string (`SHOAL_ADMIN_TOKEN_FILE=` in a shell, `--x ''`) is unset,
+ * not a value: an empty token file name must not count as "a token is configured", nor an empty port as 0.
+ */
 function coerce(spec: OptionSpec, value: unknown, source: string): Raw {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === '') return undefined;
   const where = `${source} --${spec.flag}`;
   switch (spec.kind) {
     case 'number': {
@@ -188,25 +201,6 @@ export function storageLimitBytes(cfg: Pick<DaemonConfig, 'storageLimitMb'>): nu
 }
 
 /** The DSM's numeric settings (the enums are checked by {@link coerce}; `--dsm-threshold` is any number ≥ 0). */
-/** True for an address only this host can reach: 127.0.0.0/8, ::1, localhost. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
-}
-
-/**
- * The admin API without a token answers loopback clients only: on an address other hosts reach, every
- * client behind a reverse proxy on this host would look like loopback and get it. So a daemon refuses
- * to listen beyond loopback without `--admin-token-file`.
- */
-function validateAdminExposure(cfg: DaemonConfig): void {
-  if (cfg.adminTokenFile === undefined && !isLoopbackHost(cfg.httpHost)) {
-    throw new ConfigError(
-      `--http-host ${cfg.httpHost} is reachable from other hosts: give --admin-token-file (the admin API would otherwise trust every client that reaches it through a local proxy)`,
-    );
-  }
-}
-
 function validateDsm(cfg: DaemonConfig): void {
   const integerIn = (flag: string, v: number, min: number, max: number) => {
     if (!Number.isInteger(v) || v < min || v > max)

@@ -7,7 +7,14 @@ import { dashboardRoutes } from '../src/api/dashboard.ts';
 import { createDsmMetrics } from '../src/api/dsm-metrics.ts';
 import { dsmRoutes } from '../src/api/dsm-routes.ts';
 import { faultRoutes } from '../src/api/fault-routes.ts';
-import { createApi, createMetricsRegistry, MAX_KEY_BYTES } from '../src/api/index.ts';
+import {
+  type ApiComponents,
+  type ApiOptions,
+  createApi,
+  createMetricsRegistry,
+  createSplitApi,
+  MAX_KEY_BYTES,
+} from '../src/api/index.ts';
 import { layoutRoutes } from '../src/api/layout-routes.ts';
 import { overrideRoutes } from '../src/api/override-routes.ts';
 import { paeRoutes } from '../src/api/pae-routes.ts';
@@ -26,7 +33,7 @@ import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError, storageLimitBytes } from './config.ts';
 import { startDsm } from './dsm-wiring.ts';
-import { assertHttpAddressFree, listenError } from './http-address.ts';
+import { assertHttpAddressFree, listenAt } from './http-address.ts';
 import { hlcPersistence, loadOrCreateNodeId } from './identity.ts';
 import { overrideAdmin, startOverrides } from './override-wiring.ts';
 import { startPae } from './pae-wiring.ts';
@@ -37,8 +44,13 @@ import { VERSION } from './version.ts';
 
 /** A running daemon: its HTTP URL, a graceful stop, and `done`, settled when it left the cluster. */
 export interface Daemon {
+  /** URL of the data API. */
   url: string;
+  /** URL of the admin API: `url` unless `--admin-port` gave it a listener of its own. */
+  adminUrl: string;
   app: FastifyInstance;
+  /** The app of the admin API: `app` unless it has a listener of its own. */
+  adminApp: FastifyInstance;
   stop(): Promise<void>;
   /** Resolves once the daemon decommissioned itself (`POST /admin/leave`) and stopped. */
   done: Promise<void>;
@@ -88,6 +100,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     : undefined;
   // Before the data directory exists: a taken port must not leave an empty ./data behind.
   await assertHttpAddressFree(cfg.httpHost, cfg.httpPort);
+  if (cfg.adminPort !== undefined) await assertHttpAddressFree(cfg.adminHost!, cfg.adminPort, '--admin-port');
   await prepareDataDir(cfg.dataDir);
   const store = createConfiguredStore(cfg);
   await store.open();
@@ -98,6 +111,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   });
   const startedAt = Date.now();
   let app: FastifyInstance | undefined;
+  let adminApp: FastifyInstance | undefined;
   let net: Net | undefined;
   let replication: Replication | undefined;
   let stats: DaemonStats | undefined;
@@ -115,6 +129,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   // Stop accepting requests and drain them first, then replication, libp2p, and last the store.
   const runCleanup = async () => {
     await step(app && (() => app!.close()));
+    await step(adminApp !== undefined && adminApp !== app ? () => adminApp!.close() : undefined);
     await step(dsm && (() => dsm!.stop()));
     await step(overrides && (() => overrides!.stop()));
     await step(keeper && (() => keeper!.stop()));
@@ -153,6 +168,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     const dsmMetrics = createDsmMetrics(registry);
     const waveFaults: WaveFaults = {};
     let url = '';
+    let adminUrl = '';
     let leaving = false;
     const leave = () => {
       if (leaving) return; // a second POST /admin/leave while the first runs
@@ -165,69 +181,73 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         resolveDone();
       })().catch((err: unknown) => logger.error({ err }, 'leave failed'));
     };
-    app = await createApi(
-      {
-        logger,
-        engine,
-        registry,
-        onAccess:
-          cfg.accessStats === 'on'
-            ? (a) => recorder.record(a.key, a.op, a.origin, a.app, a.bytes, undefined, a.cls)
-            : undefined,
-        ready: () => ready,
-        // HTTP answers (healthz, status) while the net, replication and layout are still starting: a
-        // part that is not up yet reads as empty instead of failing the whole status with a 500.
-        status: () => ({
-          peerId: whileStarting(() => net?.peerId, ''),
-          multiaddrs: whileStarting(() => net?.multiaddrs(), []),
-          zone: cfg.zone,
-          store: store.kind,
-          epoch: whileStarting(() => keeper?.layout.cluster.head.number, 0),
-          peers: whileStarting(() => replication?.ring.upPeers(), []),
-          version: VERSION,
-          httpUrl: url,
-          uptimeMs: Date.now() - startedAt,
-          ready,
-        }),
-      },
-      {
+    const components: ApiComponents = {
+      logger,
+      engine,
+      registry,
+      onAccess:
+        cfg.accessStats === 'on'
+          ? (a) => recorder.record(a.key, a.op, a.origin, a.app, a.bytes, undefined, a.cls)
+          : undefined,
+      ready: () => ready,
+      // HTTP answers (healthz, status) while the net, replication and layout are still starting: a
+      // part that is not up yet reads as empty instead of failing the whole status with a 500.
+      status: () => ({
+        peerId: whileStarting(() => net?.peerId, ''),
+        multiaddrs: whileStarting(() => net?.multiaddrs(), []),
         zone: cfg.zone,
-        maxValueBytes: cfg.maxValueBytes,
-        // A record key is stored behind a one-byte keyspace prefix.
-        maxKeyBytes: Math.min(MAX_KEY_BYTES, store.supports.maxKeyBytes - 1),
-        adminToken,
+        store: store.kind,
+        epoch: whileStarting(() => keeper?.layout.cluster.head.number, 0),
+        peers: whileStarting(() => replication?.ring.upPeers(), []),
         version: VERSION,
-        adminRoutes: [
-          clusterRoutes({
-            ...clusterAdmin(
-              () => net,
-              () => replication,
-              () => keeper,
-              leave,
-              () => overrides?.forks() ?? [],
-            ),
-            placement: (key) => overrides?.placement(key),
-          }),
-          overrideRoutes(overrideAdmin(() => overrides, local)),
-          dsmRoutes(() => dsm),
-          layoutRoutes(() =>
-            overrides === undefined
-              ? undefined
-              : { layout: () => overrides!.layout(), rollback: (t, signal) => overrides!.rollback(t, { signal }) },
+        httpUrl: url,
+        adminUrl,
+        uptimeMs: Date.now() - startedAt,
+        ready,
+      }),
+    };
+    const apiOptions: ApiOptions = {
+      zone: cfg.zone,
+      maxValueBytes: cfg.maxValueBytes,
+      // A record key is stored behind a one-byte keyspace prefix.
+      maxKeyBytes: Math.min(MAX_KEY_BYTES, store.supports.maxKeyBytes - 1),
+      adminToken,
+      version: VERSION,
+      adminRoutes: [
+        clusterRoutes({
+          ...clusterAdmin(
+            () => net,
+            () => replication,
+            () => keeper,
+            leave,
+            () => overrides?.forks() ?? [],
           ),
-          statsRoutes(stats.admin),
-          paeRoutes(paeParts.admin),
-          ...(cfg.faultInjection === 'on' ? [faultRoutes(faultAdmin(() => net, waveFaults))] : []),
-        ],
-      },
-    );
-    await app.register(dashboardRoutes);
-    await app.listen({ host: cfg.httpHost, port: cfg.httpPort }).catch((err: unknown) => {
-      throw listenError(err, cfg.httpHost, cfg.httpPort);
-    });
-    const addr = app.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
-    url = `http://${cfg.httpHost.includes(':') ? `[${cfg.httpHost}]` : cfg.httpHost}:${port}`;
+          placement: (key) => overrides?.placement(key),
+        }),
+        overrideRoutes(overrideAdmin(() => overrides, local)),
+        dsmRoutes(() => dsm),
+        layoutRoutes(() =>
+          overrides === undefined
+            ? undefined
+            : { layout: () => overrides!.layout(), rollback: (t, signal) => overrides!.rollback(t, { signal }) },
+        ),
+        statsRoutes(stats.admin),
+        paeRoutes(paeParts.admin),
+        ...(cfg.faultInjection === 'on' ? [faultRoutes(faultAdmin(() => net, waveFaults))] : []),
+      ],
+      dataAuth: cfg.dataAuth === 'on',
+      adminRateLimit: { perSecond: cfg.rateLimitAdmin, limitLoopback: cfg.rateLimitLoopback === 'limit' },
+      dataRateLimit: { perSecond: cfg.rateLimitData, limitLoopback: cfg.rateLimitLoopback === 'limit' },
+    };
+    if (cfg.adminPort === undefined) {
+      app = adminApp = await createApi(components, apiOptions);
+    } else {
+      ({ data: app, admin: adminApp } = await createSplitApi(components, apiOptions));
+    }
+    await adminApp.register(dashboardRoutes);
+    url = await listenAt(app, cfg.httpHost, cfg.httpPort);
+    adminUrl =
+      cfg.adminPort === undefined ? url : await listenAt(adminApp, cfg.adminHost!, cfg.adminPort, '--admin-port');
     net = createNet(
       { logger: logger.child({ module: 'net' }) },
       {
@@ -296,7 +316,9 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     ready = true;
     return {
       url,
-      app: app,
+      adminUrl,
+      app,
+      adminApp,
       done,
       async stop() {
         ready = false;

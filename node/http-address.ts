@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { ShoalError } from '../src/errors/index.ts';
 
 /** Another process listens on the daemon's HTTP address (start-up). */
@@ -12,12 +12,15 @@ export class AddressInUseError extends ShoalError {
 /** `host:port`, with an IPv6 host in brackets. */
 export const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-/** The one-line start-up error for a failed listen on `host:port`, or `err` itself when it is not about the address. */
-export function listenError(err: unknown, host: string, port: number): unknown {
+/**
+ * The one-line start-up error for a failed listen on `host:port`, or `err` itself when it is not about the
+ * address; `flag` is the flag that chooses the port (`--http-port`, `--admin-port`).
+ */
+export function listenError(err: unknown, host: string, port: number, flag = '--http-port'): unknown {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'EADDRINUSE')
     return new AddressInUseError(
-      `HTTP address ${hostPort(host, port)} is already in use (another shoal daemon?); choose another with --http-port`,
+      `HTTP address ${hostPort(host, port)} is already in use (another shoal daemon?); choose another with ${flag}`,
       { cause: err },
     );
   return err;
@@ -29,11 +32,25 @@ export function listenError(err: unknown, host: string, port: number): unknown {
  * process that takes the port between this check and the daemon's own listen still gets the same error from
  * there (see {@link listenError}).
  */
-export async function assertHttpAddressFree(host: string, port: number): Promise<void> {
+export async function assertHttpAddressFree(host: string, port: number, flag = '--http-port'): Promise<void> {
   if (port === 0) return;
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
-    probe.once('error', (err) => reject(listenError(err, host, port)));
+    probe.once('error', (err) => reject(listenError(err, host, port, flag)));
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
+}
+
+/** Listens `app` on `host:port` and resolves with its base URL (the port it got, for port 0). */
+export async function listenAt(
+  app: { listen(o: { host: string; port: number }): Promise<string>; server: Server },
+  host: string,
+  port: number,
+  flag = '--http-port',
+): Promise<string> {
+  await app.listen({ host, port }).catch((err: unknown) => {
+    throw listenError(err, host, port, flag);
+  });
+  const addr = app.server.address();
+  return `http://${hostPort(host, typeof addr === 'object' && addr ? addr.port : port)}`;
 }

@@ -67,6 +67,47 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     description: 'File with the admin bearer token; without it /admin/* answers only on loopback.',
   },
   {
+    flag: 'admin-port',
+    kind: 'number',
+    description:
+      'Port of a listener of its own for the admin API, /metrics and /dashboard (0: any free port); the data listener then answers 404 for them. Default: they share the data listener.',
+  },
+  {
+    flag: 'admin-host',
+    kind: 'string',
+    description:
+      'Address of the admin listener (with --admin-port; default 127.0.0.1); beyond loopback only with --admin-token-file.',
+  },
+  {
+    flag: 'data-auth',
+    kind: 'enum',
+    values: ['off', 'on'],
+    default: 'off',
+    description: 'on: the data API (/v1/*) needs the admin bearer token too (needs --admin-token-file).',
+  },
+  {
+    flag: 'rate-limit-admin',
+    kind: 'number',
+    default: 100,
+    description:
+      'Admin requests per second per client IP before 429 RATE_LIMITED (0: no limit); far above what the CLI, the dashboard (a few per 2 s) or a scraper send, low enough to slow token guessing.',
+  },
+  {
+    flag: 'rate-limit-data',
+    kind: 'number',
+    default: 0,
+    description:
+      'Data requests per second per client IP before 429 RATE_LIMITED (0: no limit, no cost per request); off by default: a few application servers send all the load, so any per-IP number would throttle them or never bite.',
+  },
+  {
+    flag: 'rate-limit-loopback',
+    kind: 'enum',
+    values: ['exempt', 'limit'],
+    default: 'exempt',
+    description:
+      "exempt: loopback clients (this host's tools, tests, benchmarks; every client behind a local proxy, which should limit per client itself) are never rate-limited; limit: they are too.",
+  },
+  {
     flag: 'durability',
     kind: 'enum',
     values: ['fsync', 'os'],

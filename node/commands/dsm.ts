@@ -147,6 +147,18 @@ export function limitQuery(v: string | undefined): string {
   return `?limit=${v}`;
 }
 
+/** The exit codes of every admin client command, for its usage text. */
+export const EXIT_CODES =
+  'exit codes: 0 done; 1 the daemon refused (prints shoal: <CODE>: <message>, e.g. UNAUTHORIZED) or cannot be reached; 2 usage error';
+
+/** What to do about the refusals a wrong `--url` or token gives. */
+const REFUSAL_HINTS: Record<string, string> = {
+  UNAUTHORIZED: 'shoal: give the admin token: --admin-token-file <file> or SHOAL_ADMIN_TOKEN_FILE\n',
+  FORBIDDEN: 'shoal: this daemon has no admin token and answers its admin API on loopback only\n',
+  ROUTE_NOT_FOUND:
+    "shoal: is --url the daemon's admin listener? With --admin-port the data listener has no admin API\n",
+};
+
 /**
  * Runs one admin command: usage errors print the usage and give 2; the daemon's refusals print
  * `shoal: <CODE>: <message>` and give 1, as does no answer at all.
@@ -160,7 +172,7 @@ export async function runAdmin(name: string, usageText: string, body: () => Prom
       return 2;
     }
     if (err instanceof AdminRefusal) {
-      process.stderr.write(`shoal: ${err.code}: ${err.message}\n`);
+      process.stderr.write(`shoal: ${err.code}: ${err.message}\n${REFUSAL_HINTS[err.code] ?? ''}`);
       return 1;
     }
     if (err instanceof AdminUnreachable) {

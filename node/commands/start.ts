@@ -71,11 +71,11 @@ export async function run(argv: string[]): Promise<number> {
     return exit;
   }
   logger.info(
-    { url: daemon.url, dataDir: cfg.dataDir, store: cfg.store, durability: cfg.durability },
+    { url: daemon.url, adminUrl: daemon.adminUrl, dataDir: cfg.dataDir, store: cfg.store, durability: cfg.durability },
     'shoal daemon ready',
   );
   process.stderr.write(
-    `shoal listening on ${daemon.url} (data ${cfg.dataDir}, store ${cfg.store}, zone ${cfg.zone})\n`,
+    `shoal listening on ${daemon.url}${daemon.adminUrl === daemon.url ? '' : `, admin API on ${daemon.adminUrl}`} (data ${cfg.dataDir}, store ${cfg.store}, zone ${cfg.zone})\n`,
   );
   daemon.done.then(() => {
     logger.info('left the cluster; exiting');

@@ -1,6 +1,7 @@
 /**
  * `shoal stats <import|top> ...`: loads an access trace into the stats structures and persists them in a data
- * directory's store, or prints the hottest records from persisted stats.
+ * directory's store, or prints the hottest records: of a running daemon through its admin API
+ * (`stats-top.ts`), or, with `--data-dir`, from a stopped daemon's persisted stats.
  *
  * Trace rows become `record(key, op, zone, app, size, ts_ms)` with zone = the origin mapped by `--zones`
  * (default: one zone per origin value) and app = the raw origin value (the closest thing to an app or tenant
@@ -16,15 +17,14 @@ import { createStats, readPersistedMeta, type Stats } from '../../src/stats/inde
 import { identityZone, loadZoneMapping, readTrace } from '../../src/stats/trace.ts';
 import type { Store } from '../../src/store/index.ts';
 import { HELP_OPTION, printedHelp, subUsage } from '../usage.ts';
+import { TOP_CLIENT_USAGE, topFromDaemon } from './stats-top.ts';
 
 const LINES: Record<string, string> = {
   import: `  shoal stats import --trace <csv[.gz]> [--data-dir ./data] [--zones <mapping.json>] [--bucket-ms 60000]
                      [--memory-mb 32] [--json]
       load an access trace into the persisted stats of a data directory (stop its daemon first)
 `,
-  top: `  shoal stats top [--data-dir ./data] [--zone <zone>] [--window-ms 3600000] [--limit 10] [--at <ts_ms>] [--json]
-      the hottest records of a data directory's persisted stats
-`,
+  top: TOP_CLIENT_USAGE,
 };
 const USAGE = subUsage(LINES);
 const helped = (sub: string, values: { help?: boolean }) => printedHelp(LINES, sub, values);
@@ -134,7 +134,13 @@ async function importTrace(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Offline (`--data-dir` given: the daemon must be stopped) or a client of the running daemon. */
 async function top(argv: string[]): Promise<number> {
+  const offline = argv.some((a) => a === '--data-dir' || a.startsWith('--data-dir='));
+  return offline ? topOffline(argv) : topFromDaemon(argv);
+}
+
+async function topOffline(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { ShoalError } from '../errors/index.ts';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { adminAuth } from './auth.ts';
 import { errorSchema } from './errors.ts';
+import { limitRequests, type RateLimitOptions } from './rate-limit.ts';
 
 /** What `GET /admin/status` reports (the design's fixed interface names these fields). */
 export interface AdminStatus {
@@ -13,7 +13,10 @@ export interface AdminStatus {
   /** Peers currently up, by peer id. */
   peers: string[];
   version: string;
+  /** URL of the data API. */
   httpUrl: string;
+  /** URL of the admin API (the data API's unless `--admin-port` gives it a listener of its own). */
+  adminUrl?: string;
   uptimeMs: number;
   ready: boolean;
 }
@@ -24,27 +27,8 @@ export interface AdminRoutesOptions {
   status: () => AdminStatus | Promise<AdminStatus>;
   /** Further admin routes (cluster, stats, pae), registered behind the same authentication. */
   extraRoutes?: FastifyPluginAsync[];
-}
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer (.+)$/.exec(header ?? '');
-  if (!m) return false;
-  const given = Buffer.from(m[1]);
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
-}
-
-function authenticate(req: FastifyRequest, token: string | undefined): void {
-  if (token !== undefined) {
-    if (!tokenMatches(req.headers.authorization, token))
-      throw new ShoalError('UNAUTHORIZED', 'admin API needs Authorization: Bearer <token>');
-    return;
-  }
-  if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) {
-    throw new ShoalError('FORBIDDEN', 'admin API without a configured token answers only on loopback');
-  }
+  /** Per-client limit of admin requests (checked before the token, so guessing it is limited too). */
+  rateLimit?: RateLimitOptions;
 }
 
 const statusSchema = {
@@ -58,17 +42,27 @@ const statusSchema = {
     peers: { type: 'array', items: { type: 'string' } },
     version: { type: 'string' },
     httpUrl: { type: 'string' },
+    adminUrl: { type: 'string' },
     uptimeMs: { type: 'integer' },
     ready: { type: 'boolean' },
   },
 } as const;
 
-/** `/admin/*`: bearer-token or loopback-only authentication, status, and the extra admin routes. */
+/**
+ * `/admin/*`: the per-client rate limit, then bearer-token or loopback-only authentication, status, and the
+ * extra admin routes.
+ */
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
-  app.addHook('onRequest', async (req) => authenticate(req, opts.token));
+  await limitRequests(app, 'admin', opts.rateLimit ?? {});
+  app.addHook('onRequest', adminAuth(opts.token));
   app.get(
     '/admin/status',
-    { schema: { summary: 'Daemon status', response: { 200: statusSchema, 401: errorSchema, 403: errorSchema } } },
+    {
+      schema: {
+        summary: 'Daemon status',
+        response: { 200: statusSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema },
+      },
+    },
     async () => opts.status(),
   );
   for (const routes of opts.extraRoutes ?? []) await app.register(routes);

@@ -8,21 +8,24 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RecordEngine } from '../replication/engine.ts';
 import { type AdminStatus, adminRoutes } from './admin.ts';
-import { batchRoutes } from './batch.ts';
+import { dataRoutes } from './data-routes.ts';
 import { classify, installErrorHandling, sendError } from './errors.ts';
 import { healthRoutes } from './health.ts';
 import { MAX_KEY_BYTES } from './keys.ts';
-import { listRoutes } from './list.ts';
 import { installRequestMetrics, metricsRoutes } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
-import { type Access, recordsRoutes } from './records.ts';
-import { rootRoutes } from './root.ts';
+import type { RateLimitOptions } from './rate-limit.ts';
+import type { Access } from './records.ts';
+import { linksOf, rootRoutes } from './root.ts';
+import { indexRoutes } from './route-index.ts';
 
 export type { AdminStatus } from './admin.ts';
 export { errorCatalogueMarkdown } from './errors.ts';
 export { MAX_KEY_BYTES, validateKey } from './keys.ts';
 export { createMetricsRegistry } from './metrics.ts';
+export type { RateLimitOptions } from './rate-limit.ts';
 export { type Access, type AccessClass, accessClass } from './records.ts';
+export { type RouteEntry, routesOf } from './route-index.ts';
 
 export interface ApiComponents {
   logger: Logger;
@@ -50,15 +53,22 @@ export interface ApiOptions {
   version?: string;
   /** More admin routes (cluster, stats, PAE), behind the admin authentication. */
   adminRoutes?: FastifyPluginAsync[];
+  /** `--data-auth on`: data routes need the admin token too (requires `adminToken`). */
+  dataAuth?: boolean;
+  /** Per-client limit of admin requests (default: none). */
+  adminRateLimit?: RateLimitOptions;
+  /** Per-client limit of data requests (default: none). */
+  dataRateLimit?: RateLimitOptions;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;
 
-/** Builds the fastify app (not listening: call `listen()` or `inject()`). */
-export async function createApi(components: ApiComponents, options: ApiOptions): Promise<FastifyInstance> {
-  const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-  const maxKeyBytes = options.maxKeyBytes ?? MAX_KEY_BYTES;
-  const version = options.version ?? '0.0.0';
+/** A fastify app with what every listener has: errors, request metrics, OpenAPI and docs, health, `GET /`. */
+async function baseApp(
+  components: ApiComponents,
+  version: string,
+  links?: ReturnType<typeof linksOf>,
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: components.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -74,32 +84,60 @@ export async function createApi(components: ApiComponents, options: ApiOptions):
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
   });
+  indexRoutes(app);
   installErrorHandling(app);
   installRequestMetrics(app, components.registry);
   await registerOpenApi(app, version);
-  await app.register(metricsRoutes, { registry: components.registry });
   await app.register(healthRoutes, { ready: components.ready });
-  await app.register(rootRoutes, { version });
-  await app.register(recordsRoutes, {
+  await app.register(rootRoutes, { version, links });
+  return app;
+}
+
+async function addData(app: FastifyInstance, components: ApiComponents, options: ApiOptions): Promise<void> {
+  if (options.dataAuth && options.adminToken === undefined) throw new Error('dataAuth needs an adminToken');
+  await app.register(dataRoutes, {
     engine: components.engine,
-    maxValueBytes,
-    maxKeyBytes,
     zone: options.zone,
-    onAccess: components.onAccess,
-  });
-  await app.register(listRoutes, { engine: components.engine });
-  await app.register(batchRoutes, {
-    engine: components.engine,
-    maxValueBytes,
+    maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+    maxKeyBytes: options.maxKeyBytes ?? MAX_KEY_BYTES,
     maxBatchOps: options.maxBatchOps ?? 1000,
-    maxKeyBytes,
-    zone: options.zone,
     onAccess: components.onAccess,
+    rateLimit: options.dataRateLimit,
+    token: options.dataAuth ? options.adminToken : undefined,
   });
+}
+
+async function addAdmin(app: FastifyInstance, components: ApiComponents, options: ApiOptions): Promise<void> {
+  await app.register(metricsRoutes, { registry: components.registry });
   await app.register(adminRoutes, {
     token: options.adminToken,
     status: components.status,
     extraRoutes: options.adminRoutes,
+    rateLimit: options.adminRateLimit,
   });
+}
+
+/** Builds the fastify app with the data and the admin API (not listening: call `listen()` or `inject()`). */
+export async function createApi(components: ApiComponents, options: ApiOptions): Promise<FastifyInstance> {
+  const app = await baseApp(components, options.version ?? '0.0.0');
+  await addData(app, components, options);
+  await addAdmin(app, components, options);
   return app;
+}
+
+/**
+ * Two apps for two listeners (`--admin-port`): `data` serves `/v1/*`, `admin` serves `/admin/*` and
+ * `/metrics`; each answers 404 `ROUTE_NOT_FOUND` for the other's routes and has its own OpenAPI document.
+ * Both serve health, docs and `GET /`, and count their requests in the one registry.
+ */
+export async function createSplitApi(
+  components: ApiComponents,
+  options: ApiOptions,
+): Promise<{ data: FastifyInstance; admin: FastifyInstance }> {
+  const version = options.version ?? '0.0.0';
+  const data = await baseApp(components, version, linksOf('data'));
+  await addData(data, components, options);
+  const admin = await baseApp(components, version, linksOf('admin'));
+  await addAdmin(admin, components, options);
+  return { data, admin };
 }

@@ -9,14 +9,23 @@ export function createMetricsRegistry(): Registry {
   return registry;
 }
 
-/** Observes every request's duration per route, method and status (install on the root instance). */
+const REQUEST_DURATION = 'shoal_http_request_duration_seconds';
+
+/**
+ * Observes every request's duration per route, method and status (install on the root instance). Apps that
+ * share a registry (the data and the admin listener of one daemon) share the histogram.
+ */
 export function installRequestMetrics(app: FastifyInstance, registry: Registry): void {
-  const duration = new RequestHistogram({
-    name: 'shoal_http_request_duration_seconds',
-    help: 'HTTP request duration by route, method and status',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-    registers: [registry],
-  });
+  const known = registry.getSingleMetric(REQUEST_DURATION);
+  const duration =
+    known instanceof RequestHistogram
+      ? known
+      : new RequestHistogram({
+          name: REQUEST_DURATION,
+          help: 'HTTP request duration by route, method and status',
+          buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+          registers: [registry],
+        });
   // One observer per route, bound when the route is added: `request.routeOptions` builds a fresh object
   // on every read, and the route's URL is known up front.
   app.addHook('onRoute', (route) => {

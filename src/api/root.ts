@@ -25,9 +25,21 @@ const linksSchema = {
   },
 } as const;
 
-/** `GET /`: the daemon's name and version, and links to its docs, OpenAPI document, metrics and health. */
-export async function rootRoutes(app: FastifyInstance, opts: { version: string }): Promise<void> {
-  const body = { name: 'shoal', version: opts.version, links: ROOT_LINKS };
+/** The links of a listener that serves only the data API or only the admin API (`--admin-port`). */
+export function linksOf(surface: 'data' | 'admin'): Partial<typeof ROOT_LINKS> {
+  const { dashboard, metrics, status, records, ...both } = ROOT_LINKS;
+  return surface === 'data' ? { ...both, records } : { ...both, dashboard, metrics, status };
+}
+
+/**
+ * `GET /`: the daemon's name and version, and links to its docs, OpenAPI document, metrics and health (those
+ * this listener serves: `links`, default all).
+ */
+export async function rootRoutes(
+  app: FastifyInstance,
+  opts: { version: string; links?: Partial<typeof ROOT_LINKS> },
+): Promise<void> {
+  const body = { name: 'shoal', version: opts.version, links: opts.links ?? ROOT_LINKS };
   app.get(
     '/',
     {

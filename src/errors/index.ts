@@ -16,7 +16,10 @@ export const ERROR_CATALOGUE = {
   INVALID_QUERY: { status: 400, description: 'Unknown or malformed query parameter.' },
   INVALID_HEADER: { status: 400, description: 'A header has a malformed value.' },
   INVALID_CONSISTENCY: { status: 400, description: 'Unknown consistency level.' },
-  UNAUTHORIZED: { status: 401, description: 'Admin route needs `Authorization: Bearer <token>`.' },
+  UNAUTHORIZED: {
+    status: 401,
+    description: 'Admin route (or, with `--data-auth on`, data route) needs `Authorization: Bearer <token>`.',
+  },
   FORBIDDEN: { status: 403, description: 'Admin API without a token configured answers only on loopback.' },
   NOT_FOUND: { status: 404, description: 'No record with this key (or it was deleted).' },
   ROUTE_NOT_FOUND: { status: 404, description: 'No such route.' },
@@ -25,6 +28,11 @@ export const ERROR_CATALOGUE = {
   PAYLOAD_TOO_LARGE: { status: 413, description: 'Value larger than the configured limit (default 16 MiB).' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Content type not accepted by this route.' },
   TOO_MANY_OPS: { status: 413, description: 'Batch has more operations than the configured limit.' },
+  RATE_LIMITED: {
+    status: 429,
+    description:
+      'This client sent more requests per second than `--rate-limit-admin` / `--rate-limit-data` allow; retry after `retry-after` seconds.',
+  },
   TRACE_FORMAT: {
     status: 400,
     description: 'A trace file row (or its header) is malformed; the message names the line.',

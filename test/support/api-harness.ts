@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { createLevelStore } from '../../plugins/store-level/index.ts';
-import { type Access, createApi, createMetricsRegistry } from '../../src/api/index.ts';
+import { type Access, type ApiOptions, createApi, createMetricsRegistry } from '../../src/api/index.ts';
 import { createHlc } from '../../src/crdt/hlc.ts';
 import { LocalEngine } from '../../src/replication/local-engine.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -31,9 +31,7 @@ export interface ApiHarness {
 }
 
 /** A data API over a fresh level store, for `app.inject()` tests. */
-export async function apiHarness(
-  options: { maxValueBytes?: number; adminToken?: string; maxBatchOps?: number } = {},
-): Promise<ApiHarness> {
+export async function apiHarness(options: Omit<ApiOptions, 'zone'> = {}): Promise<ApiHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-api-'));
   const store = createLevelStore({ location: join(dir, 'db'), durability: 'os' });
   await store.open();

@@ -100,3 +100,33 @@ export async function stopGracefully(d: DaemonProcess): Promise<number | null> {
   d.proc.kill('SIGTERM');
   return gone;
 }
+
+/**
+ * Runs the CLI with `args` and resolves with its exit code, stdout and stderr apart (`--json` output must be
+ * stdout alone); `SHOAL_URL` and the token file come only from `env`, never from the test's environment.
+ */
+export function runShoal(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const p = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SHOAL_URL: '', SHOAL_ADMIN_TOKEN_FILE: '', SHOAL_ADMIN_PORT: '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b) => {
+      stdout += b;
+    });
+    p.stderr.on('data', (b) => {
+      stderr += b;
+    });
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      res({ code, stdout, stderr });
+    });
+  });
+}
