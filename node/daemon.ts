@@ -289,7 +289,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       logger,
     );
     const liveKeeper = keeper;
-    for (const type of ['member:up', 'member:down', 'member:changed'] as const)
+    for (const type of ['member:up', 'member:down', 'member:changed', 'member:removed'] as const)
       net.addEventListener(type, () => liveKeeper.kick());
     engine.set(replication.engine);
     ready = true;

@@ -19,8 +19,9 @@ import { Faults, type LatencyFn } from './faults.ts';
 import { DEFAULT_GOSSIP_LIMITS, Gossip, type GossipHandler, type SubscribeOptions } from './gossip.ts';
 import type { Net, NetComponents, NetEvents, NetOptions } from './index.ts';
 import { assembleLibp2p, type ShoalLibp2p } from './libp2p.ts';
+import type { MemberStorage } from './member-storage.ts';
 import { MembersFile } from './members-store.ts';
-import { DEFAULT_TIMINGS, type Member, type MemberStorage, Membership, type MembershipTimings } from './membership.ts';
+import { DEFAULT_TIMINGS, type Member, Membership, type MembershipTimings } from './membership.ts';
 import { clusterKeyOf, loadOrCreatePeerKey, parseClusterSecret } from './peer-key.ts';
 import { type HandleOptions, type RequestHandler, type RequestOptions, Rpc } from './rpc.ts';
 
@@ -216,6 +217,10 @@ export class NetImpl implements Net {
 
   peers(): string[] {
     return this.#libp2p?.getPeers().map(String) ?? [];
+  }
+
+  remove(peerId: string, opts: { timeoutMs?: number } = {}): Promise<Member> {
+    return this.#member().remove(peerId, opts.timeoutMs ?? this.#requestTimeoutMs);
   }
 
   members(): Member[] {

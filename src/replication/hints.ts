@@ -57,6 +57,23 @@ export class HintQueue {
     });
   }
 
+  /** Deletes every hint held for `peer` (a member that left or was removed); resolves to how many. */
+  async drop(peer: string): Promise<number> {
+    const prefix = HintQueue.#storeKey(HintQueue.#id(peer));
+    let dropped = 0;
+    try {
+      for (;;) {
+        const page = await this.#c.store.scan({ prefix, limit: REPLAY_PAGE, keysOnly: true });
+        if (page.entries.length === 0) return dropped;
+        for (const e of page.entries) await this.#c.store.delete(e.key);
+        dropped += page.entries.length;
+      }
+    } catch (err) {
+      this.#c.logger.debug({ err, peer }, 'dropping hints failed');
+      return dropped;
+    }
+  }
+
   /**
    * Sends every hint for `peer` over bulk streams, a page at a time, and deletes a page's hints once
    * the peer acknowledged the whole page (a hint rewritten meanwhile stays for the next pass); stops at

@@ -62,6 +62,9 @@ export interface Replication {
   leave(options?: { timeoutMs?: number }): Promise<void>;
 }
 
+/** The membership events that can change the ring. */
+const MEMBER_EVENTS = ['member:up', 'member:down', 'member:changed', 'member:removed'] as const;
+
 export function createReplication(components: ReplicationComponents, options: ReplicationOptions = {}): Replication {
   const { net, local, store, logger } = components;
   const ring = new ClusterRing(net, { partitions: options.partitions ?? 4096, replicas: options.replicas ?? 3 });
@@ -73,6 +76,8 @@ export function createReplication(components: ReplicationComponents, options: Re
     { intervalMs: options.maintenanceIntervalMs ?? 30_000, tombstoneGraceMs: options.tombstoneGraceMs ?? 6 * 3600_000 },
   );
   const onMembers = (e: Event) => {
+    // A member gone for good gets no hint replay: its share's new replicas are filled by anti-entropy.
+    if (e.type === 'member:removed') void hints.drop((e as CustomEvent<{ peerId: string }>).detail.peerId);
     const changed = ring.refresh();
     if (changed) logger.info({ members: ring.ring.members.length }, 'ring changed');
     // A member's new storage figure or address leaves nothing to repair (each kick is a full pass over the
@@ -89,12 +94,11 @@ export function createReplication(components: ReplicationComponents, options: Re
       await serveReplicaProtocol(net, local, ring, logger);
       await serveTransfers(net, local, logger);
       ring.refresh();
-      for (const type of ['member:up', 'member:down', 'member:changed'] as const) net.addEventListener(type, onMembers);
+      for (const type of MEMBER_EVENTS) net.addEventListener(type, onMembers);
       maintenance.start();
     },
     async stop() {
-      for (const type of ['member:up', 'member:down', 'member:changed'] as const)
-        net.removeEventListener(type, onMembers);
+      for (const type of MEMBER_EVENTS) net.removeEventListener(type, onMembers);
       await maintenance.stop();
     },
     async leave({ timeoutMs = 120_000 } = {}) {
