@@ -56,7 +56,7 @@ describe('departed and dead members', () => {
   }, 60_000);
 
   it('shoal remove drops a dead daemon and re-replicates its data; refusals carry catalogue codes', async () => {
-    const [d0, d1, d2] = c.daemons;
+    const [d0, d1] = c.daemons;
     for (const k of KEYS) expect(await put(d1, k, `w-${k}`)).toBe(200);
     await c.kill9(2);
     // Refusals: the daemon itself, an up member without force, an unknown id, an ambiguous prefix.
