@@ -32,6 +32,7 @@ export {
   planMove,
   planMoveFrom,
   planWave,
+  resolveHolders,
   type WavePlan,
 } from './plan.ts';
 export { planRollback, type RestoreMove, type RollbackTarget } from './rollback.ts';
