@@ -22,7 +22,7 @@
 import type { Logger } from 'pino';
 import type { BulkHandleOptions, BulkHandler, BulkOpenOptions, BulkSender } from './bulk.ts';
 import type { LatencyFn } from './faults.ts';
-import type { GossipHandler, GossipLimits, SubscribeOptions } from './gossip.ts';
+import type { GossipCounts, GossipHandler, GossipLimits, SubscribeOptions } from './gossip.ts';
 import type { Member, MemberStorage, MembershipTimings } from './membership.ts';
 import { NetImpl } from './net.ts';
 import type { HandleOptions, RequestHandler, RequestOptions } from './rpc.ts';
@@ -32,7 +32,7 @@ export { DEFAULT_WINDOW_BYTES } from './bulk.ts';
 export type { PeerInfo } from './core.ts';
 export * from './errors.ts';
 export type { LatencyFn } from './faults.ts';
-export type { GossipHandler, GossipLimits, SubscribeOptions } from './gossip.ts';
+export type { GossipCounts, GossipHandler, GossipLimits, SubscribeOptions } from './gossip.ts';
 export { DEFAULT_GOSSIP_LIMITS } from './gossip.ts';
 export { DHT_PROTOCOL } from './libp2p.ts';
 export type { MemberInfo } from './member-codec.ts';
@@ -166,6 +166,8 @@ export interface Net {
    */
   openBulk(peerId: string, protocol: string, opts?: BulkOpenOptions): Promise<BulkSender>;
 
+  /** Gossip message counts since start (all zero before start). */
+  gossipCounts(): Readonly<GossipCounts>;
   /** Subscribes to a gossip topic; returns the unsubscribe function. */
   subscribe(topic: string, handler: GossipHandler, opts?: SubscribeOptions): () => void;
   /**

@@ -16,7 +16,13 @@ import type { NetCore } from './core.ts';
 import { dhtGet, dhtPut } from './dht.ts';
 import { NetAbortedError, NetNotRunningError, PeerUnreachableError } from './errors.ts';
 import { Faults, type LatencyFn } from './faults.ts';
-import { DEFAULT_GOSSIP_LIMITS, Gossip, type GossipHandler, type SubscribeOptions } from './gossip.ts';
+import {
+  DEFAULT_GOSSIP_LIMITS,
+  Gossip,
+  type GossipCounts,
+  type GossipHandler,
+  type SubscribeOptions,
+} from './gossip.ts';
 import type { Net, NetComponents, NetEvents, NetOptions } from './index.ts';
 import { assembleLibp2p, type ShoalLibp2p } from './libp2p.ts';
 import type { MemberStorage } from './member-storage.ts';
@@ -262,6 +268,10 @@ export class NetImpl implements Net {
     return openBulk(this.#core, peerId, protocol, this.#requestTimeoutMs, opts);
   }
 
+  gossipCounts(): Readonly<GossipCounts> {
+    return this.#gossip?.counts ?? NO_GOSSIP;
+  }
+
   subscribe(topic: string, handler: GossipHandler, opts?: SubscribeOptions): () => void {
     this.#running();
     return this.#gossip!.subscribe(topic, handler, opts);
@@ -331,6 +341,8 @@ export class NetImpl implements Net {
 }
 
 /** The storage fields that are set (a record omits unknown ones). */
+const NO_GOSSIP: Readonly<GossipCounts> = Object.freeze({ sent: 0, received: 0, rejected: 0, dropped: 0 });
+
 function definedStorage(s: MemberStorage): MemberStorage {
   const out: MemberStorage = {};
   if (s.usedBytes !== undefined) out.usedBytes = s.usedBytes;

@@ -3,6 +3,7 @@ import { mergeRecord, recordsEqual } from '../crdt/merge.ts';
 import type { Net } from '../net/index.ts';
 import { KEYSPACE, prefixKey, type Store, type StoredRecord } from '../store/index.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
+import type { ReplicationObserver } from './observer.ts';
 import { sendRecords } from './transfer.ts';
 
 const enc = new TextEncoder();
@@ -12,6 +13,7 @@ export interface HintQueueComponents {
   store: Store;
   net: Net;
   logger: Logger;
+  observer?: ReplicationObserver;
 }
 
 /** Hints sent per bulk stream. */
@@ -55,6 +57,7 @@ export class HintQueue {
       const { record: merged, changed } = mergeRecord(await this.#c.store.get(hintKey), record);
       if (changed) await this.#c.store.put(hintKey, merged);
     });
+    this.#c.observer?.hintQueued();
   }
 
   /** Deletes every hint held for `peer` (a member that left or was removed); resolves to how many. */
@@ -97,6 +100,7 @@ export class HintQueue {
           const res = await sendRecords(this.#c.net, peer, fresh, signal);
           sent += res.applied;
           rejected = res.rejected;
+          this.#c.observer?.hintsReplayed(res.applied);
         }
         if (rejected > 0) {
           // Which ones is not known: keep the page for the next pass (hints expire after maxAgeMs).

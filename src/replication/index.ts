@@ -20,6 +20,7 @@ import { Coordinator } from './coordinator.ts';
 import { HintQueue } from './hints.ts';
 import type { LocalEngine } from './local-engine.ts';
 import { Maintenance } from './maintenance.ts';
+import { NO_OBSERVER, type ReplicationObserver } from './observer.ts';
 import { ReplicaClient } from './replica-client.ts';
 import { serveReplicaProtocol } from './replica-service.ts';
 import { serveTransfers } from './transfer.ts';
@@ -28,12 +29,16 @@ export { ClusterRing } from './cluster-ring.ts';
 export { Coordinator, needed } from './coordinator.ts';
 export type * from './engine.ts';
 export { LocalEngine } from './local-engine.ts';
+export type { ReplicaCallOutcome, ReplicationObserver } from './observer.ts';
+export { REPLICA_CALL_OUTCOMES } from './observer.ts';
 
 export interface ReplicationComponents {
   net: Net;
   local: LocalEngine;
   store: Store;
   logger: Logger;
+  /** Told of replica calls, hints and repairs (the daemon's metrics). Default: nobody. */
+  observer?: ReplicationObserver;
 }
 
 export interface ReplicationOptions {
@@ -67,12 +72,13 @@ const MEMBER_EVENTS = ['member:up', 'member:down', 'member:changed', 'member:rem
 
 export function createReplication(components: ReplicationComponents, options: ReplicationOptions = {}): Replication {
   const { net, local, store, logger } = components;
+  const observer = components.observer ?? NO_OBSERVER;
   const ring = new ClusterRing(net, { partitions: options.partitions ?? 4096, replicas: options.replicas ?? 3 });
-  const client = new ReplicaClient(net, local, { timeoutMs: options.replicaTimeoutMs ?? 2000 });
-  const hints = new HintQueue({ store, net, logger }, { maxAgeMs: options.hintMaxAgeMs ?? 3 * 3600_000 });
+  const client = new ReplicaClient(net, local, { timeoutMs: options.replicaTimeoutMs ?? 2000, observer });
+  const hints = new HintQueue({ store, net, logger, observer }, { maxAgeMs: options.hintMaxAgeMs ?? 3 * 3600_000 });
   const engine = new Coordinator({ local, ring, client, hints, logger });
   const maintenance = new Maintenance(
-    { net, local, ring, client, hints, logger },
+    { net, local, ring, client, hints, logger, observer },
     { intervalMs: options.maintenanceIntervalMs ?? 30_000, tombstoneGraceMs: options.tombstoneGraceMs ?? 6 * 3600_000 },
   );
   const onMembers = (e: Event) => {
