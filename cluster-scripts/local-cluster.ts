@@ -72,7 +72,7 @@ function parse() {
   const p2pBase = Number(values['p2p-base-port'] ?? basePort + 1000);
   const zones = values.zones ? values.zones.split(',').map((z) => z.trim()) : [];
   const bad = (what: string) => {
-    err(`local-cluster: ${what}\n${USAGE}`);
+    err(`shoal cluster: ${what}\n${USAGE}`);
     process.exit(2);
   };
   if (values.help) {
@@ -240,7 +240,7 @@ async function main(): Promise<number> {
       timeout: 30_000,
     });
     if (r.status !== 0) {
-      err(`local-cluster: shoal init-cluster failed: ${r.stderr}`);
+      err(`shoal cluster: shoal init-cluster failed: ${r.stderr}`);
       return 1;
     }
   }
@@ -260,7 +260,7 @@ async function main(): Promise<number> {
   for (const node of nodes) {
     for (const port of [o.basePort + node.i, o.p2pBase + node.i]) {
       if (!(await portFree(port))) {
-        err(`local-cluster: port ${port} (daemon ${node.i}) is in use; pick another --base-port/--p2p-base-port`);
+        err(`shoal cluster: port ${port} (daemon ${node.i}) is in use; pick another --base-port/--p2p-base-port`);
         return 1;
       }
     }
@@ -270,7 +270,7 @@ async function main(): Promise<number> {
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => {
     if (!stopping) {
-      err(`\nlocal-cluster: ${why}: stopping ${o.n} daemon(s)`);
+      err(`\nshoal cluster: ${why}: stopping ${o.n} daemon(s)`);
       stopping = stopAll(nodes, o.stopTimeoutMs);
     }
     return stopping;
@@ -290,7 +290,7 @@ async function main(): Promise<number> {
     await launch(nodes[0]);
     const seed = nodes[0].multiaddrs?.find((a) => a.includes('/tcp/'));
     if (o.n > 1 && !seed) {
-      err('local-cluster: daemon 0 reports no multiaddrs; this build has no cluster yet, so the daemons run unjoined');
+      err('shoal cluster: daemon 0 reports no multiaddrs; this build has no cluster yet, so the daemons run unjoined');
     }
     for (const node of nodes.slice(1)) if (seed) node.args.push('--join', seed);
     await Promise.all(nodes.slice(1).map((node) => launch(node)));
@@ -299,10 +299,10 @@ async function main(): Promise<number> {
     const converged = await waitConverged(nodes, 30_000, interrupted.signal);
     if (o.wan) await applyWan(nodes, o.wan);
     if (!converged && o.n > 1 && !interrupted.signal.aborted) {
-      err('local-cluster: the daemons do not all see each other after 30 s (see their logs)');
+      err('shoal cluster: the daemons do not all see each other after 30 s (see their logs)');
     }
   } catch (e) {
-    err(`local-cluster: ${(e as Error).message}`);
+    err(`shoal cluster: ${(e as Error).message}`);
     clearTimeout(stopTimer);
     await stop('start failed');
     return 1;
@@ -315,13 +315,13 @@ async function main(): Promise<number> {
   }
   for (const node of nodes) {
     node.proc?.once('exit', (code, signal) => {
-      if (!stopping) err(`local-cluster: daemon ${node.i} exited on its own (${code ?? signal}); see d${node.i}.log`);
+      if (!stopping) err(`shoal cluster: daemon ${node.i} exited on its own (${code ?? signal}); see d${node.i}.log`);
     });
   }
   const reason = await finished;
   clearTimeout(stopTimer);
   await stop(reason);
-  err('local-cluster: all daemons stopped');
+  err('shoal cluster: all daemons stopped');
   return 0;
 }
 
@@ -330,7 +330,7 @@ main().then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    err(`local-cluster: ${(e as Error)?.stack ?? String(e)}`);
+    err(`shoal cluster: ${(e as Error)?.stack ?? String(e)}`);
     process.exitCode = 1;
   },
 );

@@ -27,6 +27,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
       summary: 'decommission a running daemon: hand off its data, leave, exit',
       load: () => import('./commands/leave.ts'),
     },
+    remove: {
+      summary: 'remove a dead member for good (re-replicates its data): remove <peerId> [--force]',
+      load: () => import('./commands/remove.ts'),
+    },
     placement: {
       summary: "a record's holders: placement show | set --replicas | reset | list",
       load: () => import('./commands/placement.ts'),

@@ -1,7 +1,7 @@
 import type { ClusterAdmin } from '../src/api/cluster-routes.ts';
 import type { FaultAdmin } from '../src/api/fault-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
-import type { Net } from '../src/net/index.ts';
+import { type Net, resolveMemberId } from '../src/net/index.ts';
 import type { ForkRecord, LayoutKeeper, WaveFaults } from '../src/overrides/index.ts';
 import type { Replication } from '../src/replication/index.ts';
 
@@ -26,6 +26,28 @@ export function clusterAdmin(
       return member;
     },
     leave,
+    remove: async (text, force) => {
+      const n = need(net());
+      const members = n.members();
+      const id = resolveMemberId(
+        members.map((m) => m.peerId),
+        text,
+      );
+      const m = members.find((x) => x.peerId === id)!;
+      if (m.self)
+        throw new ShoalError(
+          'REMOVE_SELF',
+          `${id} is this daemon: ask another member to remove it, or use shoal leave`,
+        );
+      if (m.status !== 'down' && !force)
+        throw new ShoalError(
+          'MEMBER_UP',
+          `member ${id} is ${m.status}: a running daemon should shoal leave; remove it once it is down (10 s silent), or pass force`,
+        );
+      const before = await n.remove(id);
+      replication()?.maintenance.kick();
+      return { removed: id, zone: before.zone, status: before.status };
+    },
     inspect: (key, signal) => need(replication()).engine.inspect(key, { signal }),
     layout: () => {
       const k = need(keeper());

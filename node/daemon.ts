@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { registerClusterMetrics } from '../src/api/cluster-metrics.ts';
 import { clusterRoutes } from '../src/api/cluster-routes.ts';
 import { dashboardRoutes } from '../src/api/dashboard.ts';
 import { createDsmMetrics } from '../src/api/dsm-metrics.ts';
@@ -17,8 +18,11 @@ import {
 } from '../src/api/index.ts';
 import { layoutRoutes } from '../src/api/layout-routes.ts';
 import { overrideRoutes } from '../src/api/override-routes.ts';
+import { registerPaeMetrics } from '../src/api/pae-metrics.ts';
 import { paeRoutes } from '../src/api/pae-routes.ts';
+import { createReplicationMetrics } from '../src/api/replication-metrics.ts';
 import { statsRoutes } from '../src/api/stats-routes.ts';
+import { instrumentStore } from '../src/api/store-metrics.ts';
 import { createPersistentHlc, type PersistentHlcClock } from '../src/crdt/hlc-persistent.ts';
 import type { Dsm } from '../src/dsm/index.ts';
 import { createNet, loadOrCreatePeerKey, type Net, parseClusterSecret } from '../src/net/index.ts';
@@ -102,7 +106,8 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   await assertHttpAddressFree(cfg.httpHost, cfg.httpPort);
   if (cfg.adminPort !== undefined) await assertHttpAddressFree(cfg.adminHost!, cfg.adminPort, '--admin-port');
   await prepareDataDir(cfg.dataDir);
-  const store = createConfiguredStore(cfg);
+  const registry = createMetricsRegistry();
+  const store = instrumentStore(createConfiguredStore(cfg), registry);
   await store.open();
   let ready = false;
   let resolveDone!: () => void;
@@ -163,8 +168,9 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       { modelPath: cfg.paeModel, intervalMs: cfg.paeIntervalMs, zone: cfg.zone, latencyMs: cfg.latencyMatrix },
     );
     pae = paeParts.pae;
+    registerPaeMetrics(registry, () => pae?.modelInfo());
+    registerClusterMetrics(registry, () => net);
     const engine = new DeferredEngine();
-    const registry = createMetricsRegistry();
     const dsmMetrics = createDsmMetrics(registry);
     const waveFaults: WaveFaults = {};
     let url = '';
@@ -266,7 +272,13 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       },
     );
     replication = createReplication(
-      { net, local, store, logger: logger.child({ module: 'replication' }) },
+      {
+        net,
+        local,
+        store,
+        logger: logger.child({ module: 'replication' }),
+        observer: createReplicationMetrics(registry),
+      },
       {
         replicas: cfg.replicas,
         maintenanceIntervalMs: cfg.antiEntropyIntervalMs,
@@ -310,7 +322,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       logger,
     );
     const liveKeeper = keeper;
-    for (const type of ['member:up', 'member:down', 'member:changed'] as const)
+    for (const type of ['member:up', 'member:down', 'member:changed', 'member:removed'] as const)
       net.addEventListener(type, () => liveKeeper.kick());
     engine.set(replication.engine);
     ready = true;

@@ -10,7 +10,7 @@ import {
   type OverrideService,
   type WaveFaults,
 } from '../src/overrides/index.ts';
-import type { Replication } from '../src/replication/index.ts';
+import type { ReplicaCopy, Replication } from '../src/replication/index.ts';
 import type { LocalEngine } from '../src/replication/local-engine.ts';
 import type { Store } from '../src/store/index.ts';
 
@@ -43,6 +43,7 @@ export async function startOverrides(
       store,
       layout: () => keeper.layout,
       peerKey,
+      exists: async (key, signal) => liveCopyExists(await replication.engine.inspect(key, { signal })),
       logger: logger.child({ module: 'overrides' }),
     },
     {
@@ -55,6 +56,15 @@ export async function startOverrides(
   );
   await service.start();
   return service;
+}
+
+/**
+ * Whether the replicas' copies of a key hold a live record: true when the merged copy is not a
+ * tombstone, false when every replica answered and none holds one, undefined when it cannot tell.
+ */
+function liveCopyExists(copies: readonly ReplicaCopy[]): boolean | undefined {
+  if (copies.some((c) => c.agrees && c.version !== undefined && c.tombstone !== true)) return true;
+  return copies.length > 0 && copies.every((c) => c.error === undefined) ? false : undefined;
 }
 
 /** The placement admin operations (the service may still be starting). */

@@ -58,7 +58,7 @@ async function pickForecaster(model: string | undefined, horizon: number): Promi
     return await loadOnnxForecaster(path, { horizonBuckets: horizon });
   } catch (err) {
     if (model !== undefined) throw err;
-    process.stderr.write(`pae: default model unusable (${(err as Error).message}); using seasonal-naive\n`);
+    process.stderr.write(`shoal pae: default model unusable (${(err as Error).message}); using seasonal-naive\n`);
     return createBaseline('seasonal-naive', horizon);
   }
 }
@@ -256,7 +256,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    process.stderr.write(sub === undefined ? USAGE : `unknown pae command "${sub}"\n${USAGE}`);
+    process.stderr.write(sub === undefined ? USAGE : `shoal pae: unknown command "${sub}"\n${USAGE}`);
     return 2;
   } catch (err) {
     const e = err as Error & { code?: string };
@@ -265,11 +265,11 @@ export async function run(argv: string[]): Promise<number> {
       e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
       e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
     ) {
-      process.stderr.write(`pae: ${e.message}\n${USAGE}`);
+      process.stderr.write(`shoal pae: ${e.message}\n${USAGE}`);
       return 2;
     }
     const prefix = e.code && !e.message.startsWith(e.code) ? `${e.code}: ` : '';
-    process.stderr.write(`pae ${sub}: ${prefix}${e.message}\n`);
+    process.stderr.write(`shoal pae ${sub}: ${prefix}${e.message}\n`);
     return 1;
   }
 }

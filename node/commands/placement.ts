@@ -3,8 +3,10 @@ import { ADMIN_OPTIONS, type AdminTarget, adminTarget } from '../admin-client.ts
 
 const USAGE = `usage:
   shoal placement show <key>                      where the record lives: ring or override, holders, epoch, history
-  shoal placement set <key> --replicas <id,id,..> [--reason <text>] [--force]
-                                                  copy the record to these daemons (peer ids), then make them its holders
+  shoal placement set <key> --replicas <id,id,..> [--reason <text>] [--force] [--allow-missing]
+                                                  copy the record to these daemons, then make them its holders;
+                                                  ids: peer ids or unique prefixes/suffixes (as the logs print them);
+                                                  --force: fewer than R holders; --allow-missing: a key not written yet
   shoal placement reset <key> [--reason <text>]   move the record back to its ring replicas
   shoal placement list                            every override this daemon holds
 options for all: [--url http://127.0.0.1:7070] [--admin-token-file <file>]
@@ -59,6 +61,7 @@ function parse(argv: string[]) {
         replicas: { type: 'string' },
         reason: { type: 'string' },
         force: { type: 'boolean', default: false },
+        'allow-missing': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -97,6 +100,7 @@ async function dispatch(argv: string[]): Promise<number> {
   return call(target, 'POST', `${recordPath(key)}/placement`, {
     replicas,
     force: values.force,
+    ...(values['allow-missing'] ? { allowMissing: true } : {}),
     ...(values.reason === undefined ? {} : { reason: values.reason }),
   });
 }

@@ -8,6 +8,8 @@ export interface ClusterAdmin {
   join(multiaddr: string, signal: AbortSignal): Promise<unknown>;
   /** Starts decommissioning: hands data off, leaves, and then the daemon exits. */
   leave(): void;
+  /** Removes a dead member for good (its share re-replicated); `peerId` may be a unique prefix or suffix. */
+  remove(peerId: string, force: boolean): Promise<{ removed: string; zone: string; status: string }>;
   /** The signed cluster epoch chain: head and newest epochs. */
   layout(): unknown;
   /** Every replica's copy of a key (deleted keys too: their tombstones). */
@@ -41,7 +43,7 @@ const memberSchema = {
 
 const countsSchema = { type: 'object', additionalProperties: true } as const;
 
-/** `GET /admin/peers`, `GET /admin/ring`, `POST /admin/join`, `POST /admin/leave`. */
+/** `GET /admin/peers`, `GET /admin/ring`, `POST /admin/join`, `POST /admin/leave`, `POST /admin/members/:peerId/remove`. */
 export function clusterRoutes(admin: ClusterAdmin) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get(
@@ -135,6 +137,32 @@ export function clusterRoutes(admin: ClusterAdmin) {
         admin.leave();
         return reply.code(202).send({ leaving: true });
       },
+    );
+    app.post<{ Params: { peerId: string }; Body: { force?: boolean } | undefined }>(
+      '/admin/members/:peerId/remove',
+      {
+        schema: {
+          summary:
+            'Remove a dead member for good (as nodetool removenode): every daemon drops it and re-replicates its share',
+          params: { type: 'object', properties: { peerId: { type: 'string', minLength: 1, maxLength: 200 } } },
+          body: {
+            type: ['object', 'null'],
+            additionalProperties: false,
+            properties: { force: { type: 'boolean', description: 'remove a member that is up or suspect' } },
+          },
+          response: {
+            202: {
+              type: 'object',
+              properties: { removed: { type: 'string' }, zone: { type: 'string' }, status: { type: 'string' } },
+            },
+            400: errorSchema,
+            404: errorSchema,
+            409: errorSchema,
+            503: errorSchema,
+          },
+        },
+      },
+      async (req, reply) => reply.code(202).send(await admin.remove(req.params.peerId, req.body?.force === true)),
     );
   };
 }

@@ -9,7 +9,7 @@ export interface OverrideAdmin {
   /** Places one record on `replicas` (null: drops its override, back to the ring). */
   place(
     key: string,
-    req: { replicas: string[] | null; reason: string; force: boolean },
+    req: { replicas: string[] | null; reason: string; force: boolean; allowMissing?: boolean },
     signal: AbortSignal,
   ): Promise<unknown>;
   /** Places many records, one wave per partition coordinator; one result per record. */
@@ -61,7 +61,10 @@ const moveErrors = { 400: errorSchema, 409: errorSchema, 503: errorSchema, 504: 
  */
 export function overrideRoutes(admin: OverrideAdmin) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.post<{ Params: { key: string }; Body: { replicas: string[]; reason?: string; force?: boolean } }>(
+    app.post<{
+      Params: { key: string };
+      Body: { replicas: string[]; reason?: string; force?: boolean; allowMissing?: boolean };
+    }>(
       '/admin/records/:key/placement',
       {
         schema: {
@@ -75,9 +78,13 @@ export function overrideRoutes(admin: OverrideAdmin) {
               replicas: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 200 } },
               reason: { type: 'string', maxLength: 500 },
               force: { type: 'boolean', description: 'accept fewer holders than R' },
+              allowMissing: {
+                type: 'boolean',
+                description: 'place a key that has no record (yet): its first write goes to these holders',
+              },
             },
           },
-          response: { 200: placeResult, ...moveErrors },
+          response: { 200: placeResult, 404: errorSchema, ...moveErrors },
         },
       },
       async (req) =>
@@ -87,6 +94,7 @@ export function overrideRoutes(admin: OverrideAdmin) {
             replicas: req.body.replicas,
             reason: req.body.reason ?? 'manual placement',
             force: req.body.force ?? false,
+            allowMissing: req.body.allowMissing ?? false,
           },
           AbortSignal.timeout(MOVE_DEADLINE_MS),
         ),

@@ -72,6 +72,29 @@ export const ERROR_CATALOGUE = {
     status: 409,
     description: 'A record placement has fewer holders than the replication factor R; resend with `force: true`.',
   },
+  MEMBER_NOT_FOUND: {
+    status: 404,
+    description:
+      'No cluster member has this peer id (or unique prefix or suffix of one); the message lists the members.',
+  },
+  MEMBER_AMBIGUOUS: {
+    status: 400,
+    description: 'A short peer id matches more than one member; the message names the candidates.',
+  },
+  MEMBER_UP: {
+    status: 409,
+    description:
+      'Removing a member that is up (or suspect) needs `force: true` (`shoal remove --force`): a live daemon should `shoal leave` instead.',
+  },
+  REMOVE_SELF: {
+    status: 409,
+    description: 'A daemon cannot remove itself from the cluster: ask another member, or use `shoal leave`.',
+  },
+  MEMBER_REMOVED: {
+    status: 409,
+    description:
+      'The peer was removed from the cluster (`shoal remove`); it rejoins only with a fresh data directory (a new peer id).',
+  },
   MOVE_FAILED: {
     status: 503,
     description:

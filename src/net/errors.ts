@@ -78,3 +78,19 @@ export class FaultsDisabledError extends ShoalError {
     this.name = 'FaultsDisabledError';
   }
 }
+
+/** No member has this peer id. */
+export class MemberNotFoundError extends ShoalError {
+  constructor(peerId: string, detail = '') {
+    super('MEMBER_NOT_FOUND', `no cluster member ${peerId}${detail}`);
+    this.name = 'MemberNotFoundError';
+  }
+}
+
+/** The peer was removed from the cluster (`shoal remove`): its records are refused for good. */
+export class MemberRemovedError extends ShoalError {
+  constructor(peerId: string) {
+    super('MEMBER_REMOVED', `peer ${peerId} was removed from the cluster; it rejoins only with a fresh data directory`);
+    this.name = 'MemberRemovedError';
+  }
+}

@@ -46,7 +46,21 @@ interface Topic {
  * backpressure and signing is costly, so publish() goes through a token bucket: batch many small
  * facts into one compact message rather than publishing each.
  */
+/** Gossip message counts since start (see {@link Gossip.counts}). */
+export interface GossipCounts {
+  /** Published (handed to gossipsub, which accepted them). */
+  sent: number;
+  /** Delivered to this daemon's handlers (after validation). */
+  received: number;
+  /** Refused by a topic validator (or oversized): neither delivered nor forwarded. */
+  rejected: number;
+  /** publish() calls that sent nothing: too large, queue full, aborted, or refused by gossipsub (no peers). */
+  dropped: number;
+}
+
 export class Gossip {
+  /** Messages since start: published, delivered to this daemon's handlers, refused by a validator, and not sent. */
+  readonly counts: GossipCounts = { sent: 0, received: 0, rejected: 0, dropped: 0 };
   readonly #core: NetCore;
   readonly #limits: GossipLimits;
   readonly #topics = new Map<string, Topic>();
@@ -102,12 +116,14 @@ export class Gossip {
   publish(topic: string, data: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<void> {
     if (!this.#running) return Promise.reject(new NetNotRunningError());
     if (data.byteLength > this.#limits.maxMessageBytes) {
+      this.counts.dropped++;
       return Promise.reject(
         new MessageTooLargeError(`gossip message of ${data.byteLength} bytes exceeds ${this.#limits.maxMessageBytes}`),
       );
     }
     if (opts.signal?.aborted === true) return Promise.reject(new NetAbortedError('publish aborted'));
     if (this.#queue.length >= this.#limits.maxQueued) {
+      this.counts.dropped++;
       return Promise.reject(new GossipQueueFullError(topic, this.#limits.maxQueued));
     }
     return new Promise((resolve, reject) => {
@@ -117,21 +133,28 @@ export class Gossip {
   }
 
   #validate(topic: Topic, msg: Message): TopicValidatorResult {
-    if (msg.data.byteLength > this.#limits.maxMessageBytes) return TopicValidatorResult.Reject;
+    const ok = this.#valid(topic, msg);
+    if (!ok) this.counts.rejected++;
+    return ok ? TopicValidatorResult.Accept : TopicValidatorResult.Reject;
+  }
+
+  #valid(topic: Topic, msg: Message): boolean {
+    if (msg.data.byteLength > this.#limits.maxMessageBytes) return false;
     const from = peerInfo(this.#core, msg.type === 'signed' ? msg.from.toString() : '');
     try {
-      for (const v of topic.validators) if (!v(msg.data, from)) return TopicValidatorResult.Reject;
+      for (const v of topic.validators) if (!v(msg.data, from)) return false;
     } catch (err) {
       this.#core.logger.debug({ err, topic: msg.topic }, 'gossip validator threw; rejecting');
-      return TopicValidatorResult.Reject;
+      return false;
     }
-    return TopicValidatorResult.Accept;
+    return true;
   }
 
   readonly #onMessage = (evt: CustomEvent<Message>): void => {
     const msg = evt.detail;
     const topic = this.#topics.get(msg.topic);
     if (topic === undefined || msg.type !== 'signed') return;
+    this.counts.received++;
     const from = peerInfo(this.#core, msg.from.toString());
     for (const handler of topic.handlers) {
       try {
@@ -159,13 +182,20 @@ export class Gossip {
       while (this.#queue.length > 0 && this.#tokens >= 1) {
         const q = this.#queue.shift()!;
         if (q.signal?.aborted === true) {
+          this.counts.dropped++;
           q.reject(new NetAbortedError('publish aborted'));
           continue;
         }
         this.#tokens -= 1;
         this.#core.libp2p.services.pubsub.publish(q.topic, q.data).then(
-          () => q.resolve(),
-          (err: unknown) => q.reject(err instanceof Error ? err : new Error(String(err))),
+          () => {
+            this.counts.sent++;
+            q.resolve();
+          },
+          (err: unknown) => {
+            this.counts.dropped++;
+            q.reject(err instanceof Error ? err : new Error(String(err)));
+          },
         );
       }
       if (this.#queue.length > 0 && this.#timer === undefined) {

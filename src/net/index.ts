@@ -22,7 +22,7 @@
 import type { Logger } from 'pino';
 import type { BulkHandleOptions, BulkHandler, BulkOpenOptions, BulkSender } from './bulk.ts';
 import type { LatencyFn } from './faults.ts';
-import type { GossipHandler, GossipLimits, SubscribeOptions } from './gossip.ts';
+import type { GossipCounts, GossipHandler, GossipLimits, SubscribeOptions } from './gossip.ts';
 import type { Member, MemberStorage, MembershipTimings } from './membership.ts';
 import { NetImpl } from './net.ts';
 import type { HandleOptions, RequestHandler, RequestOptions } from './rpc.ts';
@@ -32,19 +32,15 @@ export { DEFAULT_WINDOW_BYTES } from './bulk.ts';
 export type { PeerInfo } from './core.ts';
 export * from './errors.ts';
 export type { LatencyFn } from './faults.ts';
-export type { GossipHandler, GossipLimits, SubscribeOptions } from './gossip.ts';
+export type { GossipCounts, GossipHandler, GossipLimits, SubscribeOptions } from './gossip.ts';
 export { DEFAULT_GOSSIP_LIMITS } from './gossip.ts';
 export { DHT_PROTOCOL } from './libp2p.ts';
 export type { MemberInfo } from './member-codec.ts';
-export type { Member, MemberStatus, MemberStorage, MembershipTimings } from './membership.ts';
-export {
-  DEFAULT_TIMINGS,
-  MEMBERS_PROTOCOL,
-  RTT_ALPHA,
-  storageChanged,
-  USED_BYTES_STEP,
-  USED_BYTES_STEP_RATIO,
-} from './membership.ts';
+export { type MemberIdMatch, matchMemberId, nameCandidates, resolveMemberId } from './member-id.ts';
+export type { MemberStorage } from './member-storage.ts';
+export { storageChanged, USED_BYTES_STEP, USED_BYTES_STEP_RATIO } from './member-storage.ts';
+export type { Member, MemberStatus, MembershipTimings } from './membership.ts';
+export { DEFAULT_TIMINGS, MEMBERS_PROTOCOL, RTT_ALPHA } from './membership.ts';
 export {
   generateClusterSecret,
   loadOrCreatePeerKey,
@@ -108,8 +104,13 @@ export interface NetEvents {
   'member:up': CustomEvent<Member>;
   /** A member was silent for `downAfterMs`. */
   'member:down': CustomEvent<Member>;
-  /** A member's record changed (new addresses, leaving, ...), or it became `suspect`. */
+  /** A member's record changed (new addresses, storage, ...), or it became `suspect`. */
   'member:changed': CustomEvent<Member>;
+  /**
+   * A member is gone from {@link Net.members} for good: it left (announced after its hand-off) or an
+   * operator removed it ({@link Net.remove}); `detail` is its last snapshot (`leaving` or `removed` set).
+   */
+  'member:removed': CustomEvent<Member>;
 }
 
 /** The libp2p layer of one daemon. Long-lived: start() once, stop() (or leave()) once. */
@@ -124,6 +125,13 @@ export interface Net {
   leave(opts?: { timeoutMs?: number }): Promise<void>;
   /** Listen addresses with the /p2p/<peerId> suffix. */
   multiaddrs(): string[];
+  /**
+   * Removes a dead member for good (`shoal remove`, like `nodetool removenode`): it is dropped from the
+   * membership here and, as the removal spreads, on every daemon, which then re-replicate its share.
+   * Its peer id is refused afterwards (see departures.ts). The caller checks it is not this daemon and
+   * that it is down (unless forced). Rejects with MemberNotFoundError. Resolves to the member as it was.
+   */
+  remove(peerId: string, opts?: { timeoutMs?: number }): Promise<Member>;
   /** Dials a member's multiaddr and exchanges member lists. Rejects with PeerUnreachableError (e.g. wrong cluster secret) or NetTimeoutError. */
   join(multiaddr: string, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Member>;
   /** Peer ids with an open connection right now. */
@@ -158,6 +166,8 @@ export interface Net {
    */
   openBulk(peerId: string, protocol: string, opts?: BulkOpenOptions): Promise<BulkSender>;
 
+  /** Gossip message counts since start (all zero before start). */
+  gossipCounts(): Readonly<GossipCounts>;
   /** Subscribes to a gossip topic; returns the unsubscribe function. */
   subscribe(topic: string, handler: GossipHandler, opts?: SubscribeOptions): () => void;
   /**

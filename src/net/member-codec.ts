@@ -14,8 +14,13 @@ export interface MemberInfo {
   multiaddrs: string[];
   /** When this daemon first started with its data directory (ms since epoch). */
   joinedAt: number;
-  /** Set once the daemon announced it is leaving the cluster for good. */
+  /** Set once the daemon announced it is leaving the cluster for good (after its hand-off, just before it exits). */
   leaving?: boolean;
+  /**
+   * Set on the record an operator's removal (`shoal remove`) wrote on behalf of a dead member: the
+   * member is gone for good (see src/net/departures.ts). The only field not written by the owner.
+   */
+  removed?: boolean;
   /**
    * Estimated bytes in the daemon's store (`Store.approximateBytes`), refreshed by its owner every few
    * seconds and re-versioned only on a noticeable change; absent when the backend cannot tell.
@@ -68,6 +73,7 @@ export function parseMemberInfo(v: unknown): MemberInfo {
     updatedAt: num(o.updatedAt, 'updatedAt'),
   };
   if (o.leaving === true) info.leaving = true;
+  if (o.removed === true) info.removed = true;
   // Optional since records of older daemons (and their members.json) have neither.
   const usedBytes = bytes(o.usedBytes, 'usedBytes');
   if (usedBytes !== undefined) info.usedBytes = usedBytes;

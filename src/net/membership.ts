@@ -2,10 +2,15 @@ import type { PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { NetCore, PeerInfo } from './core.ts';
+import { Departures, isDeparture } from './departures.ts';
+import { MemberNotFoundError, MemberRemovedError } from './errors.ts';
 import type { Gossip } from './gossip.ts';
 import { decodeMembers, encodeMembers, type MemberInfo } from './member-codec.ts';
+import { type MemberStorage, storageChanged } from './member-storage.ts';
 import type { MembersFile } from './members-store.ts';
 import type { Rpc } from './rpc.ts';
+
+export { type MemberStorage, storageChanged, USED_BYTES_STEP, USED_BYTES_STEP_RATIO } from './member-storage.ts';
 
 /** Local view of a member's liveness. */
 export type MemberStatus = 'up' | 'suspect' | 'down';
@@ -57,32 +62,6 @@ export const DEFAULT_TIMINGS: MembershipTimings = {
 
 export const MEMBERS_PROTOCOL = '/shoal/members/1.0.0';
 
-/** A daemon's storage as its record announces it; see {@link MemberInfo.usedBytes} and {@link MemberInfo.limitBytes}. */
-export interface MemberStorage {
-  usedBytes?: number;
-  limitBytes?: number;
-}
-
-/** A used size that moved less than this many bytes, and less than {@link USED_BYTES_STEP_RATIO} of itself, is not re-announced. */
-export const USED_BYTES_STEP = 1024 * 1024;
-export const USED_BYTES_STEP_RATIO = 0.01;
-
-/**
- * Whether `next` differs from `prev` enough for a new record version: the limit changed, the used size
- * appeared or disappeared, crossed the limit, or moved by more than 1 MiB and 1 % (so a busy daemon
- * re-announces every few seconds at most, not on every write).
- */
-export function storageChanged(prev: MemberStorage, next: MemberStorage): boolean {
-  if (prev.limitBytes !== next.limitBytes) return true;
-  const a = prev.usedBytes;
-  const b = next.usedBytes;
-  if (a === undefined || b === undefined) return a !== b;
-  const limit = next.limitBytes;
-  if (limit !== undefined && a >= limit !== b >= limit) return true;
-  const delta = Math.abs(b - a);
-  return delta > USED_BYTES_STEP && delta > a * USED_BYTES_STEP_RATIO;
-}
-
 interface Entry {
   info: MemberInfo;
   status: MemberStatus;
@@ -113,12 +92,18 @@ export interface MembershipInit {
  * tests): every member is pinged each pingIntervalMs; any direct sign of life updates `lastSeen`.
  * Status is a function of silence: `up`, then `suspect` after suspectAfterMs, `down` after
  * downAfterMs; back to `up` on the next sign of life. Down members are re-dialled with exponential
- * backoff (up to maxRedialMs) unless they announced they were leaving.
+ * backoff (up to maxRedialMs).
+ *
+ * Departures ({@link Departures}): a member that announces `leaving` (after its hand-off, as it exits)
+ * or that an operator removes ({@link Membership.remove}) is dropped from the list at once, on every
+ * daemon as the record spreads, and its ring share goes to the others.
  */
 export class Membership {
   readonly #init: MembershipInit;
   readonly #entries = new Map<string, Entry>();
   readonly #announcing = new Set<string>();
+  readonly #departures = new Departures();
+  #selfRemovedLogged = false;
   #self: MemberInfo;
   #timers: NodeJS.Timeout[] = [];
   #unsubscribe: (() => void) | undefined;
@@ -136,8 +121,11 @@ export class Membership {
   async start(loaded: MemberInfo[]): Promise<void> {
     const { core, rpc, gossip, timings, topic, file } = this.#init;
     this.#running = true;
-    file.track(() => [...this.#entries.values()].map((e) => e.info));
-    for (const info of loaded) this.#add(info, 'down', 0);
+    file.track(() => [...[...this.#entries.values()].map((e) => e.info), ...this.#departures.list()]);
+    for (const info of loaded) {
+      if (isDeparture(info)) this.#departures.note(info);
+      else if (info.peerId !== this.#self.peerId) this.#add(info, 'down', 0);
+    }
     await rpc.handle(MEMBERS_PROTOCOL, async (req, from) => this.#onAnnounce(req, from), {
       maxFrameBytes: 8 * 1024 * 1024,
     });
@@ -151,7 +139,6 @@ export class Membership {
       },
     });
     core.libp2p.addEventListener('peer:connect', this.#onConnect);
-    core.libp2p.addEventListener('peer:disconnect', this.#onDisconnect);
     this.#timers.push(setInterval(() => this.#tick(), timings.pingIntervalMs));
     this.#timers.push(setInterval(() => this.#gossipSelf(), timings.gossipIntervalMs));
   }
@@ -162,7 +149,6 @@ export class Membership {
     this.#timers = [];
     this.#unsubscribe?.();
     this.#init.core.libp2p.removeEventListener('peer:connect', this.#onConnect);
-    this.#init.core.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect);
   }
 
   members(): Member[] {
@@ -184,7 +170,35 @@ export class Membership {
     const msg = decodeMembers(res);
     this.#merge(msg.self, true);
     for (const info of msg.known) this.#merge(info, false);
-    return this.get(msg.self.peerId)!;
+    const member = this.get(msg.self.peerId);
+    const gone = this.#departures.get(msg.self.peerId);
+    if (member === undefined)
+      throw gone?.removed
+        ? new MemberRemovedError(gone.peerId)
+        : new MemberNotFoundError(msg.self.peerId, ' (it left)');
+    return member;
+  }
+
+  /** A departed member's last record (`leaving` or `removed`), if it is one. */
+  departure(peerId: string): MemberInfo | undefined {
+    return this.#departures.get(peerId);
+  }
+
+  /**
+   * Removes a member for good (an operator's `shoal remove`): writes a `removed` record on its behalf,
+   * drops it here, and tells every member that is up (bounded by timeoutMs); members that are not learn
+   * it on their next exchange. The caller checks that the member is not this daemon and, unless forced,
+   * is down. Returns the removed member as it was.
+   */
+  async remove(peerId: string, timeoutMs: number): Promise<Member> {
+    const e = this.#entries.get(peerId);
+    if (e === undefined) throw new MemberNotFoundError(peerId);
+    const before = snapshot(e);
+    this.#depart({ ...e.info, removed: true, updatedAt: Math.max(Date.now(), e.info.updatedAt + 1) });
+    const signal = AbortSignal.timeout(timeoutMs);
+    const targets = [...this.#entries.values()].filter((x) => x.status === 'up').map((x) => x.info.peerId);
+    await Promise.allSettled(targets.map((p) => this.announce(p, signal)));
+    return before;
   }
 
   /**
@@ -217,15 +231,6 @@ export class Membership {
     this.#announceBackground(evt.detail.toString());
   };
 
-  /** A member that announced it is leaving is down as soon as its last connection closes. */
-  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    const e = this.#entries.get(evt.detail.toString());
-    if (e !== undefined && e.info.leaving === true && e.status !== 'down') {
-      e.status = 'down';
-      this.#emit('member:down', e);
-    }
-  };
-
   #announceBackground(peerId: string): void {
     if (!this.#running || this.#announcing.has(peerId) || this.#init.core.faults.isBlocked(peerId)) return;
     this.#announcing.add(peerId);
@@ -235,7 +240,8 @@ export class Membership {
   }
 
   #message(): Uint8Array {
-    return encodeMembers({ self: this.#self, known: [...this.#entries.values()].map((e) => e.info) });
+    const known = [...this.#entries.values()].map((e) => e.info);
+    return encodeMembers({ self: this.#self, known: [...known, ...this.#departures.list()] });
   }
 
   #onAnnounce(req: Uint8Array, from: PeerInfo): Promise<Uint8Array> {
@@ -284,7 +290,21 @@ export class Membership {
 
   /** Merges a record; `direct` means it came from the member itself (a sign of life). */
   #merge(info: MemberInfo, direct: boolean): void {
-    if (info.peerId === this.#self.peerId) return;
+    if (info.peerId === this.#self.peerId) {
+      if (info.removed === true && !this.#selfRemovedLogged) {
+        this.#selfRemovedLogged = true;
+        this.#init.core.logger.error(
+          { peerId: info.peerId },
+          'this daemon was removed from the cluster (shoal remove): the others ignore it; stop it, and start it with a fresh data directory to rejoin',
+        );
+      }
+      return;
+    }
+    if (isDeparture(info)) {
+      this.#depart(info);
+      return;
+    }
+    if (this.#departures.blocks(info)) return;
     const now = Date.now();
     const existing = this.#entries.get(info.peerId);
     if (existing === undefined) {
@@ -301,6 +321,18 @@ export class Membership {
       if (!direct || existing.status === 'up') this.#emit('member:changed', existing);
     }
     if (direct) this.#alive(existing);
+  }
+
+  /** Takes in a departure record: the member is dropped (once) and `member:removed` fires. */
+  #depart(info: MemberInfo): void {
+    if (!this.#departures.note(info)) return;
+    const e = this.#entries.get(info.peerId);
+    this.#init.file.changed();
+    if (e === undefined) return;
+    this.#entries.delete(info.peerId);
+    const why = info.removed === true ? 'removed' : 'left';
+    this.#init.core.logger.info({ peerId: info.peerId, zone: info.zone }, `member ${why} the cluster`);
+    this.#emit('member:removed', { ...e, info });
   }
 
   #alive(e: Entry): void {
@@ -325,7 +357,7 @@ export class Membership {
         e.status = 'suspect';
         this.#emit('member:changed', e);
       }
-      if (e.pinging || now < e.nextAttempt || (e.status === 'down' && e.info.leaving === true)) continue;
+      if (e.pinging || now < e.nextAttempt) continue;
       if (core.faults.isBlocked(e.info.peerId)) continue;
       e.pinging = true;
       core.libp2p.services.ping
@@ -350,7 +382,7 @@ export class Membership {
     }
   }
 
-  #emit(type: 'member:up' | 'member:down' | 'member:changed', e: Entry): void {
+  #emit(type: 'member:up' | 'member:down' | 'member:changed' | 'member:removed', e: Entry): void {
     if (!this.#running) return;
     this.#init.events.dispatchEvent(new CustomEvent(type, { detail: snapshot(e) }));
   }

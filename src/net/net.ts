@@ -16,11 +16,18 @@ import type { NetCore } from './core.ts';
 import { dhtGet, dhtPut } from './dht.ts';
 import { NetAbortedError, NetNotRunningError, PeerUnreachableError } from './errors.ts';
 import { Faults, type LatencyFn } from './faults.ts';
-import { DEFAULT_GOSSIP_LIMITS, Gossip, type GossipHandler, type SubscribeOptions } from './gossip.ts';
+import {
+  DEFAULT_GOSSIP_LIMITS,
+  Gossip,
+  type GossipCounts,
+  type GossipHandler,
+  type SubscribeOptions,
+} from './gossip.ts';
 import type { Net, NetComponents, NetEvents, NetOptions } from './index.ts';
 import { assembleLibp2p, type ShoalLibp2p } from './libp2p.ts';
+import type { MemberStorage } from './member-storage.ts';
 import { MembersFile } from './members-store.ts';
-import { DEFAULT_TIMINGS, type Member, type MemberStorage, Membership, type MembershipTimings } from './membership.ts';
+import { DEFAULT_TIMINGS, type Member, Membership, type MembershipTimings } from './membership.ts';
 import { clusterKeyOf, loadOrCreatePeerKey, parseClusterSecret } from './peer-key.ts';
 import { type HandleOptions, type RequestHandler, type RequestOptions, Rpc } from './rpc.ts';
 
@@ -218,6 +225,10 @@ export class NetImpl implements Net {
     return this.#libp2p?.getPeers().map(String) ?? [];
   }
 
+  remove(peerId: string, opts: { timeoutMs?: number } = {}): Promise<Member> {
+    return this.#member().remove(peerId, opts.timeoutMs ?? this.#requestTimeoutMs);
+  }
+
   members(): Member[] {
     return this.#membership?.members() ?? [];
   }
@@ -255,6 +266,10 @@ export class NetImpl implements Net {
   openBulk(peerId: string, protocol: string, opts?: BulkOpenOptions): Promise<BulkSender> {
     if (this.#core === undefined) return Promise.reject(new NetNotRunningError());
     return openBulk(this.#core, peerId, protocol, this.#requestTimeoutMs, opts);
+  }
+
+  gossipCounts(): Readonly<GossipCounts> {
+    return this.#gossip?.counts ?? NO_GOSSIP;
   }
 
   subscribe(topic: string, handler: GossipHandler, opts?: SubscribeOptions): () => void {
@@ -326,6 +341,8 @@ export class NetImpl implements Net {
 }
 
 /** The storage fields that are set (a record omits unknown ones). */
+const NO_GOSSIP: Readonly<GossipCounts> = Object.freeze({ sent: 0, received: 0, rejected: 0, dropped: 0 });
+
 function definedStorage(s: MemberStorage): MemberStorage {
   const out: MemberStorage = {};
   if (s.usedBytes !== undefined) out.usedBytes = s.usedBytes;

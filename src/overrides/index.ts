@@ -34,6 +34,7 @@ export {
   planMove,
   planMoveFrom,
   planWave,
+  resolveHolders,
   type WavePlan,
 } from './plan.ts';
 export { planRollback, type RestoreMove, type RollbackTarget } from './rollback.ts';

@@ -16,6 +16,7 @@
  */
 import { decode, encode } from '@msgpack/msgpack';
 import type { EpochChange, Scope } from '../layout/index.ts';
+import { matchMemberId, nameCandidates } from '../net/member-id.ts';
 import { added, type ReplicaChange, type RingMember, removed } from '../ring/index.ts';
 
 /** Moved to the one placement resolver in src/ring; re-exported for this module's importers. */
@@ -26,7 +27,7 @@ export const MAX_HOLDERS = 64;
 
 /** A placement the API refuses, with the catalogue code to answer with. */
 export interface PlacementProblem {
-  readonly code: 'INVALID_PLACEMENT' | 'PLACEMENT_UNDER_REPLICATED';
+  readonly code: 'INVALID_PLACEMENT' | 'PLACEMENT_UNDER_REPLICATED' | 'MEMBER_AMBIGUOUS';
   readonly message: string;
 }
 
@@ -69,6 +70,32 @@ export function checkPlacement(input: PlacementCheck): PlacementProblem | undefi
     };
   }
   return undefined;
+}
+
+/**
+ * The requested holders with short ids made whole: each may be a member's peer id or a unique prefix or
+ * suffix of one (as the logs print them). An id that names no member, or several, is a problem naming
+ * the candidates (INVALID_PLACEMENT, MEMBER_AMBIGUOUS); anything that is not a string is left for
+ * {@link checkPlacement} to refuse.
+ */
+export function resolveHolders(
+  replicas: readonly unknown[],
+  members: readonly RingMember[],
+): { replicas: string[] } | PlacementProblem {
+  const ids = members.map((m) => m.id);
+  const out: string[] = [];
+  for (const r of replicas) {
+    if (typeof r !== 'string' || r === '') return { replicas: replicas as string[] };
+    const match = matchMemberId(ids, r);
+    if (match.kind === 'one') out.push(match.id);
+    else if (match.kind === 'ambiguous')
+      return {
+        code: 'MEMBER_AMBIGUOUS',
+        message: `holder ${r} matches ${match.count} members: ${nameCandidates(match)}`,
+      };
+    else return invalid(`holder ${r} is not a member of the cluster; members: ${nameCandidates(match)}`);
+  }
+  return { replicas: out };
 }
 
 /** Timeouts (ms) of the steps of a wave; `copy` grows with the bytes a wave copies (see {@link planWave}). */

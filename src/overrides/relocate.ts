@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { ShoalError } from '../errors/index.ts';
 import type { Scope } from '../layout/index.ts';
 import { type Net, RemoteError } from '../net/index.ts';
 import type { ClusterRing } from '../replication/cluster-ring.ts';
@@ -10,7 +11,14 @@ import {
   PlacementUnderReplicatedError,
 } from '../replication/errors.ts';
 import { KeyedMutex } from '../replication/keyed-mutex.ts';
-import { checkPlacement, type MoveTimeouts, planMoveFrom, planWave } from './plan.ts';
+import {
+  checkPlacement,
+  type MoveTimeouts,
+  type PlacementProblem,
+  planMoveFrom,
+  planWave,
+  resolveHolders,
+} from './plan.ts';
 import type { OverrideSync } from './sync.ts';
 import type { WaveRunner } from './wave.ts';
 import {
@@ -30,6 +38,8 @@ export interface RelocatorComponents {
   /** Executes the move as a wave of one (the same path as the DSM's waves). */
   waves: WaveRunner;
   logger: Logger;
+  /** Whether a live copy of a key exists (see OverrideServiceComponents.exists). */
+  exists?: (key: string, signal?: AbortSignal) => Promise<boolean | undefined>;
 }
 
 export interface RelocatorOptions {
@@ -69,6 +79,24 @@ export class Relocator {
    * layout keepers catch up), the request is retried for up to {@link LAYOUT_SETTLE_MS}.
    */
   async place(req: PlaceRequest, opts: { signal?: AbortSignal; forwarded?: boolean } = {}): Promise<PlaceResult> {
+    if (!opts.forwarded && req.replicas !== null) {
+      const ring = this.#c.ring;
+      const resolved = resolveHolders(req.replicas, ring.ring.members);
+      if (!('replicas' in resolved)) throw placementError(resolved);
+      req = { ...req, replicas: resolved.replicas };
+      const problem = checkPlacement({
+        replicas: resolved.replicas,
+        members: ring.ring.members,
+        replicationFactor: ring.replicationFactor,
+        force: req.force,
+      });
+      if (problem !== undefined) throw placementError(problem);
+      if (req.allowMissing !== true && (await this.#c.exists?.(req.key, opts.signal)) === false)
+        throw new ShoalError(
+          'NOT_FOUND',
+          `no record ${req.key} to place; allow a missing record to place it before its first write`,
+        );
+    }
     const deadline = Date.now() + LAYOUT_SETTLE_MS;
     for (;;) {
       try {
@@ -92,8 +120,7 @@ export class Relocator {
         replicationFactor: ring.replicationFactor,
         force: req.force,
       });
-      if (problem?.code === 'INVALID_PLACEMENT') throw new InvalidPlacementError(problem.message);
-      if (problem !== undefined) throw new PlacementUnderReplicatedError(problem.message);
+      if (problem !== undefined) throw placementError(problem);
     }
     const partition = ring.ring.partitionOf(req.key);
     const coordinator = this.#c.sync.layout().ring().primaryOf(partition);
@@ -141,7 +168,14 @@ export class Relocator {
     const layoutRing = this.#c.sync.layout().ring();
     const out = new Map<string, PlaceManyResult>();
     const byCoordinator = new Map<string, PlaceRequest[]>();
-    for (const req of reqs) {
+    for (const asked of reqs) {
+      const resolved =
+        asked.replicas === null || opts.forwarded ? asked : resolveHolders(asked.replicas, ring.ring.members);
+      if (!('replicas' in resolved)) {
+        out.set(asked.key, { key: asked.key, changed: false, error: resolved });
+        continue;
+      }
+      const req = { ...asked, replicas: resolved.replicas };
       const problem =
         req.replicas === null
           ? undefined
@@ -260,4 +294,11 @@ export class Relocator {
       published: outcome.published,
     };
   }
+}
+
+/** The catalogue error of a refused placement. */
+function placementError(problem: PlacementProblem): ShoalError {
+  if (problem.code === 'INVALID_PLACEMENT') return new InvalidPlacementError(problem.message);
+  if (problem.code === 'PLACEMENT_UNDER_REPLICATED') return new PlacementUnderReplicatedError(problem.message);
+  return new ShoalError(problem.code, problem.message);
 }

@@ -60,6 +60,11 @@ export interface OverrideServiceComponents {
   /** Signs partition epochs and receipts. */
   peerKey: PrivateKey;
   logger: Logger;
+  /**
+   * Whether a live copy of a key exists on its holders (undefined: cannot tell); a manual placement of
+   * a key without one is refused (NOT_FOUND) unless it allows a missing record. Absent: not checked.
+   */
+  exists?: (key: string, signal?: AbortSignal) => Promise<boolean | undefined>;
 }
 
 export interface OverrideServiceOptions {
@@ -173,7 +178,7 @@ export function createOverrideService(
     { faults: options.faults },
   );
   const relocator = new Relocator(
-    { net: c.net, ring: c.ring, sync, waves, logger },
+    { net: c.net, ring: c.ring, sync, waves, logger, exists: c.exists },
     { timeouts: options.moveTimeouts },
   );
   const repair = new OverrideRepair({ ring: c.ring, client, logger });

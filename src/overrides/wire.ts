@@ -67,6 +67,8 @@ export interface PlaceRequest {
   replicas: string[] | null;
   reason: string;
   force: boolean;
+  /** Place a key that has no record yet (checked where the request arrives; never forwarded). */
+  allowMissing?: boolean;
 }
 
 export type OverrideRequest =

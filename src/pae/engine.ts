@@ -47,7 +47,8 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
   const scoreOptions = { ...DEFAULT_SCORE_OPTIONS, ...options.score };
   const latency = latencyResolver(options.latencyMs, components.rttMs, scoreOptions.defaultLatencyMs);
   let model: Forecaster | undefined;
-  let info: Omit<ModelInfo, 'latency' | 'accuracy'> = {
+  let runs = 0;
+  let info: Omit<ModelInfo, 'latency' | 'accuracy' | 'runs'> = {
     name: fallbackName,
     kind: 'baseline',
     horizonBuckets: horizon,
@@ -159,6 +160,7 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
       lastRunMs: performance.now() - t0,
       rowsScored: rows,
     };
+    runs++;
     log.debug({ rows, ms: info.lastRunMs, model: name }, 'pae: cycle done');
   }
 
@@ -222,7 +224,7 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
       const acc = { zones: accuracy.zoneAccuracy(), windows: accuracy.windows, keys: accuracy.keys };
       // While a cycle runs, the next one is scheduled only once it ends.
       const next = timer !== undefined && running === undefined ? nextRunAt : undefined;
-      return { ...info, nextRunAt: next, latency, accuracy: acc };
+      return { ...info, nextRunAt: next, runs, latency, accuracy: acc };
     },
     forecastOf: (key) => forecast.get(key),
     horizonMs: () => lastHorizonMs,

@@ -126,6 +126,8 @@ export interface ModelInfo {
   /** When the next cycle starts (ms since the epoch); undefined while one runs or the engine is stopped. */
   nextRunAt?: number;
   lastRunMs?: number;
+  /** Cycles completed since the engine started. */
+  runs: number;
   rowsScored: number;
   /** Latency sources of migration scores: a configured matrix, zones with a measured RTT, the fallback. */
   latency: { configured: boolean; measuredZones: string[]; defaultMs: number };

@@ -3,6 +3,7 @@ import { mergeRecord, recordsEqual } from '../crdt/merge.ts';
 import type { Net } from '../net/index.ts';
 import { KEYSPACE, prefixKey, type Store, type StoredRecord } from '../store/index.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
+import type { ReplicationObserver } from './observer.ts';
 import { sendRecords } from './transfer.ts';
 
 const enc = new TextEncoder();
@@ -12,6 +13,7 @@ export interface HintQueueComponents {
   store: Store;
   net: Net;
   logger: Logger;
+  observer?: ReplicationObserver;
 }
 
 /** Hints sent per bulk stream. */
@@ -55,6 +57,24 @@ export class HintQueue {
       const { record: merged, changed } = mergeRecord(await this.#c.store.get(hintKey), record);
       if (changed) await this.#c.store.put(hintKey, merged);
     });
+    this.#c.observer?.hintQueued();
+  }
+
+  /** Deletes every hint held for `peer` (a member that left or was removed); resolves to how many. */
+  async drop(peer: string): Promise<number> {
+    const prefix = HintQueue.#storeKey(HintQueue.#id(peer));
+    let dropped = 0;
+    try {
+      for (;;) {
+        const page = await this.#c.store.scan({ prefix, limit: REPLAY_PAGE, keysOnly: true });
+        if (page.entries.length === 0) return dropped;
+        for (const e of page.entries) await this.#c.store.delete(e.key);
+        dropped += page.entries.length;
+      }
+    } catch (err) {
+      this.#c.logger.debug({ err, peer }, 'dropping hints failed');
+      return dropped;
+    }
   }
 
   /**
@@ -80,6 +100,7 @@ export class HintQueue {
           const res = await sendRecords(this.#c.net, peer, fresh, signal);
           sent += res.applied;
           rejected = res.rejected;
+          this.#c.observer?.hintsReplayed(res.applied);
         }
         if (rejected > 0) {
           // Which ones is not known: keep the page for the next pass (hints expire after maxAgeMs).

@@ -20,6 +20,7 @@ import { Coordinator } from './coordinator.ts';
 import { HintQueue } from './hints.ts';
 import type { LocalEngine } from './local-engine.ts';
 import { Maintenance } from './maintenance.ts';
+import { NO_OBSERVER, type ReplicationObserver } from './observer.ts';
 import { ReplicaClient } from './replica-client.ts';
 import { serveReplicaProtocol } from './replica-service.ts';
 import { serveTransfers } from './transfer.ts';
@@ -28,12 +29,16 @@ export { ClusterRing } from './cluster-ring.ts';
 export { Coordinator, needed } from './coordinator.ts';
 export type * from './engine.ts';
 export { LocalEngine } from './local-engine.ts';
+export type { ReplicaCallOutcome, ReplicationObserver } from './observer.ts';
+export { REPLICA_CALL_OUTCOMES } from './observer.ts';
 
 export interface ReplicationComponents {
   net: Net;
   local: LocalEngine;
   store: Store;
   logger: Logger;
+  /** Told of replica calls, hints and repairs (the daemon's metrics). Default: nobody. */
+  observer?: ReplicationObserver;
 }
 
 export interface ReplicationOptions {
@@ -62,17 +67,23 @@ export interface Replication {
   leave(options?: { timeoutMs?: number }): Promise<void>;
 }
 
+/** The membership events that can change the ring. */
+const MEMBER_EVENTS = ['member:up', 'member:down', 'member:changed', 'member:removed'] as const;
+
 export function createReplication(components: ReplicationComponents, options: ReplicationOptions = {}): Replication {
   const { net, local, store, logger } = components;
+  const observer = components.observer ?? NO_OBSERVER;
   const ring = new ClusterRing(net, { partitions: options.partitions ?? 4096, replicas: options.replicas ?? 3 });
-  const client = new ReplicaClient(net, local, { timeoutMs: options.replicaTimeoutMs ?? 2000 });
-  const hints = new HintQueue({ store, net, logger }, { maxAgeMs: options.hintMaxAgeMs ?? 3 * 3600_000 });
+  const client = new ReplicaClient(net, local, { timeoutMs: options.replicaTimeoutMs ?? 2000, observer });
+  const hints = new HintQueue({ store, net, logger, observer }, { maxAgeMs: options.hintMaxAgeMs ?? 3 * 3600_000 });
   const engine = new Coordinator({ local, ring, client, hints, logger });
   const maintenance = new Maintenance(
-    { net, local, ring, client, hints, logger },
+    { net, local, ring, client, hints, logger, observer },
     { intervalMs: options.maintenanceIntervalMs ?? 30_000, tombstoneGraceMs: options.tombstoneGraceMs ?? 6 * 3600_000 },
   );
   const onMembers = (e: Event) => {
+    // A member gone for good gets no hint replay: its share's new replicas are filled by anti-entropy.
+    if (e.type === 'member:removed') void hints.drop((e as CustomEvent<{ peerId: string }>).detail.peerId);
     const changed = ring.refresh();
     if (changed) logger.info({ members: ring.ring.members.length }, 'ring changed');
     // A member's new storage figure or address leaves nothing to repair (each kick is a full pass over the
@@ -89,12 +100,11 @@ export function createReplication(components: ReplicationComponents, options: Re
       await serveReplicaProtocol(net, local, ring, logger);
       await serveTransfers(net, local, logger);
       ring.refresh();
-      for (const type of ['member:up', 'member:down', 'member:changed'] as const) net.addEventListener(type, onMembers);
+      for (const type of MEMBER_EVENTS) net.addEventListener(type, onMembers);
       maintenance.start();
     },
     async stop() {
-      for (const type of ['member:up', 'member:down', 'member:changed'] as const)
-        net.removeEventListener(type, onMembers);
+      for (const type of MEMBER_EVENTS) net.removeEventListener(type, onMembers);
       await maintenance.stop();
     },
     async leave({ timeoutMs = 120_000 } = {}) {

@@ -2,11 +2,13 @@ import type { Logger } from 'pino';
 import { type AntiEntropyComponents, localDigests, syncWithPeer } from './anti-entropy.ts';
 import { handOff } from './handoff.ts';
 import type { HintQueue } from './hints.ts';
+import type { ReplicationObserver } from './observer.ts';
 import { collectTombstones } from './tombstone-gc.ts';
 
 export interface MaintenanceComponents extends AntiEntropyComponents {
   hints: HintQueue;
   logger: Logger;
+  observer?: ReplicationObserver;
 }
 
 /**
@@ -79,7 +81,10 @@ export class Maintenance {
           await this.#c.hints.replay(peer, signal);
           if (!digests) continue;
           const report = await syncWithPeer(this.#c, peer, digests, signal);
-          if (report.pulled + report.pushed > 0) this.#c.logger.info(report, 'anti-entropy repaired records');
+          if (report.pulled + report.pushed > 0) {
+            this.#c.observer?.repaired(report.pulled, report.pushed);
+            this.#c.logger.info(report, 'anti-entropy repaired records');
+          }
         } catch (err) {
           this.#c.logger.debug({ err, peer }, 'anti-entropy with peer failed');
         }

@@ -1,7 +1,8 @@
 import type { Net } from '../net/index.ts';
-import { ProtocolError } from '../net/index.ts';
+import { NetTimeoutError, PeerUnreachableError, ProtocolError } from '../net/index.ts';
 import { checksumOf, type StoredRecord } from '../store/index.ts';
 import type { LocalEngine } from './local-engine.ts';
+import { NO_OBSERVER, type ReplicationObserver } from './observer.ts';
 import {
   decodeMessage,
   encodeMessage,
@@ -15,6 +16,8 @@ import {
 export interface ReplicaClientOptions {
   /** Deadline of one replica call (ms). */
   timeoutMs: number;
+  /** Told how each remote call ended. */
+  observer?: ReplicationObserver;
 }
 
 /** Refuses a record whose bytes do not match its checksum (corruption in transit or at rest). */
@@ -33,11 +36,13 @@ export class ReplicaClient {
   readonly #net: Net;
   readonly #local: LocalEngine;
   readonly #timeoutMs: number;
+  readonly #observer: ReplicationObserver;
 
   constructor(net: Net, local: LocalEngine, options: ReplicaClientOptions) {
     this.#net = net;
     this.#local = local;
     this.#timeoutMs = options.timeoutMs;
+    this.#observer = options.observer ?? NO_OBSERVER;
   }
 
   get self(): string {
@@ -50,10 +55,18 @@ export class ReplicaClient {
     signal?: AbortSignal,
     timeoutMs = this.#timeoutMs,
   ): Promise<T> {
-    const res = await this.#net.request(peer, REPLICA_PROTOCOL, encodeMessage(req), { signal, timeoutMs });
-    const msg = decodeMessage<T>(res, peer);
-    if (msg.t !== req.t) throw new ProtocolError(`replica ${peer} answered ${msg.t} to ${req.t}`);
-    return msg;
+    try {
+      const res = await this.#net.request(peer, REPLICA_PROTOCOL, encodeMessage(req), { signal, timeoutMs });
+      const msg = decodeMessage<T>(res, peer);
+      if (msg.t !== req.t) throw new ProtocolError(`replica ${peer} answered ${msg.t} to ${req.t}`);
+      this.#observer.replicaCall('ok');
+      return msg;
+    } catch (err) {
+      this.#observer.replicaCall(
+        err instanceof NetTimeoutError ? 'timeout' : err instanceof PeerUnreachableError ? 'unreachable' : 'error',
+      );
+      throw err;
+    }
   }
 
   async get(peer: string, key: string, signal?: AbortSignal): Promise<StoredRecord | undefined> {

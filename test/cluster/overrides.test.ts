@@ -105,6 +105,19 @@ describe('per-record placement overrides', () => {
       status: 400,
       code: 'INVALID_BODY',
     });
+    // Short ids: a prefix every peer id shares is ambiguous, an unknown one names the members.
+    const ambiguous = await place(d, { replicas: [ids[0], '12D3KooW'] });
+    const why = await json<{ code: string; message: string }>(ambiguous);
+    expect({ status: ambiguous.status, code: why.code }).toEqual({ status: 400, code: 'MEMBER_AMBIGUOUS' });
+    expect(why.message).toContain(ids[1]);
+    const unknown = await json<{ code: string; message: string }>(await place(d, { replicas: [ids[0], 'zzzzzz'] }));
+    expect(unknown).toMatchObject({ code: 'INVALID_PLACEMENT', message: expect.stringContaining(ids[2]) });
+    // KEY has no record yet: placing it is refused, unless a missing record is allowed.
+    const missing = await place(d, { replicas: [ids[0].slice(-8), ids[1].slice(-8)] }, 'never/written');
+    expect(await codeOf(missing)).toEqual({ status: 404, code: 'NOT_FOUND' });
+    const pre = await place(d, { replicas: [ids[0], ids[1]], allowMissing: true }, 'never/written');
+    expect(pre.status, await pre.clone().text()).toBe(200);
+    expect((await placementOf(d, 'never/written')).source).toBe('override');
   });
 
   it('places a record on holders other than its ring replicas; writes during the move and a crash of the old holder lose nothing', {
@@ -282,7 +295,9 @@ describe('per-record placement overrides', () => {
     expect(chosen).not.toEqual([...ring].sort());
     const cli = (...args: string[]) => runCli(['placement', ...args, '--url', d.url], 90_000);
 
-    const set = await cli('set', key, '--replicas', chosen.join(','), '--reason', 'from the cli');
+    // Short ids, as the logs print them (the last 8 characters).
+    const short = chosen.map((id) => id.slice(-8)).join(',');
+    const set = await cli('set', key, '--replicas', short, '--reason', 'from the cli');
     expect(set.code, set.out).toBe(0);
     expect(JSON.parse(set.out)).toMatchObject({ changed: true, source: 'override' });
     expect([...(await placementOf(d, key)).replicas].sort()).toEqual(chosen);

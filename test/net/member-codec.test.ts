@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeMembers, encodeMembers, type MemberInfo, parseMemberInfo } from '../../src/net/member-codec.ts';
-import { storageChanged } from '../../src/net/membership.ts';
+import { storageChanged } from '../../src/net/member-storage.ts';
 
 const base: MemberInfo = {
   peerId: '12D3KooWExample',

@@ -92,12 +92,36 @@ describe('failure detection', () => {
     await waitFor(() => a.member(b.peerId)?.status === 'up' && b.member(a.peerId)?.status === 'up');
   });
 
-  it('a leaving node is announced as leaving, goes down and is not re-dialled', async () => {
-    const [a, b] = await startCluster(2);
+  it('a node that left is gone from the membership, is not re-dialled, and its stale record cannot return', async () => {
+    const [a, b, c] = await startCluster(3);
     const bId = b.peerId;
+    const removed: string[] = [];
+    a.addEventListener('member:removed', (e) => removed.push(e.detail.peerId));
     await b.leave();
-    await waitFor(() => a.member(bId)?.leaving === true && a.member(bId)?.status === 'down');
+    await waitFor(() => a.member(bId) === undefined && c.member(bId) === undefined);
+    expect(removed).toEqual([bId]);
+    expect(a.members().map((m) => m.peerId)).not.toContain(bId);
+    await new Promise((r) => setTimeout(r, 500)); // gossip and member-list exchanges meanwhile
     expect(a.peers()).not.toContain(bId);
+    expect(a.member(bId)).toBeUndefined();
+  });
+
+  it('a removed node is dropped by every member and refused when it comes back with its data dir', async () => {
+    const dirs = [await tempDir(), await tempDir(), await tempDir()];
+    const [a, b, c] = await startCluster(3, {}, dirs);
+    const cId = c.peerId;
+    await c.stop();
+    await waitFor(() => a.member(cId)?.status === 'down');
+    const before = await a.remove(cId);
+    expect(before.peerId).toBe(cId);
+    await waitFor(() => b.member(cId) === undefined);
+    expect(a.member(cId)).toBeUndefined();
+    const again = await startNet({ dataDir: dirs[2], zone: 'z2', join: a.multiaddrs() });
+    expect(again.peerId).toBe(cId);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(a.member(cId)).toBeUndefined();
+    expect(b.member(cId)).toBeUndefined();
+    await expect(a.remove(cId)).rejects.toMatchObject({ code: 'MEMBER_NOT_FOUND' });
   });
 
   it('blockPeer needs faults enabled', async () => {

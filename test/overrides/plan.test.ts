@@ -10,6 +10,7 @@ import {
   type HolderEntry,
   planMove,
   planWave,
+  resolveHolders,
   unionOf,
 } from '../../src/overrides/plan.ts';
 import { ClusterRing } from '../../src/replication/cluster-ring.ts';
@@ -251,5 +252,23 @@ describe('ClusterRing placement', () => {
     expect(table.movingKeys()).toEqual(['k']);
     table.settleIfMovingTo('k', [ids[3], ids[2]]);
     expect(table.movingKeys()).toEqual([]);
+  });
+});
+
+describe('resolveHolders', () => {
+  const ms = [
+    { id: '12D3KooWAaaa1111', zone: 'a', capacity: 1, state: 'up' as const },
+    { id: '12D3KooWBbbb2222', zone: 'b', capacity: 1, state: 'up' as const },
+  ];
+  it('makes unique prefixes and suffixes whole, and names the candidates of the others', () => {
+    expect(resolveHolders(['1111', '12D3KooWB'], ms)).toEqual({ replicas: [ms[0].id, ms[1].id] });
+    expect(resolveHolders(['12D3KooW'], ms)).toMatchObject({
+      code: 'MEMBER_AMBIGUOUS',
+      message: expect.stringContaining(ms[1].id),
+    });
+    expect(resolveHolders(['nope'], ms)).toMatchObject({
+      code: 'INVALID_PLACEMENT',
+      message: expect.stringContaining(ms[0].id),
+    });
   });
 });

@@ -82,11 +82,13 @@ describe('shoal pae predict', () => {
   });
 
   it('exits 2 with usage on a missing --at and 1 on a malformed trace', async () => {
-    expect((await predict(['--trace', join(dir, 't.csv')])).code).toBe(2);
+    const missing = await predict(['--trace', join(dir, 't.csv')]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^shoal pae: /); // every CLI error starts with shoal
     await writeFile(join(dir, 'bad.csv'), 'ts_ms,key,op,origin,size\n1,/a,q,eu,1\n');
     const bad = await predict(['--trace', join(dir, 'bad.csv'), '--at', '5', '--json']);
     expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/TRACE_FORMAT.*line 2/);
+    expect(bad.err).toMatch(/^shoal pae predict: TRACE_FORMAT.*line 2/);
   });
 });
 

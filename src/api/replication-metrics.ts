@@ -1,0 +1,60 @@
+/**
+ * Prometheus metrics of replication, fed by its {@link ReplicationObserver}:
+ *
+ * | metric | type | labels | meaning |
+ * |---|---|---|---|
+ * | `shoal_replica_calls_total` | counter | `outcome` | calls to remote replicas (`ok`, `timeout`, `unreachable`, `error`) |
+ * | `shoal_hints_queued_total` | counter | — | writes a replica missed, kept as hints for it |
+ * | `shoal_hints_replayed_total` | counter | — | hinted writes applied at their replica once it was back |
+ * | `shoal_anti_entropy_repairs_total` | counter | `direction` | records anti-entropy repaired: `pulled` here, `pushed` to a peer |
+ *
+ * Every label value is set to 0 up front, and each is bound once: the observer does no label lookups.
+ *
+ * @packageDocumentation
+ */
+import { Counter, type Registry } from 'prom-client';
+import { REPLICA_CALL_OUTCOMES, type ReplicaCallOutcome, type ReplicationObserver } from '../replication/index.ts';
+
+/** Registers replication's metrics in `registry` and returns the observer that keeps them. */
+export function createReplicationMetrics(registry: Registry): ReplicationObserver {
+  const registers = [registry];
+  const calls = new Counter({
+    name: 'shoal_replica_calls_total',
+    help: 'Calls to remote replicas, by outcome (ok, timeout, unreachable, error)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const queued = new Counter({
+    name: 'shoal_hints_queued_total',
+    help: 'Writes kept as hints for a replica',
+    registers,
+  });
+  const replayed = new Counter({
+    name: 'shoal_hints_replayed_total',
+    help: 'Hinted writes applied at their replica once it was back',
+    registers,
+  });
+  const repairs = new Counter({
+    name: 'shoal_anti_entropy_repairs_total',
+    help: 'Records anti-entropy repaired, pulled here or pushed to a peer',
+    labelNames: ['direction'] as const,
+    registers,
+  });
+  const byOutcome = new Map(REPLICA_CALL_OUTCOMES.map((o) => [o, calls.labels(o)]));
+  for (const c of byOutcome.values()) c.inc(0);
+  const pulled = repairs.labels('pulled');
+  const pushed = repairs.labels('pushed');
+  pulled.inc(0);
+  pushed.inc(0);
+  return {
+    replicaCall: (outcome: ReplicaCallOutcome) => byOutcome.get(outcome)?.inc(),
+    hintQueued: () => queued.inc(),
+    hintsReplayed: (n) => {
+      if (n > 0) replayed.inc(n);
+    },
+    repaired: (p, q) => {
+      if (p > 0) pulled.inc(p);
+      if (q > 0) pushed.inc(q);
+    },
+  };
+}
