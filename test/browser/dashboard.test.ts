@@ -73,6 +73,8 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
     // A few polls in, still no error (the chart, the PAE and DSM panels have rendered by then).
     await page.waitForFunction(() => Number(document.body.dataset.ticks) >= 2, undefined, { timeout: 10_000 });
     expect(await page.locator('#conn').getAttribute('data-state')).toBe('ok');
+    // uPlot is imported on first use: under load the chart can come a moment after the table.
+    await page.locator('#moves-chart canvas').first().waitFor({ timeout: 15_000 });
     expect(await page.locator('#moves-chart canvas').count()).toBe(1);
     await shot(page, 'dashboard-cluster.png');
     expect(errors).toEqual([]);
@@ -154,6 +156,8 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
     const wave = (await row.first().getAttribute('data-wave'))!;
     expect(wave).toMatch(/^m-/);
     // The chart counted it: the "started" series has a non-zero bucket.
+    // uPlot is imported on first use: under load the chart can come a moment after the table.
+    await page.locator('#moves-chart canvas').first().waitFor({ timeout: 15_000 });
     expect(await page.locator('#moves-chart canvas').count()).toBe(1);
     await shot(page, 'dashboard-migrations.png');
     expect(errors).toEqual([]);
