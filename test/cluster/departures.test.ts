@@ -68,7 +68,11 @@ describe('departed and dead members', () => {
     expect(ambiguous.body.message).toContain(ids[1]);
     // Until the failure detector says down (10 s of silence), a SIGKILLed member is only suspect.
     const down = await eventually(
-      async () => (await peersOf(d0)).find((m) => m.peerId === ids[2])?.status === 'down',
+      // Each daemon's failure detector decides for itself: the remove below goes through d1.
+      async () => {
+        const views = await Promise.all([d0, d1].map((d) => peersOf(d)));
+        return views.every((v) => v.find((m) => m.peerId === ids[2])?.status === 'down');
+      },
       20_000,
       500,
     );
