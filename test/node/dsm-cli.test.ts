@@ -1,39 +1,12 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DAEMON_NODE_FLAGS } from '../../node/node-flags.ts';
-import { freePort, tempDir } from '../support/daemon-process.ts';
+import { freePort, runShoal, tempDir } from '../support/daemon-process.ts';
 import { DONE, dsmApp, FAILED, FakeDsm, IN_FLIGHT, PLAN } from '../support/dsm-fake.ts';
 
-const CLI = resolve(import.meta.dirname, '../../node/cli.ts');
-
 /** Runs the real `shoal` process; stdout and stderr apart (--json output must be stdout alone). */
-function shoal(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const p = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SHOAL_URL: '', SHOAL_ADMIN_TOKEN_FILE: '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    p.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    const t = setTimeout(() => p.kill('SIGKILL'), 20_000);
-    p.on('exit', (code) => {
-      clearTimeout(t);
-      res({ code, stdout, stderr });
-    });
-  });
-}
+const shoal = (args: string[], env: Record<string, string> = {}) => runShoal(args, env, 20_000);
 
 const TOKEN = 'cli-test-token';
 let dsm: FakeDsm;
