@@ -1,3 +1,5 @@
+import { SideTag } from './side-channel.ts';
+
 /**
  * Bulk stream wire tags. Every frame is length-prefixed (see frames.ts) and starts with one of these.
  *
@@ -11,8 +13,8 @@ export const Tag = {
   ACK: 2,
   DONE: 3,
   ERROR: 4,
-  SIDE: 5,
-  DECLINE: 6,
+  SIDE: SideTag.SIDE,
+  DECLINE: SideTag.DECLINE,
 } as const;
 
 export const DEFAULT_WINDOW_BYTES = 512 * 1024;

@@ -1,10 +1,10 @@
 import { Uint8ArrayList } from 'uint8arraylist';
 import { ShoalError } from '../errors/index.ts';
 import type { BulkSender } from './bulk.ts';
-import type { FrameChannel } from './bulk-channel.ts';
 import { DEFAULT_IDLE_MS, Tag } from './bulk-protocol.ts';
 import { callScope } from './call.ts';
 import { NetAbortedError, ProtocolError } from './errors.ts';
+import type { FrameChannel } from './frame-channel.ts';
 import { decodeVarint } from './frames.ts';
 import { decodeError } from './rpc.ts';
 

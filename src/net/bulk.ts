@@ -1,15 +1,12 @@
-import type { Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { type FrameChannel, releaseControl, socketChannel, streamChannel } from './bulk-channel.ts';
-import { DEFAULT_IDLE_MS, DEFAULT_MAX_FRAME, DEFAULT_WINDOW_BYTES, Tag } from './bulk-protocol.ts';
+import { DEFAULT_IDLE_MS, DEFAULT_MAX_FRAME, DEFAULT_WINDOW_BYTES } from './bulk-protocol.ts';
 import { serveBulk } from './bulk-receiver.ts';
 import { Sender } from './bulk-sender.ts';
-import { encodeOffer } from './bulk-tls.ts';
 import { callScope } from './call.ts';
 import type { NetCore, PeerInfo } from './core.ts';
-import { NetNotRunningError, ProtocolError } from './errors.ts';
-import { FrameReader, writeTaggedFrame } from './frames.ts';
-import { SocketFrameReader } from './socket-frames.ts';
+import { NetNotRunningError } from './errors.ts';
+import type { FrameChannel } from './frame-channel.ts';
+import { offerSideChannel } from './side-channel.ts';
 
 /**
  * Bulk streams: many frames from a sender to a receiver under an application-level window. The
@@ -92,7 +89,12 @@ export async function openBulk(
     await core.faults.delay(core.selfZone, core.zoneOf(peerId) ?? '', scope.signal);
     const stream = await core.libp2p.dialProtocol(peerIdFromString(peerId), protocol, { signal: scope.signal });
     stream.inactivityTimeout = idleTimeoutMs;
-    channel = await negotiate(core, stream, { peerId, idleTimeoutMs, signal: scope.signal });
+    channel = await offerSideChannel(core, stream, {
+      peerId,
+      idleTimeoutMs,
+      maxFrameBytes: DEFAULT_MAX_FRAME,
+      signal: scope.signal,
+    });
   } catch (err) {
     throw scope.fail(err, peerId, 'cannot open bulk stream to');
   } finally {
@@ -101,58 +103,4 @@ export async function openBulk(
   const zone = core.zoneOf(peerId) ?? '';
   const rttMs = core.faults.latencyMs(core.selfZone, zone) + core.faults.latencyMs(zone, core.selfZone);
   return new Sender(channel, peerId, opts.windowBytes ?? DEFAULT_WINDOW_BYTES, rttMs, opts.signal);
-}
-
-/**
- * Sender side of the side-channel negotiation: when this daemon listens, it offers the side channel
- * (SIDE + offer) and waits until the receiver connects to it, or answers DECLINE (side channel off,
- * or unreachable from there: the transfer stays on the stream). The receiver dials because only a
- * TLS client socket can read straight into frame buffers (see socket-frames.ts).
- */
-async function negotiate(
-  core: NetCore,
-  stream: Stream,
-  o: { peerId: string; idleTimeoutMs: number; signal: AbortSignal },
-): Promise<FrameChannel> {
-  const reader = new FrameReader(stream, DEFAULT_MAX_FRAME);
-  const offer = core.bulkTls?.offer(o.peerId);
-  if (offer === undefined) return streamChannel(stream, reader);
-  // reader.next() takes no signal: the deadline resets the stream instead
-  const onAbort = (): void => stream.abort(o.signal.reason);
-  o.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await writeTaggedFrame(stream, Tag.SIDE, encodeOffer(offer.wire), o.signal);
-    const claimed = offer.accepted.then((socket) => ({ socket }));
-    const deadline = new Promise<never>((_, reject) => {
-      if (o.signal.aborted) reject(o.signal.reason);
-      o.signal.addEventListener('abort', () => reject(o.signal.reason), { once: true });
-    });
-    deadline.catch(() => undefined);
-    const onStream = reader.next();
-    onStream.catch(() => undefined);
-    let won = await Promise.race([claimed, onStream.then((frame) => ({ frame })), deadline]);
-    // the receiver closes this stream once connected, which may overtake the end of the TLS handshake
-    if ('frame' in won && won.frame === undefined) won = await Promise.race([claimed, deadline]);
-    if ('frame' in won) {
-      if (won.frame?.[0] !== Tag.DECLINE || won.frame.byteLength !== 1)
-        throw new ProtocolError(`unexpected answer to a bulk side-channel offer`);
-      offer.withdraw();
-      return streamChannel(stream, reader);
-    }
-    if (won.socket === undefined) throw new NetNotRunningError();
-    releaseControl(stream, o.idleTimeoutMs);
-    const { peerId, idleTimeoutMs } = o;
-    core.logger.debug({ peerId, protocol: stream.protocol }, 'bulk transfer on the side channel');
-    return socketChannel(won.socket, new SocketFrameReader(DEFAULT_MAX_FRAME, peerId), {
-      peerId,
-      idleTimeoutMs,
-      viaOnread: false,
-    });
-  } catch (err) {
-    offer.withdraw();
-    stream.abort(err instanceof Error ? err : new ProtocolError(String(err)));
-    throw err;
-  } finally {
-    o.signal.removeEventListener('abort', onAbort);
-  }
 }

@@ -1,10 +1,10 @@
-import type { Stream } from '@libp2p/interface';
 import type { Logger } from 'pino';
 import type { ShoalError } from '../errors/index.ts';
 import { Assembly, type ChannelFrame, decodeError, Kind, MAX_ID, requestBody } from './channel-codec.ts';
 import { readChannel } from './channel-reader.ts';
 import { ChannelWriter } from './channel-writer.ts';
 import { MessageTooLargeError, NetTimeoutError, PeerUnreachableError, ProtocolError, RemoteError } from './errors.ts';
+import type { FrameChannel } from './frame-channel.ts';
 
 interface Pending {
   resolve(bytes: Uint8Array): void;
@@ -13,36 +13,36 @@ interface Pending {
 }
 
 /**
- * The calling side of one multiplexed RPC channel (one outbound stream to a peer). Many calls are
+ * The calling side of one multiplexed RPC channel (one outbound transport to a peer). Many calls are
  * in flight at once; each gets an id and its response is matched by id, in whatever order the
  * server finishes. A call that is aborted or times out is dropped locally and a CANCEL is sent; the
- * channel stays up and a late response is ignored. When the stream ends or fails, every pending
+ * channel stays up and a late response is ignored. When the transport ends or fails, every pending
  * call rejects with PeerUnreachableError and the channel reports itself closed (the pool reopens).
  */
 export class ClientChannel {
   readonly peerId: string;
-  readonly #stream: Stream;
+  readonly #transport: FrameChannel;
   readonly #logger: Logger;
   readonly #writer: ChannelWriter;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #closed = false;
 
-  constructor(stream: Stream, peerId: string, logger: Logger) {
+  constructor(transport: FrameChannel, peerId: string, logger: Logger) {
     this.peerId = peerId;
-    this.#stream = stream;
+    this.#transport = transport;
     this.#logger = logger;
-    this.#writer = new ChannelWriter(stream, (err) => this.close(err));
-    stream.addEventListener('close', (evt) => this.close(evt.error ?? new Error('stream closed')), { once: true });
-    readChannel(stream, (frame) => this.#onFrame(frame)).then(
+    this.#writer = new ChannelWriter(transport, (err) => this.close(err));
+    transport.onClose((err) => this.close(err ?? new Error('channel closed')));
+    readChannel(transport, (frame) => this.#onFrame(frame)).then(
       () => this.close(new Error('the peer closed the channel')),
       (err: unknown) => this.close(err),
     );
   }
 
-  /** False once the stream ended or failed; the pool then opens a fresh channel. */
+  /** False once the transport ended or failed; the pool then opens a fresh channel. */
   get isOpen(): boolean {
-    return !this.#closed && this.#stream.status === 'open' && this.#stream.writeStatus === 'writable';
+    return !this.#closed && this.#transport.isOpen;
   }
 
   /** Calls in flight on this channel. */
@@ -82,7 +82,7 @@ export class ClientChannel {
     });
   }
 
-  /** Closes the channel: pending calls reject with PeerUnreachableError; a ProtocolError is logged and resets the stream. */
+  /** Closes the channel: pending calls reject with PeerUnreachableError; a ProtocolError is logged and resets the transport. */
   close(reason: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -93,7 +93,7 @@ export class ClientChannel {
     } else {
       this.#logger.debug({ peerId: this.peerId, reason: message }, 'rpc channel closed');
     }
-    if (this.#stream.status === 'open') this.#stream.abort(reason instanceof Error ? reason : new Error(message));
+    this.#transport.abort(reason instanceof Error ? reason : new Error(message)); // a no-op once it closed
     const err = new PeerUnreachableError(this.peerId, `rpc channel to ${this.peerId} closed: ${message}`, {
       cause: reason,
     });

@@ -4,7 +4,7 @@ import { ProtocolError, RemoteError } from './errors.ts';
 import { decodeVarint, encodeVarint, WRITE_CHUNK_BYTES } from './frames.ts';
 
 /**
- * Wire format of the multiplexed RPC channel (`/shoal/rpc-mux/1.0.0`, one long-lived stream per
+ * Wire format of the multiplexed RPC channel (`/shoal/rpc-mux/2.0.0`, one long-lived stream per
  * peer pair and direction). Every frame is length-prefixed (see frames.ts) and at most
  * {@link CHANNEL_MAX_FRAME_BYTES} long:
  *
@@ -14,8 +14,11 @@ import { decodeVarint, encodeVarint, WRITE_CHUNK_BYTES } from './frames.ts';
  * message follow. A message (request or response) bigger than one frame is cut into fragments that
  * the writer interleaves with other messages, so a 16 MiB request never blocks small ones.
  * A REQUEST message is `varint protocolLength | protocol (utf8) | request bytes`.
+ *
+ * Before the first frame, the caller may offer the TLS side channel (side-channel.ts: type bytes 5
+ * and 6 are kept for that); the frames then travel on the side-channel socket instead of the stream.
  */
-export const MUX_PROTOCOL = '/shoal/rpc-mux/1.0.0';
+export const MUX_PROTOCOL = '/shoal/rpc-mux/2.0.0';
 
 export const Kind = {
   /** client → server: `varint protocolLength | protocol | request`. */

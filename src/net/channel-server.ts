@@ -1,4 +1,3 @@
-import type { Stream } from '@libp2p/interface';
 import { ShoalError } from '../errors/index.ts';
 import { callScope } from './call.ts';
 import { Assembly, type ChannelFrame, encodeError, Kind, parseRequestHead } from './channel-codec.ts';
@@ -6,6 +5,7 @@ import { readChannel } from './channel-reader.ts';
 import { ChannelWriter } from './channel-writer.ts';
 import { type NetCore, type PeerInfo, peerInfo } from './core.ts';
 import { MessageTooLargeError, NetAbortedError, NetTimeoutError, ProtocolError } from './errors.ts';
+import type { FrameChannel } from './frame-channel.ts';
 
 /** Answers one request; throw a ShoalError to send its code and message back to the caller. */
 export type RequestHandler = (req: Uint8Array, from: PeerInfo, opts: { signal: AbortSignal }) => Promise<Uint8Array>;
@@ -32,7 +32,7 @@ interface Incoming {
 }
 
 /**
- * The serving side of one multiplexed RPC channel (one inbound stream from a peer). Reassembles
+ * The serving side of one multiplexed RPC channel (one inbound transport from a peer). Reassembles
  * requests, runs handlers concurrently and queues each answer as soon as it is ready, so answers go
  * out of order. A handler's signal fires on its deadline, on a CANCEL from the caller, and when the
  * channel closes. A malformed frame closes this channel only (logged); other channels and the
@@ -41,7 +41,7 @@ interface Incoming {
 export class ServerChannel {
   readonly #core: NetCore;
   readonly #from: string;
-  readonly #stream: Stream;
+  readonly #transport: FrameChannel;
   readonly #lookup: (protocol: string) => HandlerEntry | undefined;
   readonly #writer: ChannelWriter;
   readonly #incoming = new Map<number, Incoming>();
@@ -50,23 +50,28 @@ export class ServerChannel {
   readonly #closed = new AbortController();
   #whenIdle: (() => void) | undefined;
 
-  constructor(core: NetCore, stream: Stream, from: string, lookup: (protocol: string) => HandlerEntry | undefined) {
+  constructor(
+    core: NetCore,
+    transport: FrameChannel,
+    from: string,
+    lookup: (protocol: string) => HandlerEntry | undefined,
+  ) {
     this.#core = core;
-    this.#stream = stream;
+    this.#transport = transport;
     this.#from = from;
     this.#lookup = lookup;
-    this.#writer = new ChannelWriter(stream, (err) => this.close(err));
-    stream.addEventListener('close', (evt) => this.close(evt.error ?? new Error('stream closed')), { once: true });
+    this.#writer = new ChannelWriter(transport, (err) => this.close(err));
+    transport.onClose((err) => this.close(err ?? new Error('channel closed')));
   }
 
-  /** Serves until the stream ends or a malformed frame arrives. Never rejects. */
+  /** Serves until the transport ends or a malformed frame arrives. Never rejects. */
   async serve(): Promise<void> {
     try {
-      await readChannel(this.#stream, (frame) => this.#onFrame(frame));
+      await readChannel(this.#transport, (frame) => this.#onFrame(frame));
       // the caller half-closed: finish running requests, send their answers, then close our side
       await this.#idle();
       await this.#writer.idle();
-      if (this.#stream.status === 'open') await this.#stream.close().catch(() => undefined);
+      if (this.#transport.isOpen) await this.#transport.close().catch(() => undefined);
       this.close(new Error('the caller closed the channel'));
     } catch (err) {
       this.close(err);
@@ -83,7 +88,7 @@ export class ServerChannel {
     }
     this.#closed.abort(new NetAbortedError(`caller ${this.#from} went away`));
     this.#writer.close();
-    if (this.#stream.status === 'open') this.#stream.abort(reason instanceof Error ? reason : new Error(message));
+    this.#transport.abort(reason instanceof Error ? reason : new Error(message)); // a no-op once it closed
     this.#incoming.clear();
   }
 

@@ -1,6 +1,6 @@
-import type { Stream } from '@libp2p/interface';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { FRAME_HEADER_BYTES, frameHeader, type Kind } from './channel-codec.ts';
+import type { FrameChannel } from './frame-channel.ts';
 import { WRITE_CHUNK_BYTES } from './frames.ts';
 
 interface Outgoing {
@@ -14,22 +14,22 @@ interface Outgoing {
 const MIN_FRAGMENT_BYTES = 4096;
 
 /**
- * The only writer of a channel stream. Messages are queued and cut into fragments; a pump writes
+ * The only writer of an RPC channel (a libp2p stream or the TLS side channel). Messages are queued and cut into fragments; a pump writes
  * them round-robin (one fragment per message per turn, so a large message does not block small
  * ones), coalescing frames queued in the same tick into one `send` of at most
- * {@link WRITE_CHUNK_BYTES} (the pnet bound), and waits for `drain` whenever the stream asks.
+ * {@link WRITE_CHUNK_BYTES} (the pnet bound), and waits for `drain` whenever the transport asks.
  * The queue is bounded by the callers: in-flight request limits on both sides.
  */
 export class ChannelWriter {
-  readonly #stream: Stream;
+  readonly #channel: FrameChannel;
   readonly #onError: (err: unknown) => void;
   #queue: Outgoing[] = [];
   #scheduled = false;
   #pumping = false;
   #closed = false;
 
-  constructor(stream: Stream, onError: (err: unknown) => void) {
-    this.#stream = stream;
+  constructor(channel: FrameChannel, onError: (err: unknown) => void) {
+    this.#channel = channel;
     this.#onError = onError;
   }
 
@@ -52,7 +52,7 @@ export class ChannelWriter {
     return m.offset > 0;
   }
 
-  /** Resolves once everything queued so far has been handed to the stream (or the writer closed). */
+  /** Resolves once everything queued so far has been handed to the transport (or the writer closed). */
   async idle(): Promise<void> {
     while ((this.#queue.length > 0 || this.#pumping || this.#scheduled) && !this.#closed) {
       await new Promise((resolve) => setTimeout(resolve, 1));
@@ -78,10 +78,10 @@ export class ChannelWriter {
     this.#pumping = true;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        if (this.#stream.writableNeedsDrain) await this.#stream.onDrain();
+        if (this.#channel.needsDrain) await this.#channel.drain();
         if (this.#closed) break;
         const batch = this.#batch();
-        if (batch.byteLength > 0) this.#stream.send(batch);
+        if (batch.byteLength > 0) this.#channel.write(batch);
       }
     } catch (err) {
       this.close();

@@ -2,10 +2,11 @@ import type { Connection, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { callScope } from './call.ts';
 import { ClientChannel } from './channel-client.ts';
-import { MUX_PROTOCOL } from './channel-codec.ts';
+import { CHANNEL_MAX_FRAME_BYTES, MUX_PROTOCOL } from './channel-codec.ts';
 import { type HandlerEntry, type RequestHandler, ServerChannel } from './channel-server.ts';
 import type { NetCore } from './core.ts';
-import { NetNotRunningError } from './errors.ts';
+import { NetNotRunningError, ProtocolError } from './errors.ts';
+import { acceptSideChannel, offerSideChannel } from './side-channel.ts';
 
 export { decodeError, encodeError, MUX_PROTOCOL } from './channel-codec.ts';
 export type { RequestHandler } from './channel-server.ts';
@@ -32,6 +33,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024 + 64 * 1024;
 const PEER_IN_FLIGHT = 256;
 /** Channel streams one connection may open to us (one is normal; a few while reopening). */
 const MAX_CHANNEL_STREAMS = 8;
+/** A channel lives as long as both daemons: no idle timeout on its side-channel socket (TCP keep-alive instead). */
+const CHANNEL_SIDE = { maxFrameBytes: CHANNEL_MAX_FRAME_BYTES, idleTimeoutMs: 0 } as const;
 
 /**
  * Request/response over one long-lived multiplexed channel per peer ({@link MUX_PROTOCOL}; wire
@@ -74,9 +77,15 @@ export class Rpc {
     this.#handlers.delete(protocol);
   }
 
-  #serve(stream: Stream, connection: Connection): void {
+  async #serve(stream: Stream, connection: Connection): Promise<void> {
     const from = connection.remotePeer.toString();
-    void new ServerChannel(this.#core, stream, from, (p) => this.#handlers.get(p)).serve();
+    try {
+      const transport = await acceptSideChannel(this.#core, stream, connection, CHANNEL_SIDE);
+      await new ServerChannel(this.#core, transport, from, (p) => this.#handlers.get(p)).serve();
+    } catch (err) {
+      this.#core.logger.debug({ err, from }, 'rpc channel negotiation failed');
+      stream.abort(err instanceof Error ? err : new ProtocolError(String(err)));
+    }
   }
 
   async request(peerId: string, protocol: string, req: Uint8Array, opts: RequestOptions = {}): Promise<Uint8Array> {
@@ -113,13 +122,15 @@ export class Rpc {
   }
 
   async #open(peerId: string): Promise<ClientChannel> {
+    const signal = AbortSignal.timeout(this.#defaultTimeoutMs);
     const stream = await this.#core.libp2p.dialProtocol(peerIdFromString(peerId), MUX_PROTOCOL, {
-      signal: AbortSignal.timeout(this.#defaultTimeoutMs),
+      signal,
       maxOutboundStreams: MAX_CHANNEL_STREAMS,
     });
-    const channel = new ClientChannel(stream, peerId, this.#core.logger);
+    const transport = await offerSideChannel(this.#core, stream, { ...CHANNEL_SIDE, peerId, signal });
+    const channel = new ClientChannel(transport, peerId, this.#core.logger);
     this.#channels.set(peerId, channel);
-    this.#core.logger.debug({ peerId }, 'rpc channel opened');
+    this.#core.logger.debug({ peerId, on: transport.kind }, 'rpc channel opened');
     return channel;
   }
 

@@ -68,8 +68,7 @@ export class SocketFrameReader {
       this.#notify();
     });
     socket.once('close', () => {
-      if (!this.#ended)
-        this.#fail(new PeerUnreachableError(this.#peerId, `bulk side channel to ${this.#peerId} closed`));
+      if (!this.#ended) this.#fail(new PeerUnreachableError(this.#peerId, `side channel to ${this.#peerId} closed`));
     });
     socket.on('error', (err) => this.#fail(err));
   }

@@ -8,9 +8,26 @@ import pino from 'pino';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ShoalError } from '../../src/errors/index.ts';
-import { encodeError, frameHeader, Kind, MUX_PROTOCOL, parseRequestHead } from '../../src/net/channel-codec.ts';
+import {
+  CHANNEL_MAX_FRAME_BYTES,
+  encodeError,
+  frameHeader,
+  Kind,
+  MUX_PROTOCOL,
+  parseRequestHead,
+} from '../../src/net/channel-codec.ts';
 import { readChannel } from '../../src/net/channel-reader.ts';
-import { createNet, type Net, type NetOptions, NetTimeoutError, PeerUnreachableError } from '../../src/net/index.ts';
+import { streamChannel } from '../../src/net/frame-channel.ts';
+import { FrameReader } from '../../src/net/frames.ts';
+import {
+  createNet,
+  generateClusterSecret,
+  type Net,
+  type NetOptions,
+  NetTimeoutError,
+  PeerUnreachableError,
+} from '../../src/net/index.ts';
+import { SideTag } from '../../src/net/side-channel.ts';
 import { cleanup, FAST_TIMINGS, tempDir, upCount, waitFor } from './helpers.ts';
 
 const ECHO = '/shoal/test-echo/1.0.0';
@@ -23,6 +40,8 @@ const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 interface Logged {
   net: Net;
   channelsOpened(): number;
+  /** Channels this Net opened on the TLS side channel or on a libp2p stream. */
+  channelsOn(kind: 'tls' | 'libp2p'): number;
   malformed(): number;
 }
 const started: Net[] = [];
@@ -48,6 +67,8 @@ async function logged(options: Partial<NetOptions> = {}): Promise<Logged> {
   return {
     net,
     channelsOpened: () => count('"rpc channel opened"'),
+    channelsOn: (kind: 'tls' | 'libp2p') =>
+      lines.filter((l) => l.includes('"rpc channel opened"') && l.includes(`"on":"${kind}"`)).length,
     malformed: () => count('malformed frame'),
   };
 }
@@ -97,6 +118,33 @@ describe('multiplexed rpc channel', () => {
     expect(a.channelsOpened()).toBe(1);
   });
 
+  it('runs on the TLS side channel when both ends allow it, else on the libp2p stream, and a blocked peer ends it', async () => {
+    const secret = generateClusterSecret();
+    const faults = { enabled: true };
+    const a = await logged({ clusterSecret: secret, faults });
+    const b = await logged({ zone: 'z1', clusterSecret: secret, faults, join: a.net.multiaddrs() });
+    const c = await logged({ zone: 'z2', clusterSecret: secret, bulkTls: false, join: a.net.multiaddrs() });
+    for (const n of [a, b, c]) await serve(n.net);
+    await waitFor(() => upCount(a.net.members()) === 3);
+    expect(dec(await a.net.request(b.net.peerId, ECHO, enc('a→b')))).toBe('a→b');
+    expect(a.channelsOn('tls')).toBe(1);
+    // c does not listen for side channels: its offers are none, and it declines a's
+    expect(dec(await c.net.request(a.net.peerId, ECHO, enc('c→a')))).toBe('c→a');
+    expect(dec(await a.net.request(c.net.peerId, ECHO, enc('a→c')))).toBe('a→c');
+    expect(c.channelsOn('libp2p')).toBe(1);
+    expect(a.channelsOn('libp2p')).toBe(1);
+    // a partition ends the side channel too: calls fail while blocked and work on a fresh channel after
+    await a.net.blockPeer(b.net.peerId);
+    await expect(a.net.request(b.net.peerId, ECHO, enc('x'), { timeoutMs: 1000 })).rejects.toBeInstanceOf(
+      PeerUnreachableError,
+    );
+    a.net.unblockPeer(b.net.peerId);
+    await waitFor(
+      async () => dec(await a.net.request(b.net.peerId, ECHO, enc('back')).catch(() => enc(''))) === 'back',
+    );
+    expect(a.channelsOn('tls')).toBe(2);
+  });
+
   it('a call that times out does not disturb the others on the channel', async () => {
     const a = await logged();
     const b = await logged({ zone: 'z1', join: a.net.multiaddrs() });
@@ -142,9 +190,14 @@ describe('multiplexed rpc channel', () => {
     const raw = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] });
     try {
       let channels = 0;
-      await raw.handle(MUX_PROTOCOL, (stream) => {
+      await raw.handle(MUX_PROTOCOL, async (stream) => {
         channels++;
-        readChannel(stream, (f) => {
+        // a daemon offers the TLS side channel first; this peer has none and declines it
+        const reader = new FrameReader(stream, CHANNEL_MAX_FRAME_BYTES);
+        const first = await reader.next();
+        if (first?.[0] !== SideTag.SIDE) throw new Error('expected a side-channel offer first');
+        stream.send(Uint8Array.of(1, SideTag.DECLINE));
+        readChannel(streamChannel(stream, reader), (f) => {
           const { protocol, rest } = parseRequestHead(f.body);
           if (protocol !== ECHO) {
             const err = encodeError(new ShoalError('NOT_FOUND', 'not a member'));

@@ -100,6 +100,7 @@ describe('request/response', () => {
         Uint8Array.of(0x02, 0x09, 0x01), // unknown frame type
         Uint8Array.of(0x02, 0x01, 0x01), // a response frame sent to the server
         Uint8Array.of(0x03, 0x00, 0x01, 0x7f), // request whose protocol id runs past the frame
+        Uint8Array.of(0x03, 0x05, 0x01, 0x02), // a side-channel offer too short to hold a token
       ]) {
         const stream = await raw.dialProtocol(target, MUX_PROTOCOL);
         stream.send(garbage);

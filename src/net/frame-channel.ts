@@ -1,13 +1,15 @@
 import type { Socket } from 'node:net';
 import type { Stream } from '@libp2p/interface';
+import type { Uint8ArrayList } from 'uint8arraylist';
 import { NetAbortedError, NetTimeoutError, PeerUnreachableError } from './errors.ts';
 import { encodeVarint, type FrameReader, writeTaggedFrame } from './frames.ts';
 import type { SocketFrameReader } from './socket-frames.ts';
 
 /**
- * The duplex one bulk transfer runs on, once negotiated: length-prefixed tagged frames either on the
- * libp2p stream itself, or on the TLS side channel (a node socket tied to the libp2p stream that
- * negotiated it). The sender and receiver logic in bulk.ts / bulk-sender.ts does not know which.
+ * The duplex a bulk transfer or an RPC channel runs on, once negotiated (side-channel.ts):
+ * length-prefixed frames either on the libp2p stream itself, or on the TLS side channel (a node
+ * socket tied to the libp2p stream that negotiated it). The bulk sender and receiver and the RPC
+ * channel's ends do not know which.
  */
 export interface FrameChannel {
   /** `tls` for the side channel, `libp2p` for the stream. */
@@ -22,27 +24,56 @@ export interface FrameChannel {
   close(signal?: AbortSignal): Promise<void>;
   /** Tears the channel down; pending reads and writes fail. */
   abort(err: Error): void;
-  /** Calls `fn` once when the channel closed, cleanly or not. */
-  onClose(fn: () => void): void;
-}
-
-/** The bulk protocol on the libp2p stream (no side channel, or the fallback). */
-export function streamChannel(stream: Stream, reader: FrameReader): FrameChannel {
-  return {
-    kind: 'libp2p',
-    next: () => reader.next(),
-    hasBufferedFrame: () => reader.hasBufferedFrame(),
-    send: (tag, payload, signal) => writeTaggedFrame(stream, tag, payload, signal),
-    close: (signal) => stream.close({ signal }),
-    abort: (err) => stream.abort(err),
-    onClose: (fn) => stream.addEventListener('close', () => fn(), { once: true }),
-  };
+  /** Calls `fn` once when the channel closed, cleanly or not (with the error, if any). */
+  onClose(fn: (err?: Error) => void): void;
+  /** Hands bytes that are already framed to the transport at once (the RPC writer batches its frames). */
+  write(bytes: Uint8ArrayList): void;
+  /** True while the transport asks the writer to wait for {@link FrameChannel.drain}. */
+  readonly needsDrain: boolean;
+  /** Resolves when the transport takes more bytes; rejects when it closes first. */
+  drain(): Promise<void>;
+  /** False once the channel closed or stopped being writable. */
+  readonly isOpen: boolean;
 }
 
 /**
- * The bulk protocol on the TLS side channel. The socket lives on its own once negotiated: the libp2p
- * stream that negotiated it is closed (a libp2p connection hiccup does not end a transfer), and
- * BulkTls ends it on stop() or when fault injection blocks the peer.
+ * Frames on the libp2p stream (no side channel, or the fallback). `held`: a frame already read from
+ * `reader` while looking for a side-channel offer; next() returns it first.
+ */
+export function streamChannel(stream: Stream, reader: FrameReader, held?: Uint8Array): FrameChannel {
+  let first = held;
+  return {
+    kind: 'libp2p',
+    next: () => {
+      if (first === undefined) return reader.next();
+      const frame = first;
+      first = undefined;
+      return Promise.resolve(frame);
+    },
+    hasBufferedFrame: () => first !== undefined || reader.hasBufferedFrame(),
+    send: (tag, payload, signal) => writeTaggedFrame(stream, tag, payload, signal),
+    close: (signal) => stream.close({ signal }),
+    abort: (err) => stream.abort(err),
+    onClose: (fn) => stream.addEventListener('close', (evt) => fn(evt.error), { once: true }),
+    write: (bytes) => void stream.send(bytes),
+    get needsDrain() {
+      return stream.writableNeedsDrain;
+    },
+    drain: () => stream.onDrain(),
+    get isOpen() {
+      return stream.status === 'open' && stream.writeStatus === 'writable';
+    },
+  };
+}
+
+/** TCP keep-alive probes on a long-lived side channel start after this much silence. */
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * Frames on the TLS side channel. The socket lives on its own once negotiated: the libp2p stream
+ * that negotiated it is closed (a libp2p connection hiccup does not end it), and BulkTls ends it on
+ * stop() or when fault injection blocks the peer. `idleTimeoutMs` 0: never idle out (an RPC channel
+ * lives as long as both daemons; TCP keep-alive notices a peer that vanished).
  */
 export function socketChannel(
   socket: Socket,
@@ -53,9 +84,17 @@ export function socketChannel(
   reader.attach(socket, opts.viaOnread);
   // an 'error' without a listener would crash the process; errors reach the reader and writers anyway
   socket.on('error', () => undefined);
-  socket.setTimeout(idleTimeoutMs, () =>
-    socket.destroy(new NetTimeoutError(`bulk side channel idle for ${idleTimeoutMs} ms`)),
-  );
+  if (idleTimeoutMs > 0) {
+    socket.setTimeout(idleTimeoutMs, () =>
+      socket.destroy(new NetTimeoutError(`side channel idle for ${idleTimeoutMs} ms`)),
+    );
+  } else {
+    socket.setKeepAlive(true, KEEPALIVE_MS);
+  }
+  let closeError: Error | undefined;
+  socket.once('error', (err) => {
+    closeError = err;
+  });
   return {
     kind: 'tls',
     next: () => reader.next(),
@@ -64,8 +103,17 @@ export function socketChannel(
     close: (signal) => endSocket(socket, signal),
     abort: (err) => socket.destroy(err),
     onClose: (fn) => {
-      if (socket.closed) fn();
-      else socket.once('close', () => fn());
+      if (socket.closed) fn(closeError);
+      else socket.once('close', () => fn(closeError));
+    },
+    // one contiguous buffer: one TLS record run instead of one record per frame
+    write: (bytes) => void socket.write(bytes.subarray()),
+    get needsDrain() {
+      return socket.writableNeedDrain;
+    },
+    drain: () => drained(socket, peerId),
+    get isOpen() {
+      return !socket.destroyed && socket.writable;
     },
   };
 }
@@ -88,7 +136,7 @@ async function sendOnSocket(
   signal?: AbortSignal,
 ): Promise<void> {
   if (socket.destroyed || socket.writableEnded)
-    throw new PeerUnreachableError(peerId, `bulk side channel to ${peerId} is closed`);
+    throw new PeerUnreachableError(peerId, `side channel to ${peerId} is closed`);
   const len = encodeVarint(payload.byteLength + 1);
   const small = payload.byteLength <= SMALL_FRAME_BYTES;
   const head = Buffer.allocUnsafe(len.byteLength + 1 + (small ? payload.byteLength : 0));
@@ -118,9 +166,10 @@ function drained(socket: Socket, peerId: string, signal?: AbortSignal): Promise<
       else reject(err);
     };
     const onDrain = (): void => done();
-    const onClose = (): void => done(new PeerUnreachableError(peerId, `bulk side channel to ${peerId} closed`));
+    const onClose = (): void => done(new PeerUnreachableError(peerId, `side channel to ${peerId} closed`));
     const onAbort = (): void => done(new NetAbortedError('bulk write aborted', { cause: signal?.reason }));
     if (signal?.aborted === true) return onAbort();
+    if (socket.destroyed) return onClose();
     socket.once('drain', onDrain);
     socket.once('close', onClose);
     signal?.addEventListener('abort', onAbort, { once: true });
