@@ -154,6 +154,11 @@ export class ClusterRing {
     return this.#net.member(peerId)?.status !== 'down';
   }
 
+  /** The failure detector's smoothed round-trip time to `peerId` (ms), undefined before the first ping. */
+  rttOf(peerId: string): number | undefined {
+    return this.#net.member(peerId)?.rttMs;
+  }
+
   /** Members that are up, self excluded. */
   upPeers(): string[] {
     return this.#net

@@ -23,7 +23,7 @@ import { QuorumNotReachedError, ReplicasUnavailableError } from './errors.ts';
 import type { HintQueue } from './hints.ts';
 import { listAcrossCluster } from './list.ts';
 import type { LocalEngine } from './local-engine.ts';
-import { groupsNeed, type Need, type QuorumOutcome, quorumCall, satisfies } from './quorum.ts';
+import { groupsNeed, type Need, type QuorumOutcome, quorumCall, satisfies, staggeredQuorumCall } from './quorum.ts';
 import type { ReplicaClient } from './replica-client.ts';
 
 export interface CoordinatorComponents {
@@ -33,6 +33,9 @@ export interface CoordinatorComponents {
   hints: HintQueue;
   logger: Logger;
 }
+
+/** Longest wait for a replica asked first before the next one is asked too (a read's speculative retry). */
+const MAX_HEDGE_MS = 100;
 
 /** Replicas that must answer for a level, out of `n`. */
 export function needed(level: Consistency, n: number): number {
@@ -45,8 +48,9 @@ export function needed(level: Consistency, n: number): number {
  * Coordinates every request over the key's replicas (any daemon can coordinate any key).
  * - writes: a fresh HLC version, sent to all replicas, acknowledged after `needed()` of them stored
  *   it; a replica that failed gets a hint.
- * - reads: `needed()` replicas answer, their copies are merged through the CRDT rules, and stale
- *   replicas are repaired in the background (read repair).
+ * - reads: `needed()` replicas are asked, nearest first (another one when one fails or is slow), their
+ *   copies are merged through the CRDT rules, and the stale ones among them are repaired in the
+ *   background (read repair); during a move every holder is asked (a joint quorum).
  * - `linearizable` (ABD, Attiya-Bar-Noy-Dolev): a read takes a majority's copies, and writes the
  *   merged one back to a majority before answering, so no later read can return anything older; a
  *   write first reads a majority, observes its versions so the new HLC version is greater, then
@@ -92,7 +96,11 @@ export class Coordinator implements RecordEngine {
     if (typeof need === 'number' && this.#selfSuffices(replicas, level)) return this.#c.local.getRaw(key, { signal });
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
     if (!satisfies(need, available)) throw this.#unavailable(key, level, available.length, need, replicas.length);
-    const { reached, settled } = quorumCall(available, need, (peer) => this.#c.client.get(peer, key, signal));
+    const read = (peer: string) => this.#c.client.get(peer, key, signal);
+    const { reached, settled } =
+      typeof need === 'number' && need < available.length
+        ? this.#nearestFirst(available, need, read)
+        : quorumCall(available, need, read);
     const outcome = await reached.catch((o: QuorumOutcome<StoredRecord | undefined>) => {
       throw this.#unavailable(key, level, o.ok.length, need, replicas.length);
     });
@@ -101,6 +109,20 @@ export class Coordinator implements RecordEngine {
     if (merged && level === 'linearizable') await this.#repair(key, merged, outcome, signal);
     settled.then((all) => (merged ? this.#repair(key, merged, all) : undefined)).catch(() => {});
     return merged;
+  }
+
+  /**
+   * Reads `need` of `available`, nearest first: this daemon's own copy, then the others by the
+   * failure detector's smoothed RTT; the next one is asked when one fails or is slower than twice
+   * the RTT of those asked (+2 ms). The copies not read are kept in step by anti-entropy and hints.
+   */
+  #nearestFirst<T>(available: readonly string[], need: number, read: (peer: string) => Promise<T>) {
+    const self = this.#c.client.self;
+    const rtt = (p: string) => (p === self ? -1 : (this.#c.ring.rttOf(p) ?? Number.POSITIVE_INFINITY));
+    const order = [...available].sort((a, b) => rtt(a) - rtt(b));
+    const slowest = Math.max(0, ...order.slice(0, need).map(rtt));
+    const hedgeMs = Math.min(MAX_HEDGE_MS, 2 + 2 * (Number.isFinite(slowest) ? slowest : MAX_HEDGE_MS));
+    return staggeredQuorumCall(order, need, hedgeMs, read);
   }
 
   /** Writes `merged` to every replica that answered with something else. */
