@@ -18,6 +18,9 @@ export interface HintQueueComponents {
 
 /** Hints sent per bulk stream. */
 const REPLAY_PAGE = 2000;
+/** replayIfQueued: retries after 250 ms, 500 ms, 1 s, 2 s while the peer still starts up. */
+const RETRIES = 4;
+const RETRY_MS = 250;
 
 /**
  * Hinted handoff: a write a replica missed (down, timed out) is kept in this daemon's store under
@@ -29,6 +32,9 @@ export class HintQueue {
   readonly #c: HintQueueComponents;
   readonly #maxAgeMs: number;
   readonly #replaying = new Set<string>();
+  /** Peers that got hints since this daemon started and have not been replayed to in full since. */
+  readonly #queued = new Set<string>();
+  readonly #retries = new Map<string, NodeJS.Timeout>();
   /** Per hint: adding (read, merge, write) and deleting after a replay (read, compare, delete). */
   readonly #locks = new KeyedMutex();
 
@@ -57,7 +63,36 @@ export class HintQueue {
       const { record: merged, changed } = mergeRecord(await this.#c.store.get(hintKey), record);
       if (changed) await this.#c.store.put(hintKey, merged);
     });
+    this.#queued.add(peer);
     this.#c.observer?.hintQueued();
+  }
+
+  /**
+   * Replays `peer`'s hints now if this daemon queued any for it (a member that came back, or restarted
+   * before the failure detector noticed it was gone: then it is never "down", only its record changes),
+   * retrying a few times while it still starts up (its protocols come up after its membership record).
+   * The periodic maintenance pass covers hints left from before this daemon's own restart.
+   */
+  replayIfQueued(peer: string, isUp: () => boolean, signal?: AbortSignal, attempt = 0): void {
+    if (!this.#queued.has(peer) || this.#retries.has(peer) || !isUp()) return;
+    void this.replay(peer, signal).then(() => {
+      if (!this.#queued.has(peer) || attempt >= RETRIES || signal?.aborted) return;
+      const t = setTimeout(
+        () => {
+          this.#retries.delete(peer);
+          this.replayIfQueued(peer, isUp, signal, attempt + 1);
+        },
+        RETRY_MS * 2 ** attempt,
+      );
+      t.unref();
+      this.#retries.set(peer, t);
+    });
+  }
+
+  /** Cancels pending retries of {@link replayIfQueued}. */
+  stop(): void {
+    for (const t of this.#retries.values()) clearTimeout(t);
+    this.#retries.clear();
   }
 
   /** Deletes every hint held for `peer` (a member that left or was removed); resolves to how many. */
@@ -90,7 +125,10 @@ export class HintQueue {
     try {
       for (;;) {
         const page = await this.#c.store.scan({ prefix, limit: REPLAY_PAGE, signal });
-        if (page.entries.length === 0) return sent;
+        if (page.entries.length === 0) {
+          this.#queued.delete(peer);
+          return sent;
+        }
         const hints = page.entries.map((e) => ({ ...e, recordKey: dec.decode(e.key.subarray(prefix.length)) }));
         const fresh = hints
           .filter((h) => Date.now() - h.record.meta.updatedAt <= this.#maxAgeMs)

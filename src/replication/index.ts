@@ -81,6 +81,7 @@ export function createReplication(components: ReplicationComponents, options: Re
     { net, local, ring, client, hints, logger, observer },
     { intervalMs: options.maintenanceIntervalMs ?? 30_000, tombstoneGraceMs: options.tombstoneGraceMs ?? 6 * 3600_000 },
   );
+  const stopping = new AbortController();
   const onMembers = (e: Event) => {
     // A member gone for good gets no hint replay: its share's new replicas are filled by anti-entropy.
     if (e.type === 'member:removed') void hints.drop((e as CustomEvent<{ peerId: string }>).detail.peerId);
@@ -90,6 +91,11 @@ export function createReplication(components: ReplicationComponents, options: Re
     // store, and a growing store re-announces its size every few seconds): only a new ring or a member
     // that came back up (hints to replay, writes it missed) starts a pass early.
     if (changed || e.type === 'member:up') maintenance.kick();
+    // Hints are a prefix scan, not a pass over the store: replay them to a member that is back or restarted.
+    if (e.type === 'member:up' || e.type === 'member:changed') {
+      const peer = (e as CustomEvent<{ peerId: string }>).detail.peerId;
+      hints.replayIfQueued(peer, () => ring.isAvailable(peer), stopping.signal);
+    }
   };
   return {
     engine,
@@ -105,6 +111,8 @@ export function createReplication(components: ReplicationComponents, options: Re
     },
     async stop() {
       for (const type of MEMBER_EVENTS) net.removeEventListener(type, onMembers);
+      stopping.abort();
+      hints.stop();
       await maintenance.stop();
     },
     async leave({ timeoutMs = 120_000 } = {}) {
