@@ -1,13 +1,15 @@
-// bench:cluster — (a) quorum PUT/GET on a 3-daemon loopback cluster against one daemon, with autocannon;
+// bench:cluster — (a) quorum PUT/GET on a 3-daemon loopback cluster against one daemon, with autocannon
+//     (the cluster's load spread over its three daemons, and for reference all through one), each also
+//     at half its saturated rate for p50/p99 below saturation, with CPU µs per request per daemon;
 // (b) bulk-stream MB/s between two Nets with the cluster secret, as a daemon runs them (TLS-PSK side
 //     channel), against a raw node:net socket pair in the same run, and records/s through the stream;
 //     the libp2p stream path (pnet on / off) for reference;
 // (c) time for a restarted daemon to get 1,000 records it missed.
-// Targets: bulk >= 0.5x raw TCP; >= 50k records/s per stream; 1,000-record sync < 500 ms.
+// Targets: cluster GET >= 0.4x, PUT >= 0.3x one daemon, p99 at half rate < 5 ms; bulk >= 0.5x raw TCP; >= 50k records/s per stream; 1,000-record sync < 500 ms.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { startCluster } from '../test/support/cluster.ts';
+import { type Cluster, startCluster } from '../test/support/cluster.ts';
 import { type LoadResult, recordGets, recordPuts } from './support/autocannon.ts';
 import { bulkBench } from './support/bulk-bench.ts';
 
@@ -58,30 +60,73 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
   );
 }
 
-async function httpLoad(label: string, url: string): Promise<{ get: LoadResult; put: LoadResult }> {
+/** The saturating GET and PUT runs, then each again at half its saturated rate (for p50/p99 below saturation). */
+async function httpLoad(label: string, urls: string[], pids: Array<number | undefined>): Promise<HttpParts> {
   await pool(
     Array.from({ length: 1000 }, (_, i) => `k${i}`),
     16,
-    (k) => put(url, k, 'quorum'),
+    (k) => put(urls[0], k, 'quorum'),
   );
-  const get = await recordGets(`${label} GET quorum`, url, SECONDS, '?consistency=quorum');
-  const putRun = await recordPuts(`${label} PUT quorum`, url, SECONDS, value, '?consistency=quorum');
-  return { get, put: putRun };
+  // autocannon spreads its connections over several URLs at run time; its types take one
+  const url = (urls.length === 1 ? urls[0] : urls) as string;
+  const get = await recordGets(`${label} GET quorum`, url, SECONDS, '?consistency=quorum', { pids });
+  const putRun = await recordPuts(`${label} PUT quorum`, url, SECONDS, value, '?consistency=quorum', { pids });
+  const half = (r: LoadResult) => ({ pids, ratePerSec: Math.max(1, Math.round(r.reqPerSec / 2)) });
+  const getHalf = await recordGets(`${label} GET quorum, half rate`, url, SECONDS, '?consistency=quorum', half(get));
+  const putHalf = await recordPuts(
+    `${label} PUT quorum, half rate`,
+    url,
+    SECONDS,
+    value,
+    '?consistency=quorum',
+    half(putRun),
+  );
+  return { get, put: putRun, getHalfRate: getHalf, putHalfRate: putHalf };
 }
+
+interface HttpParts {
+  get: LoadResult;
+  put: LoadResult;
+  getHalfRate: LoadResult;
+  putHalfRate: LoadResult;
+}
+
+const pidsOf = (c: Cluster) => c.daemons.map((d) => d.proc.pid);
 
 async function httpSingle() {
   const c = await startCluster({ n: 1, durability: 'os', logLevel: 'error' });
   try {
-    return await httpLoad('1 daemon', c.daemons[0].url);
+    return await httpLoad('1 daemon', [c.daemons[0].url], pidsOf(c));
   } finally {
     await c.stopAll();
   }
 }
 
+/** Clients of a cluster talk to every daemon: the load is spread over the three (and, for reference, all through one). */
 async function httpCluster() {
   const c = await startCluster({ n: 3, durability: 'os', logLevel: 'error' });
   try {
-    return await httpLoad('3-daemon cluster', c.daemons[0].url);
+    const spread = await httpLoad(
+      '3-daemon cluster',
+      c.daemons.map((d) => d.url),
+      pidsOf(c),
+    );
+    const get = await recordGets(
+      '3-daemon cluster GET quorum, one entry daemon',
+      c.daemons[0].url,
+      SECONDS,
+      '?consistency=quorum',
+      { pids: pidsOf(c) },
+    );
+    const putRun = await recordPuts(
+      '3-daemon cluster PUT quorum, one entry daemon',
+      c.daemons[0].url,
+      SECONDS,
+      value,
+      '?consistency=quorum',
+      { pids: pidsOf(c) },
+    );
+    return { ...spread, oneEntry: { get, put: putRun } };
   } finally {
     await c.stopAll();
   }
@@ -171,12 +216,21 @@ const results = {
   ratios: {
     clusterGetVsSingle: ratio(c?.get.reqPerSec, s?.get.reqPerSec),
     clusterPutVsSingle: ratio(c?.put.reqPerSec, s?.put.reqPerSec),
+    clusterOneEntryGetVsSingle: ratio(c?.oneEntry.get.reqPerSec, s?.get.reqPerSec),
+    clusterOneEntryPutVsSingle: ratio(c?.oneEntry.put.reqPerSec, s?.put.reqPerSec),
     bulkVsRawTcp: ratio(bk?.bytes.bulkMBps, bk?.bytes.rawTcpMBps),
     bulkVsRawTcpWithRecordsHeap: ratio(bk?.bytes.withRecordsHeap.bulkMBps, bk?.bytes.withRecordsHeap.rawTcpMBps),
     libp2pPnetVsRawTcp: ratio(bk?.bytes.libp2pPnetMBps, bk?.bytes.rawTcpMBps),
     recordsVsRawTcp: ratio(bk?.records.bulkRecordsPerSec, bk?.records.rawTcpRecordsPerSec),
   },
-  targets: { bulkVsRawTcp: 0.5, bulkRecordsPerSec: 50_000, syncReadyToAllPresentMs: 500 },
+  targets: {
+    clusterGetVsSingle: 0.4,
+    clusterPutVsSingle: 0.3,
+    clusterP99AtHalfRateMs: 5,
+    bulkVsRawTcp: 0.5,
+    bulkRecordsPerSec: 50_000,
+    syncReadyToAllPresentMs: 500,
+  },
 };
 
 // Parts not run this time (BENCH_PARTS) keep their previous results, marked with the date they were measured.
@@ -197,7 +251,12 @@ const keep = (part: string, measured: unknown, keys: string[], ratioKeys: string
   carriedOver[part] = (previous.carriedOver as Record<string, unknown> | undefined)?.[part] ?? previous.date;
 };
 const prevHttp = previous.http as { single?: unknown } | undefined;
-keep('http', prevHttp?.single, ['http'], ['clusterGetVsSingle', 'clusterPutVsSingle']);
+keep(
+  'http',
+  prevHttp?.single,
+  ['http'],
+  ['clusterGetVsSingle', 'clusterPutVsSingle', 'clusterOneEntryGetVsSingle', 'clusterOneEntryPutVsSingle'],
+);
 keep(
   'bulk',
   previous.bulk,
@@ -207,10 +266,12 @@ keep(
 keep('sync', previous.sync, ['sync', 'syncReason'], []);
 if (Object.keys(carriedOver).length > 0) (results as Record<string, unknown>).carriedOver = carriedOver;
 
-for (const r of [s?.get, s?.put, c?.get, c?.put]) {
+const runs = [s?.get, s?.put, s?.getHalfRate, s?.putHalfRate, c?.get, c?.put, c?.getHalfRate, c?.putHalfRate];
+for (const r of [...runs, c?.oneEntry.get, c?.oneEntry.put]) {
   if (r)
     console.log(
-      `${r.name.padEnd(28)} ${String(r.reqPerSec).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  errors ${r.errors} non2xx ${r.non2xx}`,
+      `${r.name.padEnd(48)} ${String(r.reqPerSec).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  errors ${r.errors} non2xx ${r.non2xx}` +
+        (r.cpuUsPerRequest ? `  CPU µs/request per daemon ${r.cpuUsPerRequest.join(' / ')}` : ''),
     );
 }
 if (bk) {
@@ -227,7 +288,9 @@ if (sy)
   );
 const r = results.ratios;
 console.log(
-  `ratios: cluster/single GET ${r.clusterGetVsSingle}, PUT ${r.clusterPutVsSingle}; bulk/raw ${r.bulkVsRawTcp} (target >= 0.5); ` +
+  `ratios: cluster/single GET ${r.clusterGetVsSingle} (target >= 0.4), PUT ${r.clusterPutVsSingle} (target >= 0.3), ` +
+    `p99 at half rate GET ${c?.getHalfRate.p99Ms ?? 'n/a'} / PUT ${c?.putHalfRate.p99Ms ?? 'n/a'} ms (target < 5); ` +
+    `through one entry daemon GET ${r.clusterOneEntryGetVsSingle}, PUT ${r.clusterOneEntryPutVsSingle}; bulk/raw ${r.bulkVsRawTcp} (target >= 0.5); ` +
     `records ${bk?.records.bulkRecordsPerSec ?? 'n/a'}/s (target >= 50000); sync ${sy?.readyToAllPresentMs ?? 'n/a'} ms (target < 500)`,
 );
 mkdirSync(resolve(ROOT, 'bench/results'), { recursive: true });

@@ -21,6 +21,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { createRing } from '../src/ring/index.ts';
 import { type Cluster, startCluster, statusOf } from '../test/support/cluster.ts';
 import { sideChannelRate } from './support/bulk-bench.ts';
+import { daemonCpuMs } from './support/proc-cpu.ts';
 
 const SMALL = Number(process.env.BENCH_MOVER_SMALL ?? 10_000);
 const LARGE = Number(process.env.BENCH_MOVER_LARGE ?? 2_000);
@@ -92,19 +93,6 @@ async function ringOf(c: Cluster) {
     .map((m) => ({ id: m.peerId, zone: m.zone, capacity: m.capacity ?? 1, state: 'up' as const }))
     .sort((a, b) => (a.id < b.id ? -1 : 1));
   return createRing({ replicas: 2, members: ringMembers });
-}
-
-/** CPU time (user + system) the daemons used so far, ms, from /proc (Linux); undefined elsewhere. */
-function daemonCpuMs(c: Cluster): number | undefined {
-  try {
-    const tick = 10; // USER_HZ = 100 on Linux
-    return c.daemons.reduce((n, d) => {
-      const f = readFileSync(`/proc/${d.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return n + (Number(f[11]) + Number(f[12])) * tick;
-    }, 0);
-  } catch {
-    return undefined;
-  }
 }
 
 function waveLines(c: Cluster, ids: ReadonlySet<string>): WaveLine[] {
