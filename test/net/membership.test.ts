@@ -80,7 +80,8 @@ describe('failure detection', () => {
     expect(c2.peerId).toBe(cId);
     await waitFor(() => a.member(cId)?.status === 'up' && b.member(cId)?.status === 'up');
     expect(events.slice(0, 3)).toEqual([`suspect ${cId}`, `down ${cId}`, `up ${cId}`]);
-    expect(a.member(cId)?.multiaddrs).toEqual(c2.multiaddrs());
+    // its new record (new port) may arrive just after the contact that marked it up
+    await waitFor(() => JSON.stringify(a.member(cId)?.multiaddrs) === JSON.stringify(c2.multiaddrs()));
     await waitFor(() => upCount(c2.members()) === 3);
   });
 
