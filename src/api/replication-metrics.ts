@@ -7,13 +7,20 @@
  * | `shoal_hints_queued_total` | counter | — | writes a replica missed, kept as hints for it |
  * | `shoal_hints_replayed_total` | counter | — | hinted writes applied at their replica once it was back |
  * | `shoal_anti_entropy_repairs_total` | counter | `direction` | records anti-entropy repaired: `pulled` here, `pushed` to a peer |
+ * | `shoal_quorum_failures_total` | counter | `reason` | requests that did not get the replicas their level needs: `unavailable` (none reachable), `not_reached` (too few answered) |
+ * | `shoal_read_retries_total` | counter | — | reads that asked one replica more than their level needs (one asked failed or was slow: the speculative retry) |
  *
  * Every label value is set to 0 up front, and each is bound once: the observer does no label lookups.
  *
  * @packageDocumentation
  */
 import { Counter, type Registry } from 'prom-client';
-import { REPLICA_CALL_OUTCOMES, type ReplicaCallOutcome, type ReplicationObserver } from '../replication/index.ts';
+import {
+  QUORUM_FAILURES,
+  REPLICA_CALL_OUTCOMES,
+  type ReplicaCallOutcome,
+  type ReplicationObserver,
+} from '../replication/index.ts';
 
 /** Registers replication's metrics in `registry` and returns the observer that keeps them. */
 export function createReplicationMetrics(registry: Registry): ReplicationObserver {
@@ -40,6 +47,19 @@ export function createReplicationMetrics(registry: Registry): ReplicationObserve
     labelNames: ['direction'] as const,
     registers,
   });
+  const quorumFailures = new Counter({
+    name: 'shoal_quorum_failures_total',
+    help: 'Requests that did not get the replicas their consistency level needs, by reason (unavailable, not_reached)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const retries = new Counter({
+    name: 'shoal_read_retries_total',
+    help: 'Reads that asked one replica more than their level needs because one asked failed or was slow',
+    registers,
+  });
+  const byFailure = new Map(QUORUM_FAILURES.map((r) => [r, quorumFailures.labels(r)]));
+  for (const c of byFailure.values()) c.inc(0);
   const byOutcome = new Map(REPLICA_CALL_OUTCOMES.map((o) => [o, calls.labels(o)]));
   for (const c of byOutcome.values()) c.inc(0);
   const pulled = repairs.labels('pulled');
@@ -52,6 +72,8 @@ export function createReplicationMetrics(registry: Registry): ReplicationObserve
     hintsReplayed: (n) => {
       if (n > 0) replayed.inc(n);
     },
+    quorumFailed: (reason) => byFailure.get(reason)?.inc(),
+    readRetried: () => retries.inc(),
     repaired: (p, q) => {
       if (p > 0) pulled.inc(p);
       if (q > 0) pushed.inc(q);

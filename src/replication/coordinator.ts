@@ -23,6 +23,7 @@ import { QuorumNotReachedError, ReplicasUnavailableError } from './errors.ts';
 import type { HintQueue } from './hints.ts';
 import { listAcrossCluster } from './list.ts';
 import type { LocalEngine } from './local-engine.ts';
+import type { ReplicationObserver } from './observer.ts';
 import { groupsNeed, type Need, type QuorumOutcome, quorumCall, satisfies, staggeredQuorumCall } from './quorum.ts';
 import type { ReplicaClient } from './replica-client.ts';
 
@@ -32,6 +33,7 @@ export interface CoordinatorComponents {
   client: ReplicaClient;
   hints: HintQueue;
   logger: Logger;
+  observer?: ReplicationObserver;
 }
 
 /** Longest wait for a replica asked first before the next one is asked too (a read's speculative retry). */
@@ -122,7 +124,7 @@ export class Coordinator implements RecordEngine {
     const order = [...available].sort((a, b) => rtt(a) - rtt(b));
     const slowest = Math.max(0, ...order.slice(0, need).map(rtt));
     const hedgeMs = Math.min(MAX_HEDGE_MS, 2 + 2 * (Number.isFinite(slowest) ? slowest : MAX_HEDGE_MS));
-    return staggeredQuorumCall(order, need, hedgeMs, read);
+    return staggeredQuorumCall(order, need, hedgeMs, read, () => this.#c.observer?.readRetried());
   }
 
   /** Writes `merged` to every replica that answered with something else. */
@@ -157,6 +159,7 @@ export class Coordinator implements RecordEngine {
   #unavailable(key: string, level: Consistency, got: number, need: Need, n: number): Error {
     const wanted = typeof need === 'number' ? need : 'a quorum of the old and of the new holders';
     const what = `${JSON.stringify(key)} at consistency ${level}: ${got} of ${n} replicas answered, ${wanted} needed`;
+    this.#c.observer?.quorumFailed(got === 0 ? 'unavailable' : 'not_reached');
     return got === 0
       ? new ReplicasUnavailableError(`no replica reachable for ${what}`)
       : new QuorumNotReachedError(`quorum not reached for ${what}`);

@@ -29,8 +29,8 @@ export { ClusterRing } from './cluster-ring.ts';
 export { Coordinator, needed } from './coordinator.ts';
 export type * from './engine.ts';
 export { LocalEngine } from './local-engine.ts';
-export type { ReplicaCallOutcome, ReplicationObserver } from './observer.ts';
-export { REPLICA_CALL_OUTCOMES } from './observer.ts';
+export type { QuorumFailure, ReplicaCallOutcome, ReplicationObserver } from './observer.ts';
+export { QUORUM_FAILURES, REPLICA_CALL_OUTCOMES } from './observer.ts';
 
 export interface ReplicationComponents {
   net: Net;
@@ -76,7 +76,7 @@ export function createReplication(components: ReplicationComponents, options: Re
   const ring = new ClusterRing(net, { partitions: options.partitions ?? 4096, replicas: options.replicas ?? 3 });
   const client = new ReplicaClient(net, local, { timeoutMs: options.replicaTimeoutMs ?? 2000, observer });
   const hints = new HintQueue({ store, net, logger, observer }, { maxAgeMs: options.hintMaxAgeMs ?? 3 * 3600_000 });
-  const engine = new Coordinator({ local, ring, client, hints, logger });
+  const engine = new Coordinator({ local, ring, client, hints, logger, observer });
   const maintenance = new Maintenance(
     { net, local, ring, client, hints, logger, observer },
     { intervalMs: options.maintenanceIntervalMs ?? 30_000, tombstoneGraceMs: options.tombstoneGraceMs ?? 6 * 3600_000 },

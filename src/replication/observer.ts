@@ -16,7 +16,16 @@ export interface ReplicationObserver {
   hintsReplayed(count: number): void;
   /** Anti-entropy repaired records with a peer: pulled here, pushed there. */
   repaired(pulled: number, pushed: number): void;
+  /** A request failed for want of replicas: none reachable (`unavailable`) or too few answered (`not_reached`). */
+  quorumFailed(reason: QuorumFailure): void;
+  /** A read asked one replica more than its level needs, because one it asked failed or was slow. */
+  readRetried(): void;
 }
+
+/** Why a request could not get the replicas its level needs (the `reason` label). */
+export type QuorumFailure = 'unavailable' | 'not_reached';
+
+export const QUORUM_FAILURES: readonly QuorumFailure[] = ['unavailable', 'not_reached'];
 
 /** An observer that ignores everything (the default). */
 export const NO_OBSERVER: ReplicationObserver = {
@@ -24,4 +33,6 @@ export const NO_OBSERVER: ReplicationObserver = {
   hintQueued: () => {},
   hintsReplayed: () => {},
   repaired: () => {},
+  quorumFailed: () => {},
+  readRetried: () => {},
 };

@@ -92,7 +92,8 @@ export function quorumCall<T>(
  * A read that asks only as many targets as it needs (Cassandra's speculative retry): `targets` in
  * order of preference, the first `need` called at once; the next one is called when a call fails, and
  * when `hedgeMs` pass without `need` answers (a slow replica costs one extra call, not the read).
- * `settled` resolves when every call that was started has finished. Rejects as soon as `need`
+ * `settled` resolves when every call that was started has finished; `onExtra` is told of each call
+ * beyond the first `need`. Rejects as soon as `need`
  * successes have become impossible. A quorum read of a majority sees every write a majority
  * acknowledged, whichever majority answers, so asking the others too bought nothing but read repair.
  */
@@ -101,6 +102,7 @@ export function staggeredQuorumCall<T>(
   need: number,
   hedgeMs: number,
   call: (target: string) => Promise<T>,
+  onExtra: () => void = () => {},
 ): QuorumCall<T> {
   const { outcome, reached, resolveReached, rejectReached } = pendingOutcome<T>();
   const { promise: settled, resolve: resolveSettled } = Promise.withResolvers<QuorumOutcome<T>>();
@@ -133,7 +135,10 @@ export function staggeredQuorumCall<T>(
       (error: unknown) => {
         running--;
         outcome.failed.push({ target, error });
-        if (!done && started < targets.length) start();
+        if (!done && started < targets.length) {
+          onExtra();
+          start();
+        }
         check();
       },
     );
@@ -141,6 +146,7 @@ export function staggeredQuorumCall<T>(
   const armHedge = (): void => {
     hedge = setTimeout(() => {
       if (done || started >= targets.length) return;
+      onExtra();
       start();
       if (started < targets.length) armHedge();
     }, hedgeMs);

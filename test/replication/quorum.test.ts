@@ -20,16 +20,20 @@ function replicas(replies: Record<string, Reply>) {
 describe('staggeredQuorumCall (reads ask only as many replicas as they need)', () => {
   it('asks only the first `need` targets when they answer in time', async () => {
     const { asked, call } = replicas({ a: { ms: 1 }, b: { ms: 2 }, c: { ms: 1 } });
-    const { reached, settled } = staggeredQuorumCall(['a', 'b', 'c'], 2, 50, call);
+    let extra = 0;
+    const { reached, settled } = staggeredQuorumCall(['a', 'b', 'c'], 2, 50, call, () => extra++);
     const out = await reached;
     expect(out.ok.map((o) => o.target).sort()).toEqual(['a', 'b']);
     await settled;
     expect(asked.map((a) => a.target)).toEqual(['a', 'b']);
+    expect(extra).toBe(0);
   });
 
   it('asks the next target at once when one fails', async () => {
     const { asked, call } = replicas({ a: { ms: 1 }, b: { ms: 1, fail: true }, c: { ms: 1 } });
-    const out = await staggeredQuorumCall(['a', 'b', 'c'], 2, 1000, call).reached;
+    let extra = 0;
+    const out = await staggeredQuorumCall(['a', 'b', 'c'], 2, 1000, call, () => extra++).reached;
+    expect(extra).toBe(1);
     expect(out.ok.map((o) => o.target).sort()).toEqual(['a', 'c']);
     expect(out.failed.map((f) => f.target)).toEqual(['b']);
     expect(asked[2].at).toBeLessThan(500); // not after the hedge delay
