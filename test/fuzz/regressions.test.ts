@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { type ClusterAdmin, clusterRoutes } from '../../src/api/cluster-routes.ts';
 import { MAX_DOC_DEPTH, nestedDeeperThan } from '../../src/crdt/doc.ts';
 import { type ApiHarness, apiHarness, recUrl } from '../support/api-harness.ts';
 import { deepJson } from './support.ts';
@@ -90,6 +91,36 @@ describe('docs nested deeper than the stack allows (was: 500 INTERNAL on write, 
       expect(res.statusCode, name).toBe(400);
       expect(res.json().code).toBe('INVALID_BODY');
       expect((await h.app.inject({ url: recUrl(`y-${name}`) })).statusCode).toBe(404);
+    }
+  });
+});
+
+describe('POST /admin/join with a malformed multiaddr (was: 503 REPLICAS_UNAVAILABLE, as if a peer were down)', () => {
+  it('is 400 INVALID_BODY without a dial; a well-formed address still reaches the join', async () => {
+    const dialled: string[] = [];
+    const admin = {
+      join: async (address: string) => {
+        dialled.push(address);
+        return { peerId: 'p2' };
+      },
+    } as unknown as ClusterAdmin;
+    const t = await apiHarness({ adminRoutes: [clusterRoutes(admin)] });
+    try {
+      for (const bad of ['garbage', '/', '%F2%A2%A2%92', '/ip4/999.1.1.1/tcp/1', '/ip4/127.0.0.1/tcp/99999']) {
+        const res = await t.app.inject({ method: 'POST', url: '/admin/join', payload: { multiaddr: bad } });
+        expect(res.statusCode, bad).toBe(400);
+        expect(res.json()).toEqual({ code: 'INVALID_BODY', message: expect.stringContaining('not a multiaddr') });
+      }
+      expect(dialled).toEqual([]);
+      const ok = await t.app.inject({
+        method: 'POST',
+        url: '/admin/join',
+        payload: { multiaddr: '/ip4/127.0.0.1/tcp/4001' },
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(dialled).toEqual(['/ip4/127.0.0.1/tcp/4001']);
+    } finally {
+      await t.close();
     }
   });
 });
