@@ -1,5 +1,19 @@
+import { multiaddr } from '@multiformats/multiaddr';
 import type { FastifyInstance } from 'fastify';
+import { ShoalError } from '../errors/index.ts';
 import { errorSchema } from './errors.ts';
+
+/** A join's address must parse: a malformed one is the client's mistake (400), not an unreachable peer (503). */
+function checkMultiaddr(address: string): string {
+  let empty: boolean;
+  try {
+    empty = multiaddr(address).toString() === '/';
+  } catch (err) {
+    throw new ShoalError('INVALID_BODY', `body/multiaddr is not a multiaddr: ${(err as Error).message}`);
+  }
+  if (empty) throw new ShoalError('INVALID_BODY', 'body/multiaddr is not a multiaddr: it has no address');
+  return address;
+}
 
 /** What the cluster admin routes need from the daemon. */
 export interface ClusterAdmin {
@@ -123,7 +137,7 @@ export function clusterRoutes(admin: ClusterAdmin) {
           },
         },
       },
-      async (req) => ({ joined: await admin.join(req.body.multiaddr, AbortSignal.timeout(15_000)) }),
+      async (req) => ({ joined: await admin.join(checkMultiaddr(req.body.multiaddr), AbortSignal.timeout(15_000)) }),
     );
     app.post(
       '/admin/leave',

@@ -66,8 +66,42 @@ function sameJson(current: unknown, next: JsonValue): boolean {
   );
 }
 
+/**
+ * Deepest nesting of a doc: objects and arrays (Yjs maps, arrays and XML nodes), the root object being level 1.
+ * Yjs integrates nested maps, and the JSON view is built, by recursion: at a few thousand levels either
+ * overflows the stack, so a deeper JSON body or Yjs update is refused (400 INVALID_BODY) instead of failing
+ * the write, or worse, being stored and failing every read of the record.
+ */
+export const MAX_DOC_DEPTH = 100;
+
+function childrenOf(v: unknown): Iterable<unknown> | undefined {
+  if (v instanceof Y.Map) return v.values();
+  // Y.XmlElement extends Y.XmlFragment.
+  if (v instanceof Y.Array || v instanceof Y.XmlFragment) return v.toArray();
+  // Y.Text (and Y.XmlText) render as a string.
+  if (v instanceof Y.AbstractType) return undefined;
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'object' && v !== null && !(v instanceof Uint8Array)) return Object.values(v);
+  return undefined;
+}
+
+/** Whether `value` nests containers deeper than `max` levels; iterative, so any depth is safe to ask about. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    const children = childrenOf(v);
+    if (children === undefined) continue;
+    if (depth > max) return true;
+    for (const c of children) stack.push([c, depth + 1]);
+  }
+  return false;
+}
+
 function requireObject(json: unknown, what: string): JsonObject {
   if (!isJsonObject(json)) throw new InvalidDocJsonError(`${what} must be a JSON object`);
+  if (nestedDeeperThan(json, MAX_DOC_DEPTH))
+    throw new InvalidDocJsonError(`${what} is nested deeper than ${MAX_DOC_DEPTH} levels`);
   return canonicalize(json) as JsonObject;
 }
 
@@ -151,6 +185,10 @@ export function applyYjsUpdate(state: Uint8Array | undefined, update: Uint8Array
   if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
     doc.destroy();
     throw new DocUpdateMissingDependenciesError();
+  }
+  if (nestedDeeperThan(doc.getMap(DOC_ROOT), MAX_DOC_DEPTH)) {
+    doc.destroy();
+    throw new InvalidDocUpdateError(`the Yjs update nests the doc deeper than ${MAX_DOC_DEPTH} levels`);
   }
   return canonicalDocState(encode(doc));
 }

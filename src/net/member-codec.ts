@@ -1,3 +1,4 @@
+import { peerIdFromString } from '@libp2p/peer-id';
 import { ProtocolError } from './errors.ts';
 
 /** What a daemon announces about itself. Written only by its owner; `updatedAt` orders versions. */
@@ -50,6 +51,35 @@ function num(v: unknown, what: string): number {
   return v;
 }
 
+/**
+ * A peer id in its canonical string form. The failure detector and the dialer parse every member's id, and one
+ * that does not parse would throw there (out of a timer, ending the daemon), so it is refused here.
+ */
+function peerId(v: unknown): string {
+  const s = str(v, 'peerId', 128);
+  let canonical: string;
+  try {
+    canonical = peerIdFromString(s).toString();
+  } catch {
+    throw new ProtocolError('member peerId is not a peer id');
+  }
+  if (canonical !== s) throw new ProtocolError('member peerId is not in its canonical form');
+  return s;
+}
+
+/** What the ring needs of a member (src/ring refuses the whole ring otherwise): a zone, and a capacity > 0. */
+function zone(v: unknown): string {
+  const s = str(v, 'zone', 256);
+  if (s.length === 0) throw new ProtocolError('member zone must not be empty');
+  return s;
+}
+
+function capacity(v: unknown): number {
+  const n = num(v, 'capacity');
+  if (n <= 0) throw new ProtocolError('member capacity must be > 0');
+  return n;
+}
+
 /** A byte count: absent, or a non-negative safe integer. */
 function bytes(v: unknown, what: string): number | undefined {
   if (v === undefined) return undefined;
@@ -63,9 +93,9 @@ export function parseMemberInfo(v: unknown): MemberInfo {
   const o = v as Record<string, unknown>;
   if (!Array.isArray(o.multiaddrs) || o.multiaddrs.length > 64) throw new ProtocolError('member multiaddrs malformed');
   const info: MemberInfo = {
-    peerId: str(o.peerId, 'peerId', 128),
-    zone: str(o.zone, 'zone', 256),
-    capacity: num(o.capacity, 'capacity'),
+    peerId: peerId(o.peerId),
+    zone: zone(o.zone),
+    capacity: capacity(o.capacity),
     storeKind: str(o.storeKind, 'storeKind', 64),
     apiUrl: str(o.apiUrl, 'apiUrl', 2048),
     multiaddrs: o.multiaddrs.map((m) => str(m, 'multiaddr', 1024)),

@@ -1,5 +1,6 @@
 import type { ClusterView } from './cluster-view.ts';
-import { decodeSummary, encodeSummary } from './codec.ts';
+import { decodeSummary, encodeSummary, type SummaryMessage } from './codec.ts';
+import { StatsSummaryError } from './errors.ts';
 import type { Stats, StatsLogger } from './index.ts';
 
 /** The narrow pubsub the net layer provides (gossipsub signs messages; `from` is the verified sender). */
@@ -61,9 +62,23 @@ export function createStatsGossip(c: StatsGossipComponents, o: StatsGossipOption
   let running = false;
   let published = 0;
 
+  /**
+   * A received summary, decoded and checked against this daemon's clock: it carries closed buckets only, so
+   * one newer than the bucket after the current one (a bucket of clock skew) is refused. Applied, it would
+   * move the view's newest bucket ahead and prune every real bucket of every node, for good.
+   */
+  const received = (data: Uint8Array): SummaryMessage => {
+    const m = decodeSummary(data, { maxBytes: o.maxBytes });
+    const newest = m.from + m.n - 1;
+    if (newest > Math.floor(clock() / m.bucketMs) + 1) {
+      throw new StatsSummaryError(`stats summary: bucket ${newest} is in the future (summaries carry closed buckets)`);
+    }
+    return m;
+  };
+
   const validate = (data: Uint8Array): boolean => {
     try {
-      const m = decodeSummary(data, { maxBytes: o.maxBytes });
+      const m = received(data);
       return m.bucketMs === c.view.bucketMs;
     } catch {
       return false;
@@ -73,7 +88,7 @@ export function createStatsGossip(c: StatsGossipComponents, o: StatsGossipOption
   const onMessage = (data: Uint8Array, from: string): void => {
     if (!running) return;
     try {
-      c.view.ingest(decodeSummary(data, { maxBytes: o.maxBytes }), from);
+      c.view.ingest(received(data), from);
     } catch (err) {
       rejected.set(from, (rejected.get(from) ?? 0) + 1);
       c.logger.debug({ err, from }, 'stats: rejected a summary');

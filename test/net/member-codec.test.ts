@@ -4,12 +4,12 @@ import { decodeMembers, encodeMembers, type MemberInfo, parseMemberInfo } from '
 import { storageChanged } from '../../src/net/member-storage.ts';
 
 const base: MemberInfo = {
-  peerId: '12D3KooWExample',
+  peerId: '12D3KooWGW4NGgUEhf5ubosWE7Wa7gGFKTEyDU591NqGyqZLBpCg',
   zone: 'z1',
   capacity: 1,
   storeKind: 'level',
   apiUrl: 'http://127.0.0.1:7070',
-  multiaddrs: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWExample'],
+  multiaddrs: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGW4NGgUEhf5ubosWE7Wa7gGFKTEyDU591NqGyqZLBpCg'],
   joinedAt: 1_700_000_000_000,
   updatedAt: 1_700_000_000_001,
 };
@@ -51,6 +51,23 @@ describe('member codec: storage fields', () => {
     // one bad record refuses the whole message, as for every other field
     const msg = JSON.stringify({ self: base, known: [{ ...base, usedBytes: -5 }] });
     expect(() => decodeMembers(new TextEncoder().encode(msg))).toThrow(/usedBytes/);
+  });
+});
+
+describe('member codec: what the failure detector and the ring need', () => {
+  it('refuses a peer id that does not parse (or is not canonical), an empty zone and a capacity that is not > 0', () => {
+    const cases: Array<[keyof MemberInfo, unknown, RegExp]> = [
+      ['peerId', 'not-a-peer-id', /not a peer id/],
+      ['peerId', '12D3KofWGW4NGgUEhf5ubosWE7Wa7gGFKTEyDU591NqGyqZLBpCg', /not a peer id/],
+      ['peerId', '', /not a peer id/],
+      ['zone', '', /zone must not be empty/],
+      ['capacity', 0, /capacity must be > 0/],
+      ['capacity', -1, /capacity must be > 0/],
+    ];
+    for (const [field, bad, message] of cases)
+      expect(() => parseMemberInfo({ ...base, [field]: bad }), `${field}=${String(bad)}`).toThrow(
+        expect.objectContaining({ code: 'PROTOCOL_ERROR', message: expect.stringMatching(message) }),
+      );
   });
 });
 
