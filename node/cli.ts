@@ -51,6 +51,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
       summary: "access statistics: stats import --trace <csv> | stats top (a running daemon's, or --data-dir)",
       load: () => import('./commands/stats.ts'),
     },
+    replay: {
+      summary: 'replay a trace against a live cluster: replay --trace <csv> --cluster <url,...> --speedup <x>',
+      load: () => import('./commands/replay.ts'),
+    },
     pae: {
       summary: 'predictive access engine: pae train | eval | predict (see docs/pae.md)',
       load: () => import('./commands/pae.ts'),

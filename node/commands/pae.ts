@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import cliProgress from 'cli-progress';
 import { createBaseline } from '../../src/pae/baselines.ts';
 import { DEFAULT_HORIZON, DEFAULT_LOOKBACK } from '../../src/pae/contract.ts';
 import { backtest } from '../../src/pae/eval.ts';
@@ -16,6 +15,7 @@ import { evalMarkdown, evalSvg } from '../../src/pae/report.ts';
 import { chooseBucketMs, loadTraceTable, seriesAt, type TraceTable } from '../../src/pae/trace-series.ts';
 import { trainingSamples } from '../../src/pae/train-data.ts';
 import { loadZoneMapping } from '../../src/stats/trace.ts';
+import { progressBar } from '../progress.ts';
 import { HELP_OPTION, printedHelp, subUsage } from '../usage.ts';
 
 /** The shipped model (used when --model is not given and the file exists). */
@@ -144,10 +144,7 @@ async function train(argv: string[]): Promise<number> {
   process.stderr.write(
     `pae train: ${samples.count} training and ${validation.count} later validation samples from ${values.trace.length} trace(s), seed ${seed}\n`,
   );
-  const bar = new cliProgress.SingleBar(
-    { format: 'train [{bar}] {percentage}% | {value}/{total} batches', stream: process.stderr },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = progressBar('train [{bar}] {percentage}% | {value}/{total} batches');
   let started = false;
   const started0 = Date.now();
   const { trainGru } = await import('../../src/pae/train.ts'); // tfjs loads only for training

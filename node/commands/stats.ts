@@ -11,11 +11,11 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import cliProgress from 'cli-progress';
 import { createLevelStore } from '../../plugins/store-level/index.ts';
 import { createStats, readPersistedMeta, type Stats } from '../../src/stats/index.ts';
 import { identityZone, loadZoneMapping, readTrace } from '../../src/stats/trace.ts';
 import type { Store } from '../../src/store/index.ts';
+import { progressBar } from '../progress.ts';
 import { HELP_OPTION, printedHelp, subUsage } from '../usage.ts';
 import { TOP_CLIENT_USAGE, topFromDaemon } from './stats-top.ts';
 
@@ -84,10 +84,7 @@ async function importTrace(argv: string[]): Promise<number> {
       memoryBudgetBytes: num(values['memory-mb'], 'memory-mb', 32) * 1024 * 1024,
     },
   );
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: 'importing {value} rows | {keys} keys | {zones} zones', fps: 5 },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = progressBar('importing {value} rows | {keys} keys | {zones} zones', { fps: 5 });
   const keys = new Set<string>();
   const KEY_SET_LIMIT = 5_000_000;
   let rows = 0;

@@ -26,14 +26,29 @@ export interface TraceTable {
   zones: string[];
   minTs: number;
   maxTs: number;
+  /** Set when reading stopped before the end of the file: after `limit` rows, or at a row beyond `maxSpanMs`. */
+  truncated?: 'limit' | 'span';
 }
 
-/** Reads a trace into a {@link TraceTable}, mapping origins to zones with `zoneMapper` (default identity). */
-export async function loadTraceTable(
-  path: string,
-  options: { zoneMapper?: ZoneMapper; signal?: AbortSignal } = {},
-): Promise<TraceTable> {
+/** Options of {@link loadTraceTable}. */
+export interface LoadTraceOptions {
+  zoneMapper?: ZoneMapper;
+  signal?: AbortSignal;
+  /** Stop after this many rows (the rest of the file is not read). Default: every row. */
+  limit?: number;
+  /** Stop at the first row more than this many ms after the first row (traces are sorted by time). */
+  maxSpanMs?: number;
+}
+
+/**
+ * Reads a trace into a {@link TraceTable}, mapping origins to zones with `zoneMapper` (default identity); with
+ * `limit` or `maxSpanMs`, only its first rows (`shoal replay` reads its slice so).
+ */
+export async function loadTraceTable(path: string, options: LoadTraceOptions = {}): Promise<TraceTable> {
   const mapper = options.zoneMapper ?? identityZone;
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const maxSpan = options.maxSpanMs ?? Number.POSITIVE_INFINITY;
+  let truncated: TraceTable['truncated'];
   const keyIds = new Map<string, number>();
   const zoneIds = new Map<string, number>();
   const ts: number[] = [];
@@ -43,6 +58,14 @@ export async function loadTraceTable(
   const sizes: number[] = [];
   let sorted = true;
   for await (const row of readTrace(path, { signal: options.signal })) {
+    if (ts.length >= limit) {
+      truncated = 'limit';
+      break;
+    }
+    if (ts.length > 0 && row.tsMs - ts[0] > maxSpan) {
+      truncated = 'span';
+      break;
+    }
     let k = keyIds.get(row.key);
     if (k === undefined) {
       k = keyIds.size;
@@ -81,6 +104,7 @@ export async function loadTraceTable(
     zones: [...zoneIds.keys()],
     minTs: n > 0 ? t[0] : 0,
     maxTs: n > 0 ? t[n - 1] : 0,
+    ...(truncated ? { truncated } : {}),
   };
 }
 
