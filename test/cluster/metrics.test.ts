@@ -87,7 +87,7 @@ describe('/metrics on two daemons', () => {
     expect(noticed).toBe(true);
     // With its only other replica down, a quorum write cannot get its two copies: counted by reason.
     // (The answer may be the request's own deadline while the coordinator still waits for the dead replica.)
-    const failures = (m: string) =>
+    const failures = (m: Map<string, number>) =>
       sample(m, 'shoal_quorum_failures_total{reason="not_reached"}') +
       sample(m, 'shoal_quorum_failures_total{reason="unavailable"}');
     const beforeFailure = failures(await scrape(a));
