@@ -1,5 +1,4 @@
 import { ShoalError } from '../errors/index.ts';
-import { callScope } from './call.ts';
 import { Assembly, type ChannelFrame, encodeError, Kind, parseRequestHead } from './channel-codec.ts';
 import { readChannel } from './channel-reader.ts';
 import { ChannelWriter } from './channel-writer.ts';
@@ -86,7 +85,9 @@ export class ServerChannel {
     } else {
       this.#core.logger.debug({ from: this.#from, reason: message }, 'rpc channel closed');
     }
-    this.#closed.abort(new NetAbortedError(`caller ${this.#from} went away`));
+    const gone = new NetAbortedError(`caller ${this.#from} went away`);
+    this.#closed.abort(gone);
+    for (const running of this.#running.values()) running.abort(gone);
     this.#writer.close();
     this.#transport.abort(reason instanceof Error ? reason : new Error(message)); // a no-op once it closed
     this.#incoming.clear();
@@ -158,35 +159,44 @@ export class ServerChannel {
   }
 
   async #run(id: number, protocol: string, entry: HandlerEntry, req: Uint8Array): Promise<void> {
-    const gone = new AbortController();
-    this.#running.set(id, gone);
-    const onClosed = (): void => gone.abort(this.#closed.signal.reason);
-    this.#closed.signal.addEventListener('abort', onClosed, { once: true });
-    const scope = callScope(entry.handlerTimeoutMs, gone.signal, `handler ${protocol}`);
+    // One controller per request, no listeners: CANCEL and close() abort it (the caller went away),
+    // the timer aborts it with a NetTimeoutError (the caller is still there and is told).
+    const ac = new AbortController();
+    this.#running.set(id, ac);
+    const timer = setTimeout(
+      () => ac.abort(new NetTimeoutError(`handler ${protocol} timed out after ${entry.handlerTimeoutMs} ms`)),
+      entry.handlerTimeoutMs,
+    );
+    const timedOut = (): boolean => ac.signal.reason instanceof NetTimeoutError;
+    const gone = (): boolean => ac.signal.aborted && !timedOut();
     const log = this.#core.logger;
     try {
       let kind: Kind = Kind.OK;
       let answer: Uint8Array;
       try {
-        answer = await entry.handler(req, peerInfo(this.#core, this.#from), { signal: scope.signal });
+        answer = await entry.handler(req, peerInfo(this.#core, this.#from), { signal: ac.signal });
       } catch (err) {
-        if (gone.signal.aborted) return; // the caller went away: nobody to answer
-        if (scope.signal.reason instanceof NetTimeoutError) {
+        if (gone()) return; // the caller went away: nobody to answer
+        if (timedOut()) {
           kind = Kind.REFUSED;
-          answer = encodeError(scope.signal.reason);
+          answer = encodeError(ac.signal.reason);
         } else {
           kind = Kind.ERROR;
           answer = encodeError(err);
           if (!(err instanceof ShoalError)) log.warn({ err, protocol, from: this.#from }, 'rpc handler failed');
         }
       }
-      await this.#core.faults.delay(this.#core.selfZone, this.#core.zoneOf(this.#from) ?? '', gone.signal);
-      if (!gone.signal.aborted) this.#writer.enqueue(kind, id, answer);
+      const latency = this.#core.faults.delay(
+        this.#core.selfZone,
+        this.#core.zoneOf(this.#from) ?? '',
+        timedOut() ? undefined : ac.signal,
+      );
+      if (latency !== undefined) await latency;
+      if (!gone()) this.#writer.enqueue(kind, id, answer);
     } catch (err) {
       log.debug({ err, protocol, from: this.#from }, 'rpc request dropped');
     } finally {
-      scope.dispose();
-      this.#closed.signal.removeEventListener('abort', onClosed);
+      clearTimeout(timer);
       this.#running.delete(id);
       this.#release(protocol);
       if (this.#running.size === 0) this.#whenIdle?.();
