@@ -26,6 +26,7 @@ import { ReplicaClient } from '../replication/replica-client.ts';
 import type { Store } from '../store/index.ts';
 import type { ForkRecord } from './forks.ts';
 import { type DirectoryLookup, HolderDirectory, type HolderDirectoryOptions } from './holder-directory.ts';
+import { keyNotCoordinatedBy } from './intent-auth.ts';
 import { type Migration, MigrationLog, type MigrationOrigin } from './migrations.ts';
 import { type MovePlan, type MoveTimeouts, planMoveFrom, planWave } from './plan.ts';
 import { ReleaseQueue } from './release.ts';
@@ -225,14 +226,22 @@ export function createOverrideService(
       case 'pushes':
         if (!req.p.every(([s]) => isPartitionScope(s))) throw new ProtocolError(`bad scope from ${from}`);
         return { t: 'pushes', n: await sync.applyPushedMany(req.p, from, signal) };
-      case 'intents':
+      case 'intents': {
         member(from, 'move announcement');
+        const stray = keyNotCoordinatedBy(
+          sync.layout().ring(),
+          from,
+          req.m.map(([k]) => k),
+        );
+        if (stray !== undefined)
+          throw new ProtocolError(`move announcement from ${from} for ${JSON.stringify(stray)}: not its partition`);
         if (req.ttl === 0) for (const [k] of req.m) c.ring.overrides.settle(k);
         else {
           const expiresAt = Date.now() + Math.min(req.ttl, MAX_INTENT_TTL_MS);
           c.ring.overrides.announceMany(req.m.map(([key, f, to]) => ({ key, from: f, to, expiresAt })));
         }
         return { t: 'intents' };
+      }
       case 'versions':
         member(from, 'version query');
         return { t: 'versions', v: await local.versions(req.k, signal) };

@@ -83,7 +83,8 @@ const PUBLISH_AWAITED_HEADS = 16;
  * coordinator, so a record never has two moves in flight.
  *
  * - **announce**: one `intents` message per up member for the whole wave; a move fails if one of its
- *   new holders, or a majority of its old holders, does not acknowledge. From here until the epoch arrives, every daemon reads and writes
+ *   new holders, or a majority of its old holders, does not acknowledge (a daemon refuses an announcement
+ *   from anyone but the key's partition coordinator, intent-auth.ts). From here until the epoch arrives, every daemon reads and writes
  *   the record on its old and new holders together, needing a quorum of each (joint quorum), so a write
  *   acknowledged during the move is on a quorum of the new holders too.
  * - **copy**: the old holders report versions (one call each); for each record a quorum must answer;
