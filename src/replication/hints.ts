@@ -97,6 +97,9 @@ export class HintQueue {
 
   /** Deletes every hint held for `peer` (a member that left or was removed); resolves to how many. */
   async drop(peer: string): Promise<number> {
+    this.#queued.delete(peer);
+    clearTimeout(this.#retries.get(peer));
+    this.#retries.delete(peer);
     const prefix = HintQueue.#storeKey(HintQueue.#id(peer));
     let dropped = 0;
     try {
