@@ -17,6 +17,9 @@ import { SocketFrameReader } from './socket-frames.ts';
 export const SideTag = { SIDE: 5, DECLINE: 6 } as const;
 
 const EMPTY = new Uint8Array();
+/** With no idle timeout (an RPC channel): how long the negotiating stream may take to close, and to take up an offer. */
+const CONTROL_CLOSE_MS = 5_000;
+const TAKE_OFFER_MS = 10_000;
 
 export interface SideChannelOptions {
   /** Largest frame either end accepts. */
@@ -60,7 +63,7 @@ export async function offerSideChannel(
       return streamChannel(stream, reader);
     }
     if (won.socket === undefined) throw new NetNotRunningError();
-    releaseControl(stream, o.idleTimeoutMs || 5_000);
+    releaseControl(stream, o.idleTimeoutMs || CONTROL_CLOSE_MS);
     const { peerId, idleTimeoutMs } = o;
     core.logger.debug({ peerId, protocol: stream.protocol }, 'stream moved to the side channel');
     return socketChannel(won.socket, new SocketFrameReader(o.maxFrameBytes, peerId), {
@@ -113,11 +116,11 @@ async function takeOffer(
     const ac = new AbortController();
     const onClose = (): void => ac.abort(new NetAbortedError('side-channel negotiation stream closed'));
     stream.addEventListener('close', onClose, { once: true });
-    const signal = AbortSignal.any([ac.signal, AbortSignal.timeout(o.idleTimeoutMs || 10_000)]);
+    const signal = AbortSignal.any([ac.signal, AbortSignal.timeout(o.idleTimeoutMs || TAKE_OFFER_MS)]);
     const frames = new SocketFrameReader(o.maxFrameBytes, o.from);
     try {
       const socket = await side.connect(o.from, o.hosts, o.offer, { signal, onread: frames.onread });
-      releaseControl(stream, o.idleTimeoutMs || 5_000);
+      releaseControl(stream, o.idleTimeoutMs || CONTROL_CLOSE_MS);
       return socketChannel(socket, frames, { peerId: o.from, idleTimeoutMs: o.idleTimeoutMs, viaOnread: true });
     } catch (err) {
       if (signal.aborted) throw err;
