@@ -23,7 +23,7 @@ const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** di
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const cpuMsPerMB = (c: NodeJS.CpuUsage, bytes: number) => round((c.user + c.system) / 1000 / (bytes / 1024 / 1024), 2);
 
-async function netPair(
+export async function netPair(
   secret: Uint8Array | undefined,
   bulkTls = true,
 ): Promise<{ a: Net; b: Net; close: () => Promise<void> }> {

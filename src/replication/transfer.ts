@@ -5,12 +5,20 @@ import { ProtocolError } from '../net/index.ts';
 import type { StoredRecord } from '../store/index.ts';
 import type { LocalEngine } from './local-engine.ts';
 import { verifyRecord } from './replica-client.ts';
-import { checkWireRecord, fromWire, TRANSFER_PROTOCOL, toWire, type WireRecord } from './wire.ts';
+import {
+  checkWireRecord,
+  decodeTransferFrame,
+  encodeTransferFrame,
+  fromWire,
+  TRANSFER_PROTOCOL,
+  toWire,
+  type WireRecord,
+} from './wire.ts';
 
 /** Records are grouped into frames of about this many bytes. */
 const FRAME_BYTES = 256 * 1024;
-/** Records of one frame merged at once by the receiver. */
-const APPLY_WIDTH = 64;
+/** Records merged at once by a transfer's receiver (a frame of many tiny records stays bounded in flight). */
+const APPLY_WIDTH = 256;
 
 export interface TransferResult {
   applied: number;
@@ -37,14 +45,14 @@ export async function sendRecords(
       // A large record goes in a frame of its own, never on top of a batch: the receiver refuses frames
       // over its limit (one 16 MiB value plus headroom).
       if (batch.length > 0 && bytes + size > FRAME_BYTES) {
-        await sender.write(encode(batch), { signal });
+        await sender.write(encodeTransferFrame(batch), { signal });
         batch = [];
         bytes = 0;
       }
       batch.push([key, toWire(record)]);
       bytes += size;
     }
-    if (batch.length > 0) await sender.write(encode(batch), { signal });
+    if (batch.length > 0) await sender.write(encodeTransferFrame(batch), { signal });
     const result = decode(await sender.end({ signal, timeoutMs: 60_000 })) as TransferResult;
     return result;
   } catch (err) {
@@ -53,42 +61,86 @@ export async function sendRecords(
   }
 }
 
-/** Serves incoming transfers: verifies and merges every record. */
+/**
+ * Serves incoming transfers: verifies and merges every record. Records merge while later frames arrive
+ * (at most {@link APPLY_BYTES} of them at once): group commit then writes many frames' records in one
+ * store batch, where merging a frame before reading the next paid one store round trip per frame
+ * (64 KiB records: three per frame) and stalled the sender's window meanwhile.
+ */
 export async function serveTransfers(net: Net, local: LocalEngine, logger: Logger): Promise<void> {
   await net.handleBulk(TRANSFER_PROTOCOL, async (frames, from, { signal }) => {
     const result: TransferResult = { applied: 0, rejected: 0 };
-    for await (const frame of frames) {
-      let batch: unknown;
+    const merging = new ApplyWindow();
+    const apply = async (entry: unknown) => {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !checkWireRecord(entry[1])) {
+        result.rejected++;
+        return;
+      }
       try {
-        batch = decode(frame);
-      } catch {
-        throw new ProtocolError(`undecodable transfer frame from ${from.peerId}`);
+        await local.applyRecord(entry[0], verifyRecord(entry[0], fromWire(entry[1]), from.peerId), {
+          signal,
+          bulk: true,
+        });
+        result.applied++;
+      } catch (err) {
+        if (!signal.aborted) logger.warn({ err, key: entry[0], from: from.peerId }, 'transfer: record rejected');
+        result.rejected++;
       }
-      if (!Array.isArray(batch)) throw new ProtocolError(`malformed transfer frame from ${from.peerId}`);
-      // Records merge APPLY_WIDTH at a time: the store's group commit then writes them in one batch
-      // instead of one write per record (and a frame of many tiny records stays bounded in flight).
-      for (let i = 0; i < batch.length; i += APPLY_WIDTH) {
-        signal.throwIfAborted(); // the stream is gone: no warning per remaining record
-        await Promise.all(
-          (batch as unknown[]).slice(i, i + APPLY_WIDTH).map(async (entry) => {
-            if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !checkWireRecord(entry[1])) {
-              result.rejected++;
-              return;
-            }
-            try {
-              await local.applyRecord(entry[0], verifyRecord(entry[0], fromWire(entry[1]), from.peerId), {
-                signal,
-                bulk: true,
-              });
-              result.applied++;
-            } catch (err) {
-              if (!signal.aborted) logger.warn({ err, key: entry[0], from: from.peerId }, 'transfer: record rejected');
-              result.rejected++;
-            }
-          }),
-        );
+    };
+    try {
+      for await (const frame of frames) {
+        let batch: unknown;
+        try {
+          batch = decodeTransferFrame(frame);
+        } catch {
+          throw new ProtocolError(`undecodable transfer frame from ${from.peerId}`);
+        }
+        if (!Array.isArray(batch)) throw new ProtocolError(`malformed transfer frame from ${from.peerId}`);
+        for (const entry of batch as unknown[]) {
+          signal.throwIfAborted(); // the stream is gone: no warning per remaining record
+          const bytes = Array.isArray(entry) && entry[1]?.v instanceof Uint8Array ? entry[1].v.byteLength : 0;
+          await merging.admit(bytes, () => apply(entry));
+        }
       }
+    } finally {
+      await merging.drain();
     }
     return encode(result);
   });
+}
+
+/** Bytes of records merged at once by a transfer's receiver. */
+const APPLY_BYTES = 8 * 1024 * 1024;
+
+/** Runs tasks concurrently, at most {@link APPLY_WIDTH} of them and {@link APPLY_BYTES} of their records at once. */
+class ApplyWindow {
+  #count = 0;
+  #bytes = 0;
+  #wake: (() => void) | undefined;
+  readonly #running = new Set<Promise<void>>();
+
+  /** Starts `task` (which never rejects) once it fits; resolves when it has started. */
+  async admit(bytes: number, task: () => Promise<void>): Promise<void> {
+    while (this.#count > 0 && (this.#count >= APPLY_WIDTH || this.#bytes + bytes > APPLY_BYTES)) {
+      await new Promise<void>((r) => {
+        this.#wake = r;
+      });
+    }
+    this.#count++;
+    this.#bytes += bytes;
+    const run = task().finally(() => {
+      this.#count--;
+      this.#bytes -= bytes;
+      this.#running.delete(run);
+      const wake = this.#wake;
+      this.#wake = undefined;
+      wake?.();
+    });
+    this.#running.add(run);
+  }
+
+  /** Resolves when every started task has ended. */
+  async drain(): Promise<void> {
+    await Promise.all(this.#running);
+  }
 }

@@ -64,6 +64,31 @@ describe('record transfer (hints, hand-off, repair)', () => {
     expect((await engine.getRaw('small/999'))?.meta.checksum).toBe(small[999].record.meta.checksum);
   });
 
+  it('merges records of later frames while an earlier record is still being written', async () => {
+    // ~3 frames of 1 KB records. The first record's merge waits until the last record's has begun: a
+    // receiver that merged frame by frame would never read the last frame, and the transfer would stall.
+    const records = Array.from({ length: 600 }, (_, i) => ({ key: `pipe/${i}`, record: record(randomBytes(1024)) }));
+    let lastStarted: () => void = () => {};
+    const last = new Promise<void>((resolve) => {
+      lastStarted = resolve;
+    });
+    let overtaken = false;
+    onApply = async (key) => {
+      if (key === 'pipe/599') lastStarted();
+      if (key === 'pipe/0') {
+        overtaken = await Promise.race([last.then(() => true), new Promise<boolean>((r) => setTimeout(r, 5_000, false))]);
+      }
+    };
+    try {
+      const result = await sendRecords(a, b.peerId, records, AbortSignal.timeout(20_000));
+      expect(result).toEqual({ applied: 600, rejected: 0 });
+    } finally {
+      onApply = async () => {};
+    }
+    expect(overtaken).toBe(true);
+    expect((await engine.getRaw('pipe/0'))?.meta.checksum).toBe(records[0].record.meta.checksum);
+  });
+
   it('keeps the newest hint whatever order the hints of two writes arrive in', async () => {
     const hints = hintQueue();
     const older = record(Buffer.from('older'));
