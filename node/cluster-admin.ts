@@ -2,7 +2,7 @@ import type { ClusterAdmin } from '../src/api/cluster-routes.ts';
 import type { FaultAdmin } from '../src/api/fault-routes.ts';
 import { ShoalError } from '../src/errors/index.ts';
 import { type Net, resolveMemberId } from '../src/net/index.ts';
-import type { ForkRecord, LayoutKeeper, WaveFaults } from '../src/overrides/index.ts';
+import type { ForkRecord, LayoutKeeper, QuarantineEntry, WaveFaults } from '../src/overrides/index.ts';
 import type { Replication } from '../src/replication/index.ts';
 
 /** The cluster admin operations over the daemon's net and replication (either may still be starting). */
@@ -12,6 +12,7 @@ export function clusterAdmin(
   keeper: () => LayoutKeeper | undefined,
   leave: () => void,
   forks: () => readonly ForkRecord[] = () => [],
+  quarantined: () => readonly QuarantineEntry[] = () => [],
 ): ClusterAdmin {
   const need = <T>(x: T | undefined): T => {
     if (x === undefined) throw new ShoalError('NOT_READY', 'the daemon is starting or stopping');
@@ -51,8 +52,9 @@ export function clusterAdmin(
     inspect: (key, signal) => need(replication()).engine.inspect(key, { signal }),
     layout: () => {
       const k = need(keeper());
-      // forks: partition chains that forked and how each was resolved (src/overrides/forks.ts)
-      return { head: k.layout.cluster.head, epochs: k.recent(), forks: forks() };
+      // forks: partition chains that forked and how each was resolved (src/overrides/forks.ts);
+      // quarantined: signers caught signing two epochs with one number (src/overrides/quarantine.ts)
+      return { head: k.layout.cluster.head, epochs: k.recent(), forks: forks(), quarantined: quarantined() };
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   createSplitApi,
   MAX_KEY_BYTES,
 } from '../src/api/index.ts';
+import { createLayoutMetrics } from '../src/api/layout-metrics.ts';
 import { layoutRoutes } from '../src/api/layout-routes.ts';
 import { overrideRoutes } from '../src/api/override-routes.ts';
 import { registerPaeMetrics } from '../src/api/pae-metrics.ts';
@@ -227,6 +228,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
             () => keeper,
             leave,
             () => overrides?.forks() ?? [],
+            () => overrides?.quarantined() ?? [],
           ),
           placement: (key) => overrides?.placement(key),
         }),
@@ -235,7 +237,11 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         layoutRoutes(() =>
           overrides === undefined
             ? undefined
-            : { layout: () => overrides!.layout(), rollback: (t, signal) => overrides!.rollback(t, { signal }) },
+            : {
+                layout: () => overrides!.layout(),
+                rollback: (t, signal) => overrides!.rollback(t, { signal }),
+                clearQuarantine: (signer) => overrides!.clearQuarantine(signer),
+              },
         ),
         statsRoutes(stats.admin),
         paeRoutes(paeParts.admin),
@@ -293,15 +299,17 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     await replication.start();
     stats.startGossip(net, cfg.zone);
     const peerKey = await loadOrCreatePeerKey(cfg.dataDir);
+    const layoutObserver = createLayoutMetrics(registry, () => overrides?.quarantined().length ?? 0);
     keeper = new LayoutKeeper({
       net,
       ring: replication.ring,
       store,
       peerKey,
       logger: logger.child({ module: 'layout' }),
+      observer: layoutObserver,
     });
     await keeper.start();
-    overrides = await startOverrides({ net, replication, keeper, local, store, peerKey }, logger, {
+    overrides = await startOverrides({ net, replication, keeper, local, store, peerKey, layoutObserver }, logger, {
       repairIntervalMs: cfg.antiEntropyIntervalMs,
       releaseGraceMs: cfg.moveGraceMs,
       faults: cfg.faultInjection === 'on' ? waveFaults : undefined,

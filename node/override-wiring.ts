@@ -6,6 +6,7 @@ import type { Net } from '../src/net/index.ts';
 import type { LayoutKeeper } from '../src/overrides/index.ts';
 import {
   createOverrideService,
+  type LayoutObserver,
   type Migration,
   type OverrideService,
   type WaveFaults,
@@ -23,6 +24,7 @@ export async function startOverrides(
     local: LocalEngine;
     store: Store;
     peerKey: PrivateKey;
+    layoutObserver?: LayoutObserver;
   },
   logger: Logger,
   options: {
@@ -34,7 +36,7 @@ export async function startOverrides(
     onRollback?: () => void;
   },
 ): Promise<OverrideService> {
-  const { net, replication, keeper, local, store, peerKey } = parts;
+  const { net, replication, keeper, local, store, peerKey, layoutObserver } = parts;
   const service = createOverrideService(
     {
       net,
@@ -45,6 +47,7 @@ export async function startOverrides(
       peerKey,
       exists: async (key, signal) => liveCopyExists(await replication.engine.inspect(key, { signal })),
       logger: logger.child({ module: 'overrides' }),
+      observer: layoutObserver,
     },
     {
       repairIntervalMs: options.repairIntervalMs,

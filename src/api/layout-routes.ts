@@ -16,6 +16,8 @@ import { errorSchema } from './errors.ts';
 export interface LayoutAdmin {
   layout(): Layout;
   rollback(target: RollbackTarget, signal: AbortSignal): Promise<{ rollbackId: string; records: number }>;
+  /** Lifts the quarantine of a signer (quarantine.ts); false when it was not quarantined. */
+  clearQuarantine(signer: string): boolean;
 }
 
 /** One epoch as the admin API shows it. */
@@ -186,6 +188,23 @@ export function layoutRoutes(admin: () => LayoutAdmin | undefined) {
         const target: RollbackTarget = wave !== undefined ? { wave } : { toTime: toTime! };
         const res = await need().rollback(target, AbortSignal.timeout(30_000));
         return reply.code(202).send(res);
+      },
+    );
+    app.delete<{ Params: { peerId: string } }>(
+      '/admin/layout/quarantine/:peerId',
+      {
+        schema: {
+          summary:
+            'Lift the quarantine of a signer caught equivocating (GET /admin/layout lists them): its epochs and move announcements are taken again',
+          params: { type: 'object', properties: { peerId: { type: 'string', minLength: 1, maxLength: 128 } } },
+          response: { 204: { type: 'null' }, 404: errorSchema, 503: errorSchema },
+        },
+      },
+      async (req, reply) => {
+        if (!need().clearQuarantine(req.params.peerId)) {
+          throw new ShoalError('NOT_QUARANTINED', `${req.params.peerId} is not quarantined here`);
+        }
+        return reply.code(204).send();
       },
     );
   };

@@ -77,6 +77,10 @@ export const ERROR_CATALOGUE = {
     description:
       'No cluster member has this peer id (or unique prefix or suffix of one); the message lists the members.',
   },
+  NOT_QUARANTINED: {
+    status: 404,
+    description: 'The peer id named is not quarantined here (`DELETE /admin/layout/quarantine/:peerId`).',
+  },
   MEMBER_AMBIGUOUS: {
     status: 400,
     description: 'A short peer id matches more than one member; the message names the candidates.',

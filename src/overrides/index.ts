@@ -24,6 +24,7 @@ export {
   type MoveKind,
   moveKind,
 } from './migrations.ts';
+export { INTENT_REFUSALS, type IntentRefusal, type LayoutObserver, SILENT_LAYOUT_OBSERVER } from './observer.ts';
 export {
   checkPlacement,
   DEFAULT_MOVE_TIMEOUTS,
@@ -37,6 +38,7 @@ export {
   resolveHolders,
   type WavePlan,
 } from './plan.ts';
+export type { QuarantineEntry } from './quarantine.ts';
 export { planRollback, type RestoreMove, type RollbackTarget } from './rollback.ts';
 export {
   createOverrideService,

@@ -1,12 +1,20 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { decode, encode } from '@msgpack/msgpack';
 import type { Logger } from 'pino';
-import { type Epoch, type EpochChain, hashEpoch, type Layout, openLayout } from '../layout/index.ts';
+import {
+  type Epoch,
+  type EpochChain,
+  EpochRejectedError,
+  hashEpoch,
+  type Layout,
+  openLayout,
+} from '../layout/index.ts';
 import { StoreEpochLog } from '../layout/store-log.ts';
 import type { Net } from '../net/index.ts';
 import type { ClusterRing } from '../replication/cluster-ring.ts';
 import type { Member } from '../ring/index.ts';
 import type { Store } from '../store/index.ts';
+import type { LayoutObserver } from './observer.ts';
 
 /** Serves a daemon's cluster epoch chain to peers that are behind or forked. */
 export const LAYOUT_PROTOCOL = '/shoal/layout/1.0.0';
@@ -18,6 +26,8 @@ export interface LayoutKeeperComponents {
   store: Store;
   peerKey: PrivateKey;
   logger: Logger;
+  /** Told of every cluster epoch refused here (metrics). */
+  observer?: LayoutObserver;
 }
 
 /** One epoch as `GET /admin/layout` shows it. */
@@ -204,7 +214,16 @@ export class LayoutKeeper {
       await this.#log.reset('cluster');
       this.#layout = await this.#reopen();
     }
-    for (const epoch of theirs.slice(this.#layout.cluster.head.number)) await this.#layout.append(epoch);
+    for (const epoch of theirs.slice(this.#layout.cluster.head.number)) {
+      try {
+        await this.#layout.append(epoch);
+      } catch (err) {
+        if (!(err instanceof EpochRejectedError)) throw err;
+        this.#c.observer?.epochRejected('cluster', err.reason);
+        this.#c.logger.warn({ err, peer, reason: err.reason }, 'layout: cluster epoch from peer refused');
+        return;
+      }
+    }
   }
 
   /** Reloads the layout after the cluster chain was reset; partition chains that no longer verify are dropped. */

@@ -28,7 +28,9 @@ import type { ForkRecord } from './forks.ts';
 import { type DirectoryLookup, HolderDirectory, type HolderDirectoryOptions } from './holder-directory.ts';
 import { keyNotCoordinatedBy } from './intent-auth.ts';
 import { type Migration, MigrationLog, type MigrationOrigin } from './migrations.ts';
+import { type IntentRefusal, type LayoutObserver, SILENT_LAYOUT_OBSERVER } from './observer.ts';
 import { type MovePlan, type MoveTimeouts, planMoveFrom, planWave } from './plan.ts';
+import type { QuarantineEntry } from './quarantine.ts';
 import { ReleaseQueue } from './release.ts';
 import { Relocator } from './relocate.ts';
 import { OverrideRepair } from './repair.ts';
@@ -66,6 +68,8 @@ export interface OverrideServiceComponents {
    * a key without one is refused (NOT_FOUND) unless it allows a missing record. Absent: not checked.
    */
   exists?: (key: string, signal?: AbortSignal) => Promise<boolean | undefined>;
+  /** Told of refused epochs, forks and refused move announcements (metrics). */
+  observer?: LayoutObserver;
 }
 
 export interface OverrideServiceOptions {
@@ -138,6 +142,10 @@ export interface OverrideService {
   layout(): Layout;
   /** Partition chain forks found and resolved here (forks.ts), newest last. */
   forks(): readonly ForkRecord[];
+  /** Signers quarantined here for equivocation (quarantine.ts). */
+  quarantined(): QuarantineEntry[];
+  /** Lifts a signer's quarantine; false when it was not quarantined. */
+  clearQuarantine(signer: string): boolean;
 }
 
 const MAX_INTENT_TTL_MS = 10 * 60_000;
@@ -149,12 +157,14 @@ export function createOverrideService(
 ): OverrideService {
   const logger = c.logger;
   let release: ReleaseQueue | undefined;
+  const observer = c.observer ?? SILENT_LAYOUT_OBSERVER;
   const sync = new OverrideSync(
     {
       net: c.net,
       ring: c.ring,
       layout: c.layout,
       logger,
+      observer,
       onChange: (fresh) => release?.noteMoved(movedKeys(fresh)),
     },
     { pullIntervalMs: options.pullIntervalMs },
@@ -227,14 +237,20 @@ export function createOverrideService(
         if (!req.p.every(([s]) => isPartitionScope(s))) throw new ProtocolError(`bad scope from ${from}`);
         return { t: 'pushes', n: await sync.applyPushedMany(req.p, from, signal) };
       case 'intents': {
-        member(from, 'move announcement');
+        const refuse = (reason: IntentRefusal, why: string) => {
+          observer.intentRefused(reason);
+          logger.warn({ from, reason, moves: req.m.length }, `overrides: move announcement refused: ${why}`);
+          return new ProtocolError(`move announcement from ${from}: ${why}`);
+        };
+        if (!c.ring.ring.has(from)) throw refuse('non-member', 'not a member');
+        const quarantined = sync.quarantine.reasonFor(from);
+        if (quarantined !== undefined) throw refuse('quarantined', quarantined);
         const stray = keyNotCoordinatedBy(
           sync.layout().ring(),
           from,
           req.m.map(([k]) => k),
         );
-        if (stray !== undefined)
-          throw new ProtocolError(`move announcement from ${from} for ${JSON.stringify(stray)}: not its partition`);
+        if (stray !== undefined) throw refuse('not-coordinator', `${JSON.stringify(stray)} is not in its partitions`);
         if (req.ttl === 0) for (const [k] of req.m) c.ring.overrides.settle(k);
         else {
           const expiresAt = Date.now() + Math.min(req.ttl, MAX_INTENT_TTL_MS);
@@ -370,6 +386,12 @@ export function createOverrideService(
     list: () => [...c.ring.overrides.entries()],
     layout: () => sync.layout(),
     forks: () => sync.forks(),
+    quarantined: () => sync.quarantine.list(),
+    clearQuarantine: (signer) => {
+      const cleared = sync.quarantine.clear(signer);
+      if (cleared) logger.warn({ signer }, 'overrides: quarantine lifted by an operator');
+      return cleared;
+    },
   };
 }
 

@@ -6,6 +6,8 @@ import type { ClusterRing } from '../replication/cluster-ring.ts';
 import { KeyedMutex } from '../replication/keyed-mutex.ts';
 import type { OverrideEntry } from '../replication/override-table.ts';
 import { type ForkRecord, forkPoint, forkRecord, prefersTheirs } from './forks.ts';
+import { type LayoutObserver, SILENT_LAYOUT_OBSERVER } from './observer.ts';
+import { Quarantine } from './quarantine.ts';
 import {
   decodeOverrideMessage,
   encodeOverrideMessage,
@@ -24,6 +26,8 @@ export interface OverrideSyncComponents {
   logger: Logger;
   /** Called with the epochs just appended to a partition chain (the old copies of their keys are being released). */
   onChange?: (fresh: readonly Epoch[]) => void;
+  /** Told of every refused epoch and every fork (metrics). */
+  observer?: LayoutObserver;
 }
 
 export interface OverrideSyncOptions {
@@ -57,6 +61,9 @@ export class OverrideSync {
   readonly #timeoutMs: number;
   readonly #mutex = new KeyedMutex();
   readonly #forks: ForkRecord[] = [];
+  readonly #observer: LayoutObserver;
+  /** Signers caught equivocating: none of their epochs is taken here (see quarantine.ts). */
+  readonly quarantine = new Quarantine();
   #layoutSeen: Layout | undefined;
   #timer: NodeJS.Timeout | undefined;
   #round = 0;
@@ -67,6 +74,7 @@ export class OverrideSync {
 
   constructor(components: OverrideSyncComponents, options: OverrideSyncOptions = {}) {
     this.#c = components;
+    this.#observer = components.observer ?? SILENT_LAYOUT_OBSERVER;
     this.#pullIntervalMs = options.pullIntervalMs ?? 5000;
     this.#timeoutMs = options.requestTimeoutMs ?? 5000;
   }
@@ -123,12 +131,15 @@ export class OverrideSync {
       try {
         for (const epoch of epochs) {
           if (epoch.number <= chain.head.number && chain.hashAt(epoch.number) !== undefined) {
+            // The same epoch again (a push that crossed a pull) is a no-op; another one under a held number is not.
             await chain.check(epoch).catch((err: unknown) => {
-              if (!(err instanceof EpochRejectedError && err.reason === 'replay')) throw err;
+              if (err instanceof EpochRejectedError && err.reason === 'replay') return;
+              if (err instanceof EpochRejectedError) this.#observer.epochRejected('partition', err.reason);
+              throw err;
             });
             continue;
           }
-          await layout.append(epoch, { signal });
+          await this.#append(layout, epoch, signal);
         }
       } finally {
         // Also when a later epoch failed: the table must follow the epochs the chain did take.
@@ -288,7 +299,7 @@ export class OverrideSync {
         );
         const fresh = res.e.filter((e) => e?.number > chain.head.number);
         if (fresh.length === 0) break;
-        for (const epoch of fresh) await layout.append(epoch, { signal });
+        for (const epoch of fresh) await this.#append(layout, epoch, signal);
         if (res.e.length < MAX_EPOCHS_PER_ANSWER) break;
       }
     } finally {
@@ -296,6 +307,22 @@ export class OverrideSync {
       if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
     }
     return chain.head.number - before;
+  }
+
+  /**
+   * The one way a partition epoch enters this daemon's chains (pushed, pulled, fetched or its own): a
+   * quarantined signer's is refused, and every refusal is counted by reason.
+   */
+  async #append(layout: Layout, epoch: Epoch, signal?: AbortSignal): Promise<void> {
+    try {
+      const quarantined = this.quarantine.reasonFor(epoch.signer);
+      if (quarantined !== undefined)
+        throw new EpochRejectedError('unauthorised', epoch.scope, epoch.number, quarantined);
+      await layout.append(epoch, { signal });
+    } catch (err) {
+      if (err instanceof EpochRejectedError) this.#observer.epochRejected('partition', err.reason);
+      throw err;
+    }
   }
 
   /** Forks found and resolved here, newest last (at most {@link MAX_FORKS_KEPT}). */
@@ -327,10 +354,17 @@ export class OverrideSync {
       const record = forkRecord(scope, mine, theirs[n - 1], peer);
       this.#forks.push(record);
       if (this.#forks.length > MAX_FORKS_KEPT) this.#forks.shift();
+      this.#observer.forkFound(record.equivocation);
       this.#c.logger.error(
         record,
         record.equivocation ? 'overrides: a signer equivocated' : 'overrides: chains forked',
       );
+      if (this.quarantine.add(record)) {
+        this.#c.logger.error(
+          { signer: record.kept.signer, scope, number: n },
+          'overrides: signer quarantined for equivocation; its epochs and move announcements are refused',
+        );
+      }
       if (!prefersTheirs(mine, theirs[n - 1])) return;
       await this.layout().replaceChain(scope, theirs, { signal });
       this.#changed(scope, theirs.slice(n - 1));

@@ -36,6 +36,25 @@ describe('signed cluster epochs', () => {
     for (const e of view.epochs) expect(ids).toContain(e.signer);
   });
 
+  it('shows refused epochs and quarantined signers in /metrics and /admin/layout; lifting an absent quarantine is a 404', async () => {
+    const [d] = c.daemons;
+    const other = (await statusOf(c.daemons[1])).peerId;
+    const view = (await (await fetch(`${d.url}/admin/layout`)).json()) as { quarantined: unknown[]; forks: unknown[] };
+    expect(view.quarantined).toEqual([]);
+    const metrics = await (await fetch(`${d.url}/metrics`)).text();
+    for (const sample of [
+      'shoal_epochs_rejected_total{chain="partition",reason="bad-signature"} 0',
+      'shoal_epochs_rejected_total{chain="cluster",reason="fork"} 0',
+      'shoal_layout_forks_total{kind="equivocation"} 0',
+      'shoal_move_intents_refused_total{reason="not-coordinator"} 0',
+      'shoal_quarantined_signers 0',
+    ])
+      expect(metrics).toContain(sample);
+    const res = await fetch(`${d.url}/admin/layout/quarantine/${other}`, { method: 'DELETE' });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { code: string }).code).toBe('NOT_QUARANTINED');
+  });
+
   it('keeps its chain across a restart and records a leave as a new epoch', async () => {
     const before = await layoutOf(c.daemons[0]);
     await c.kill9(1);

@@ -76,7 +76,10 @@ describe('record transfer (hints, hand-off, repair)', () => {
     onApply = async (key) => {
       if (key === 'pipe/599') lastStarted();
       if (key === 'pipe/0') {
-        overtaken = await Promise.race([last.then(() => true), new Promise<boolean>((r) => setTimeout(r, 5_000, false))]);
+        overtaken = await Promise.race([
+          last.then(() => true),
+          new Promise<boolean>((r) => setTimeout(r, 5_000, false)),
+        ]);
       }
     };
     try {
