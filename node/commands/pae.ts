@@ -155,7 +155,7 @@ async function train(argv: string[]): Promise<number> {
     bucketMs: bucketFlag(values),
   });
   process.stderr.write(
-    `pae train: ${samples.count} training and ${validation.count} later validation samples from ${values.trace.length} trace(s), seed ${seed}\n`,
+    `shoal pae train: ${samples.count} training and ${validation.count} later validation samples from ${values.trace.length} trace(s), seed ${seed}\n`,
   );
   const bar = progressBar('train [{bar}] {percentage}% | {value}/{total} batches');
   let started = false;
@@ -195,7 +195,7 @@ async function train(argv: string[]): Promise<number> {
   });
   await writeFile(values.out, bytes);
   process.stderr.write(
-    `pae train: best validation loss ${result.bestValLoss.toFixed(4)} after ${result.history.length} epochs, ` +
+    `shoal pae train: best validation loss ${result.bestValLoss.toFixed(4)} after ${result.history.length} epochs, ` +
       `${((Date.now() - started0) / 1000).toFixed(0)} s; wrote ${values.out} (${bytes.length} bytes)\n`,
   );
   return 0;
