@@ -13,6 +13,7 @@ const member = (peerId: string, status: Member['status'], self = false) =>
 let app: FastifyInstance;
 let url: string;
 const removed: string[] = [];
+let left = false;
 
 beforeAll(async () => {
   const members = [member(ID.self, 'up', true), member(ID.live, 'up'), member(ID.dead, 'down')];
@@ -31,17 +32,21 @@ beforeAll(async () => {
         () => net,
         () => undefined,
         () => undefined,
-        () => {},
+        () => {
+          left = true;
+        },
       ),
     ),
   );
+  // As a daemon that left: gone (the connection drops) once it has handed its data off.
+  app.get('/healthz', async (_req, reply) => (left ? reply.raw.destroy() : { status: 'ok' }));
   url = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => app?.close());
 
 const remove = (...args: string[]) => runShoal(['remove', ...args, '--url', url]);
 
-describe('shoal remove', () => {
+describe('shoal remove, leave and placement (refusals as shoal: <CODE>: <message>)', () => {
   it('refuses a live member with MEMBER_UP and what to do instead; removes nothing', async () => {
     const r = await remove(ID.live);
     expect(r.code).toBe(1);
@@ -77,5 +82,18 @@ describe('shoal remove', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain('usage: shoal remove <peerId> [--force]');
     }
+  });
+
+  it('placement refusals and leave speak as every admin client does', async () => {
+    // This server's replication is not up: the daemon's refusal, as it came.
+    const p = await runShoal(['placement', 'show', 'k', '--url', url]);
+    expect(p.code).toBe(1);
+    expect(p.stderr).toBe('shoal: NOT_READY: the daemon is starting or stopping\n');
+    expect((await runShoal(['placement', 'set', 'k', '--url', url])).code).toBe(2);
+    expect((await runShoal(['leave', 'extra', '--url', url])).code).toBe(2);
+    const l = await runShoal(['leave', '--url', url, '--timeout', '10']);
+    expect(l.code, l.stderr).toBe(0);
+    expect(l.stderr).toContain('left the cluster');
+    expect(left).toBe(true);
   });
 });
