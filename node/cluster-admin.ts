@@ -43,7 +43,7 @@ export function clusterAdmin(
       if (m.status !== 'down' && !force)
         throw new ShoalError(
           'MEMBER_UP',
-          `member ${id} is ${m.status}: a running daemon should shoal leave; remove it once it is down (10 s silent), or pass force`,
+          `member ${id} is ${m.status}: a running daemon should shoal leave; remove it once it is down (10 s silent), or pass force (shoal remove --force)`,
         );
       const before = await n.remove(id);
       replication()?.maintenance.kick();

@@ -12,7 +12,7 @@ options: [--json] [--url http://127.0.0.1:7070 | SHOAL_URL] [--admin-token-file 
 ${EXIT_CODES}
 `;
 
-interface Heatmap {
+export interface Heatmap {
   records: Array<{ key: string; expected: number; zones: Array<{ zone: string; probability: number }> }>;
   lastRunAt?: number;
   nextRunAt?: number;
@@ -32,9 +32,9 @@ export function fmtShare(p: number): string {
   return p > 0 && p < 0.005 ? '<1 %' : `${(100 * p).toFixed(0)} %`;
 }
 
-function render(h: Heatmap): string {
+export function render(h: Heatmap): string {
   const when = `forecast made ${fmtTime(h.lastRunAt)}, next ${fmtTime(h.nextRunAt)}`;
-  if (h.records.length === 0) return `(no forecast rows yet: ${h.note ?? when})\n`;
+  if (h.records.length === 0) return `(${h.note ?? `no forecast rows yet; ${when}`})\n`;
   const zones = [...new Set(h.records.flatMap((r) => r.zones.map((z) => z.zone)))].sort();
   const t = table(['key', 'expected', ...zones], ['left', 'right', ...zones.map(() => 'right' as const)]);
   for (const r of h.records) {

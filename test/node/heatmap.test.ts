@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { fmtExpected, fmtShare } from '../../node/commands/heatmap.ts';
+import { fmtExpected, fmtShare, render } from '../../node/commands/heatmap.ts';
 import { type PaeAdmin, paeRoutes } from '../../src/api/pae-routes.ts';
 import type { HeatmapEntry } from '../../src/pae/index.ts';
 
@@ -46,6 +46,8 @@ describe('/admin/heatmap as people read it', () => {
       /^no record was accessed from zone eu in a closed statistics bucket: .*--stats-bucket-ms/,
     );
     expect(after.note).toContain('at the next forecast (2026-01-01T12:00:00.000Z)');
+    // shoal heatmap prints the note as it is
+    expect(render(before)).toBe(`(${before.note})\n`);
   });
 
   it('shoal heatmap prints figures with sensible precision', () => {
