@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { multiaddr } from '@multiformats/multiaddr';
 import { DEFAULT_MAX_VALUE_BYTES } from '../src/api/index.ts';
 import type { DsmPolicy, SurviveMode } from '../src/dsm/index.ts';
 import { ShoalError } from '../src/errors/index.ts';
@@ -15,6 +16,8 @@ export interface DaemonConfig {
   httpHost: string;
   httpPort: number;
   listen: string[];
+  /** `--announce`: the addresses other members dial instead of `listen` (empty: the listen addresses). */
+  announce: string[];
   zone: string;
   store: 'level' | 'sqlite' | 'postgres' | 's3';
   join: string[];
@@ -169,6 +172,9 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   }
   const { latencyMatrix: matrixSpec, ...resolved } = out;
   const cfg = resolved as unknown as DaemonConfig;
+  // The spec's default itself (no flag, env or file gave one): its port follows --http-port.
+  if (out.listen === START_OPTIONS.find((o) => o.flag === 'listen')?.default) cfg.listen = defaultListen(cfg.httpPort);
+  for (const flag of ['listen', 'announce'] as const) checkMultiaddrs(flag, cfg[flag]);
   // Validated here so a bad matrix stops `shoal start` (exit 2) before anything is opened.
   if (typeof matrixSpec === 'string') cfg.latencyMatrix = loadLatencyMatrix(matrixSpec, '--latency-matrix');
   if (cfg.httpPort > 65535) throw new ConfigError(`--http-port ${cfg.httpPort} is not a port`);
@@ -188,6 +194,31 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   validateDsm(cfg);
   validateAdminExposure(cfg);
   return cfg;
+}
+
+/** How far above --http-port the default libp2p port is (7070 → 8070; the demo uses 7170 → 8170 too). */
+export const LISTEN_PORT_OFFSET = 1000;
+
+/**
+ * The default `--listen`: loopback on `--http-port` + {@link LISTEN_PORT_OFFSET}, a port that stays the same
+ * across restarts (so do the member's multiaddrs) and differs between daemons of one host that differ in
+ * HTTP port; any free port when the HTTP port is 0 (any) or the sum is not a port.
+ */
+export function defaultListen(httpPort: number): string[] {
+  const port = httpPort === 0 || httpPort + LISTEN_PORT_OFFSET > 65535 ? 0 : httpPort + LISTEN_PORT_OFFSET;
+  return [`/ip4/127.0.0.1/tcp/${port}`];
+}
+
+/** Every `--listen` / `--announce` value must be a multiaddr (libp2p would fail later, less clearly). */
+function checkMultiaddrs(flag: string, values: readonly string[]): void {
+  for (const v of values) {
+    try {
+      if (multiaddr(v).toString() !== '/') continue;
+    } catch (err) {
+      throw new ConfigError(`--${flag} ${JSON.stringify(v)} is not a multiaddr: ${(err as Error).message}`);
+    }
+    throw new ConfigError(`--${flag} ${JSON.stringify(v)} is not a multiaddr: it has no address`);
+  }
 }
 
 /** Largest `--storage-limit-mb`: its bytes stay a safe integer (8 PiB). */

@@ -38,7 +38,7 @@ import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError, storageLimitBytes } from './config.ts';
 import { startDsm } from './dsm-wiring.ts';
-import { assertHttpAddressFree, listenAt } from './http-address.ts';
+import { assertHttpAddressFree, assertListenFree, listenAt } from './http-address.ts';
 import { hlcPersistence, loadOrCreateNodeId } from './identity.ts';
 import { overrideAdmin, startOverrides } from './override-wiring.ts';
 import { startPae } from './pae-wiring.ts';
@@ -106,6 +106,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   // Before the data directory exists: a taken port must not leave an empty ./data behind.
   await assertHttpAddressFree(cfg.httpHost, cfg.httpPort);
   if (cfg.adminPort !== undefined) await assertHttpAddressFree(cfg.adminHost!, cfg.adminPort, '--admin-port');
+  await assertListenFree(cfg.listen);
   await prepareDataDir(cfg.dataDir);
   const registry = createMetricsRegistry();
   const store = instrumentStore(createConfiguredStore(cfg), registry);
@@ -265,6 +266,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       {
         dataDir: cfg.dataDir,
         listen: cfg.listen,
+        announce: cfg.announce,
         join: cfg.join,
         clusterSecret,
         bulkTls: cfg.bulkTls === 'on',

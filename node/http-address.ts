@@ -16,11 +16,11 @@ export const hostPort = (host: string, port: number) => `${host.includes(':') ? 
  * The one-line start-up error for a failed listen on `host:port`, or `err` itself when it is not about the
  * address; `flag` is the flag that chooses the port (`--http-port`, `--admin-port`).
  */
-export function listenError(err: unknown, host: string, port: number, flag = '--http-port'): unknown {
+export function listenError(err: unknown, host: string, port: number, flag = '--http-port', what = 'HTTP'): unknown {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'EADDRINUSE')
     return new AddressInUseError(
-      `HTTP address ${hostPort(host, port)} is already in use (another shoal daemon?); choose another with ${flag}`,
+      `${what} address ${hostPort(host, port)} is already in use (another shoal daemon?); choose another with ${flag}`,
       { cause: err },
     );
   return err;
@@ -32,11 +32,16 @@ export function listenError(err: unknown, host: string, port: number, flag = '--
  * process that takes the port between this check and the daemon's own listen still gets the same error from
  * there (see {@link listenError}).
  */
-export async function assertHttpAddressFree(host: string, port: number, flag = '--http-port'): Promise<void> {
+export async function assertHttpAddressFree(
+  host: string,
+  port: number,
+  flag = '--http-port',
+  what = 'HTTP',
+): Promise<void> {
   if (port === 0) return;
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
-    probe.once('error', (err) => reject(listenError(err, host, port, flag)));
+    probe.once('error', (err) => reject(listenError(err, host, port, flag, what)));
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
 }
@@ -53,4 +58,16 @@ export async function listenAt(
   });
   const addr = app.server.address();
   return `http://${hostPort(host, typeof addr === 'object' && addr ? addr.port : port)}`;
+}
+
+/**
+ * The same check for each `--listen` multiaddr on TCP with a fixed port (`/ip4/<host>/tcp/<port>`,
+ * `/ip6/...`): the default port is fixed, so a second daemon on the host with the same `--http-port` family
+ * learns it before anything is created, and what to change.
+ */
+export async function assertListenFree(listen: readonly string[]): Promise<void> {
+  for (const address of listen) {
+    const m = /^\/ip[46]\/([^/]+)\/tcp\/(\d+)(?:\/|$)/.exec(address);
+    if (m) await assertHttpAddressFree(m[1], Number(m[2]), '--listen', 'libp2p');
+  }
 }

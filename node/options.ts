@@ -25,8 +25,16 @@ export const START_OPTIONS: readonly OptionSpec[] = [
   {
     flag: 'listen',
     kind: 'list',
-    default: ['/ip4/127.0.0.1/tcp/0'],
-    description: 'libp2p multiaddr(s) to listen on (repeatable).',
+    default: ['/ip4/127.0.0.1/tcp/8070'],
+    description:
+      'libp2p multiaddr(s) to listen on (repeatable). The default port is --http-port + 1000 (8070 with the default HTTP port; any free port when --http-port is 0 or above 64535), so a daemon keeps its address across restarts; tcp/0: any free port.',
+  },
+  {
+    flag: 'announce',
+    kind: 'list',
+    default: [],
+    description:
+      'libp2p multiaddr(s) the other members dial instead of the listen addresses (repeatable; libp2p addresses.announce): behind NAT, in a container, or a DNS name such as /dns4/db1.example.net/tcp/8070.',
   },
   {
     flag: 'zone',

@@ -15,3 +15,16 @@ export function printedHelp(lines: Record<string, string>, sub: string, values: 
   if (values.help) process.stdout.write(subUsage(lines, sub));
   return values.help === true;
 }
+
+/**
+ * The value of a flag that has an older name too (`--stats-bucket-ms`, once `--bucket-ms`; `--window`, once
+ * `--window-ms`): the new name when given, else the old one, which keeps working for scripts written against it.
+ */
+export function renamedFlag<V extends Record<string, unknown>>(
+  values: V,
+  name: keyof V,
+  old: keyof V,
+): string | undefined {
+  const v = values[name] ?? values[old];
+  return typeof v === 'string' ? v : undefined;
+}

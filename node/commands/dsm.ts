@@ -157,6 +157,7 @@ const REFUSAL_HINTS: Record<string, string> = {
   FORBIDDEN: 'shoal: this daemon has no admin token and answers its admin API on loopback only\n',
   ROUTE_NOT_FOUND:
     "shoal: is --url the daemon's admin listener? With --admin-port the data listener has no admin API\n",
+  MEMBER_UP: 'shoal: stop it with shoal leave --url <its URL>, or remove a daemon you know is gone with --force\n',
 };
 
 /**

@@ -12,21 +12,34 @@ options: [--json] [--url http://127.0.0.1:7070 | SHOAL_URL] [--admin-token-file 
 ${EXIT_CODES}
 `;
 
-interface Heatmap {
+export interface Heatmap {
   records: Array<{ key: string; expected: number; zones: Array<{ zone: string; probability: number }> }>;
   lastRunAt?: number;
   nextRunAt?: number;
+  /** Why the heatmap is empty, and when to look again (set only then). */
+  note?: string;
 }
 
-function render(h: Heatmap): string {
+/** Expected accesses: whole numbers from 100, one decimal from 1, two significant digits below (0.042). */
+export function fmtExpected(x: number): string {
+  if (x >= 100) return x.toFixed(0);
+  if (x >= 1) return x.toFixed(1);
+  return x > 0 ? String(Number(x.toPrecision(2))) : '0';
+}
+
+/** A probability as a whole percentage; a small one that is not zero is "<1 %", not "0 %". */
+export function fmtShare(p: number): string {
+  return p > 0 && p < 0.005 ? '<1 %' : `${(100 * p).toFixed(0)} %`;
+}
+
+export function render(h: Heatmap): string {
   const when = `forecast made ${fmtTime(h.lastRunAt)}, next ${fmtTime(h.nextRunAt)}`;
-  if (h.records.length === 0)
-    return `(no forecast rows yet: ${h.lastRunAt === undefined ? 'the first forecast has not run' : 'no tracked records'}; ${when})\n`;
+  if (h.records.length === 0) return `(${h.note ?? `no forecast rows yet; ${when}`})\n`;
   const zones = [...new Set(h.records.flatMap((r) => r.zones.map((z) => z.zone)))].sort();
   const t = table(['key', 'expected', ...zones], ['left', 'right', ...zones.map(() => 'right' as const)]);
   for (const r of h.records) {
     const p = new Map(r.zones.map((z) => [z.zone, z.probability]));
-    t.push([r.key, r.expected.toFixed(1), ...zones.map((z) => (p.has(z) ? `${(100 * p.get(z)!).toFixed(0)} %` : '—'))]);
+    t.push([r.key, fmtExpected(r.expected), ...zones.map((z) => (p.has(z) ? fmtShare(p.get(z)!) : '—'))]);
   }
   return `${h.records.length} hottest record(s) × ${zones.length} zone(s); ${when}\n${t.toString()}\n`;
 }

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
-import { ADMIN_OPTIONS, adminTarget } from '../admin-client.ts';
-import { HELP_OPTION } from '../usage.ts';
+import { adminRequest, adminTarget } from '../admin-client.ts';
+import { parseCommand, runAdmin, UsageError } from './dsm.ts';
 
 const USAGE = `usage: shoal leave [--url http://127.0.0.1:7070 | SHOAL_URL] [--admin-token-file <file>] [--timeout <s>]
   decommissions a running daemon: it hands its data to the other members, leaves and exits;
@@ -13,36 +12,29 @@ const USAGE = `usage: shoal leave [--url http://127.0.0.1:7070 | SHOAL_URL] [--a
  * waits until it no longer answers.
  */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...ADMIN_OPTIONS, timeout: { type: 'string' }, ...HELP_OPTION },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const { url, headers } = adminTarget(values);
-  const res = await fetch(`${url}/admin/leave`, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) }).catch(
-    (err: Error) => err,
-  );
-  if (res instanceof Error || res.status !== 202) {
-    process.stderr.write(
-      `shoal: leave refused by ${url}: ${res instanceof Error ? res.message : `${res.status} ${await res.text()}`}\n`,
-    );
-    return 1;
-  }
-  process.stderr.write(`${url} is handing off its data and leaving...\n`);
-  const deadline = Date.now() + Number(values.timeout ?? 300) * 1000;
-  while (Date.now() < deadline) {
-    try {
-      await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-    } catch {
-      process.stderr.write('left the cluster\n');
+  return runAdmin('leave', USAGE, async () => {
+    const { values, positionals } = parseCommand(argv, { timeout: { type: 'string' } });
+    if (values.help) {
+      process.stdout.write(USAGE);
       return 0;
     }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  process.stderr.write('shoal: the daemon is still running after the timeout\n');
-  return 1;
+    if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+    const timeoutS = Number(values.timeout ?? 300);
+    if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${values.timeout}`);
+    const target = adminTarget(values);
+    await adminRequest(target, 'POST', '/admin/leave', { timeoutMs: 10_000 });
+    process.stderr.write(`${target.url} is handing off its data and leaving...\n`);
+    const deadline = Date.now() + timeoutS * 1000;
+    while (Date.now() < deadline) {
+      try {
+        await fetch(`${target.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      } catch {
+        process.stderr.write('left the cluster\n');
+        return 0;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    process.stderr.write('shoal: the daemon is still running after the timeout\n');
+    return 1;
+  });
 }

@@ -16,19 +16,24 @@ import { chooseBucketMs, loadTraceTable, seriesAt, type TraceTable } from '../..
 import { trainingSamples } from '../../src/pae/train-data.ts';
 import { loadZoneMapping } from '../../src/stats/trace.ts';
 import { progressBar } from '../progress.ts';
-import { HELP_OPTION, printedHelp, subUsage } from '../usage.ts';
+import { HELP_OPTION, printedHelp, renamedFlag, subUsage } from '../usage.ts';
 
 /** The shipped model (used when --model is not given and the file exists). */
 const DEFAULT_MODEL = DEFAULT_MODEL_PATH;
 
+const BUCKET_NOTE = `      --stats-bucket-ms: the series' bucket, as shoal start's (default: chosen from the trace's span;
+      --bucket-ms is its older name)
+`;
+
 const LINES: Record<string, string> = {
-  predict: `  shoal pae predict --trace <csv> --at <ts_ms> [--model <file.onnx>] [--zones <mapping.json>] [--bucket-ms <ms>] [--json]
-`,
+  predict: `  shoal pae predict --trace <csv> --at <ts_ms> [--model <file.onnx>] [--zones <mapping.json>] [--stats-bucket-ms <ms>] [--json]
+${BUCKET_NOTE}`,
   train: `  shoal pae train --trace <csv> [--trace <csv> ...] --out <file.onnx> [--seed 1] [--epochs 30] [--hidden 24]
                   [--lookback 24] [--loss l1|hot-l1] [--patience 4] [--holdout 0.25] [--max-samples 20000] [--zones <mapping.json>]
+                  [--stats-bucket-ms <ms>]
 `,
-  eval: `  shoal pae eval --trace <csv> [--model <file.onnx> ...] [--holdout 0.25] [--bucket-ms <ms>] [--out-dir <dir>] [--json]
-`,
+  eval: `  shoal pae eval --trace <csv> [--model <file.onnx> ...] [--holdout 0.25] [--stats-bucket-ms <ms>] [--out-dir <dir>] [--json]
+${BUCKET_NOTE}`,
 };
 const USAGE = subUsage(LINES);
 const helped = (sub: string, values: { help?: boolean }) => printedHelp(LINES, sub, values);
@@ -49,6 +54,12 @@ function num(v: string | undefined, name: string, dflt?: number): number {
 }
 
 class UsageError extends Error {}
+
+/** `--stats-bucket-ms`, or its older name `--bucket-ms`, in ms; undefined when neither is given. */
+function bucketFlag(values: { 'stats-bucket-ms'?: string; 'bucket-ms'?: string }): number | undefined {
+  const v = renamedFlag(values, 'stats-bucket-ms', 'bucket-ms');
+  return v === undefined ? undefined : num(v, 'stats-bucket-ms');
+}
 
 /** Loads `--model` (or the shipped default when present); falls back to seasonal naive, said on stderr. */
 async function pickForecaster(model: string | undefined, horizon: number): Promise<Forecaster> {
@@ -71,6 +82,7 @@ async function predict(argv: string[]): Promise<number> {
       at: { type: 'string' },
       model: { type: 'string' },
       zones: { type: 'string' },
+      'stats-bucket-ms': { type: 'string' },
       'bucket-ms': { type: 'string' },
       json: { type: 'boolean', default: false },
       ...HELP_OPTION,
@@ -83,8 +95,8 @@ async function predict(argv: string[]): Promise<number> {
   const table = await loadTable(values.trace, values.zones);
   const forecaster = await pickForecaster(values.model, horizon);
   const history = table.rows > 0 && table.minTs < at ? at - table.minTs : 0;
-  const bucketMs = values['bucket-ms'] ? num(values['bucket-ms'], 'bucket-ms') : chooseBucketMs(history);
-  if (!(bucketMs >= 1)) throw new UsageError('--bucket-ms must be >= 1');
+  const bucketMs = bucketFlag(values) ?? chooseBucketMs(history);
+  if (!(bucketMs >= 1)) throw new UsageError('--stats-bucket-ms must be >= 1');
   const batch = seriesAt(table, at, bucketMs);
   const expected = batch.rows > 0 ? await forecaster.forecast(batch) : new Float32Array(0);
   await forecaster.close?.();
@@ -117,6 +129,7 @@ async function train(argv: string[]): Promise<number> {
       lr: { type: 'string' },
       holdout: { type: 'string' },
       'max-samples': { type: 'string' },
+      'stats-bucket-ms': { type: 'string' },
       'bucket-ms': { type: 'string' },
       zones: { type: 'string' },
       ...HELP_OPTION,
@@ -139,10 +152,10 @@ async function train(argv: string[]): Promise<number> {
     holdout,
     maxSamples: num(values['max-samples'], 'max-samples', 20_000),
     seed,
-    bucketMs: values['bucket-ms'] ? num(values['bucket-ms'], 'bucket-ms') : undefined,
+    bucketMs: bucketFlag(values),
   });
   process.stderr.write(
-    `pae train: ${samples.count} training and ${validation.count} later validation samples from ${values.trace.length} trace(s), seed ${seed}\n`,
+    `shoal pae train: ${samples.count} training and ${validation.count} later validation samples from ${values.trace.length} trace(s), seed ${seed}\n`,
   );
   const bar = progressBar('train [{bar}] {percentage}% | {value}/{total} batches');
   let started = false;
@@ -182,7 +195,7 @@ async function train(argv: string[]): Promise<number> {
   });
   await writeFile(values.out, bytes);
   process.stderr.write(
-    `pae train: best validation loss ${result.bestValLoss.toFixed(4)} after ${result.history.length} epochs, ` +
+    `shoal pae train: best validation loss ${result.bestValLoss.toFixed(4)} after ${result.history.length} epochs, ` +
       `${((Date.now() - started0) / 1000).toFixed(0)} s; wrote ${values.out} (${bytes.length} bytes)\n`,
   );
   return 0;
@@ -195,6 +208,7 @@ async function evaluate(argv: string[]): Promise<number> {
       trace: { type: 'string' },
       model: { type: 'string', multiple: true },
       holdout: { type: 'string' },
+      'stats-bucket-ms': { type: 'string' },
       'bucket-ms': { type: 'string' },
       'out-dir': { type: 'string' },
       zones: { type: 'string' },
@@ -213,7 +227,7 @@ async function evaluate(argv: string[]): Promise<number> {
   const report = await backtest(table, {
     horizonBuckets: horizon,
     holdout: num(values.holdout, 'holdout', 0.25),
-    bucketMs: values['bucket-ms'] ? num(values['bucket-ms'], 'bucket-ms') : undefined,
+    bucketMs: bucketFlag(values),
     models,
     onOrigin: values.json ? undefined : (d, t) => process.stderr.write(`origin ${d}/${t}\r`),
   });

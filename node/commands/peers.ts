@@ -16,18 +16,21 @@ ${EXIT_CODES}
 interface Peers {
   /** The cluster layout epoch the daemon holds (members are not versioned one by one). */
   epoch: number;
-  members: Member[];
+  members: PeerRow[];
 }
+
+/** A member as `/admin/peers` names it: `state` is its health (`status`, the older name, holds the same). */
+type PeerRow = Member & { state: Member['status'] };
 
 const usage = (m: Member) =>
   m.usedBytes === undefined && m.limitBytes === undefined
     ? '—'
     : `${m.usedBytes === undefined ? '?' : fmtBytes(m.usedBytes)} / ${m.limitBytes === undefined ? 'no limit' : fmtBytes(m.limitBytes)}`;
 
-const state = (m: Member) => `${m.status}${m.leaving ? ', leaving' : ''}${m.self ? ' (this daemon)' : ''}`;
+const state = (m: PeerRow) => `${m.state}${m.leaving ? ', leaving' : ''}${m.self ? ' (this daemon)' : ''}`;
 
 function render(p: Peers): string {
-  const up = p.members.filter((m) => m.status === 'up').length;
+  const up = p.members.filter((m) => m.state === 'up').length;
   const t = table(['peer id', 'zone', 'state', 'address', 'store', 'used / limit', 'rtt']);
   const sorted = [...p.members].sort((a, b) => a.zone.localeCompare(b.zone) || a.peerId.localeCompare(b.peerId));
   for (const m of sorted)
@@ -45,7 +48,7 @@ async function dispatch(argv: string[]): Promise<number> {
   const target = adminTarget(values);
   const [status, peers] = await Promise.all([
     adminRequest<AdminStatus>(target, 'GET', '/admin/status'),
-    adminRequest<{ members: Member[] }>(target, 'GET', '/admin/peers'),
+    adminRequest<{ members: PeerRow[] }>(target, 'GET', '/admin/peers'),
   ]);
   return print(values.json, { epoch: status.epoch, members: peers.members }, render);
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ADMIN_OPTIONS, type AdminTarget, adminTarget } from '../admin-client.ts';
+import { ADMIN_OPTIONS, type AdminTarget, adminRequest, adminTarget } from '../admin-client.ts';
+import { print, runAdmin, UsageError } from './dsm.ts';
 
 const USAGE = `usage:
   shoal placement show <key>                      where the record lives: ring or override, holders, epoch, history
@@ -15,39 +16,11 @@ options for all: [--url http://127.0.0.1:7070] [--admin-token-file <file>]
 /** How long a move may take before this command gives up waiting (the daemon's own deadline is shorter). */
 const MOVE_WAIT_MS = 120_000;
 
-class UsageError extends Error {}
-
 const recordPath = (key: string) => `/admin/records/${encodeURIComponent(key)}`;
 
-/** Sends one admin request and prints its JSON answer; a refusal prints the daemon's `code: message`. */
+/** Sends one admin request and prints its JSON answer; a refusal is `shoal: <CODE>: <message>` (runAdmin). */
 async function call(target: AdminTarget, method: string, path: string, body?: unknown): Promise<number> {
-  const headers = { ...target.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
-  let res: Response;
-  try {
-    res = await fetch(`${target.url}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(MOVE_WAIT_MS),
-    });
-  } catch (err) {
-    process.stderr.write(`shoal: no answer from ${target.url}: ${(err as Error).message}\n`);
-    return 1;
-  }
-  const text = await res.text();
-  if (res.ok) {
-    process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
-    return 0;
-  }
-  let why = `${res.status} ${text}`;
-  try {
-    const e = JSON.parse(text) as { code?: string; message?: string };
-    if (e.code) why = `${e.code}: ${e.message}`;
-  } catch {
-    // not the catalogue's JSON (a proxy, say): print it as it came
-  }
-  process.stderr.write(`shoal: ${method} ${path} refused by ${target.url}: ${why}\n`);
-  return 1;
+  return print(true, await adminRequest(target, method, path, { body, timeoutMs: MOVE_WAIT_MS }), () => '');
 }
 
 function parse(argv: string[]) {
@@ -107,11 +80,5 @@ async function dispatch(argv: string[]): Promise<number> {
 
 /** `shoal placement <show|set|reset|list>`: a record's placement through a running daemon's admin API. */
 export async function run(argv: string[]): Promise<number> {
-  try {
-    return await dispatch(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`shoal placement: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
+  return runAdmin('placement', USAGE, () => dispatch(argv));
 }

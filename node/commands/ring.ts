@@ -3,8 +3,9 @@
  * per member and per zone, and how many partitions have fewer than R replicas. Tables by default, `--json`
  * for the API's answer.
  */
-import type { RingSummary } from '../../src/ring/index.ts';
+
 import { adminRequest, adminTarget } from '../admin-client.ts';
+import type { RingView } from '../cluster-admin.ts';
 import { EXIT_CODES, parseCommand, print, runAdmin, table, UsageError } from './dsm.ts';
 
 const USAGE = `usage:
@@ -15,7 +16,7 @@ ${EXIT_CODES}
 
 const share = (n: number, of: number) => (of === 0 ? '—' : `${((100 * n) / of).toFixed(1)} %`);
 
-function render(r: RingSummary): string {
+function render(r: RingView): string {
   // Of the replica slots placed (fewer than Q × R while partitions are under-replicated).
   const slots = r.members.reduce((n, m) => n + m.replicas, 0);
   const members = table(
@@ -23,7 +24,7 @@ function render(r: RingSummary): string {
     ['left', 'left', 'left', 'right', 'right', 'right', 'right'],
   );
   for (const m of r.members)
-    members.push([m.id, m.zone, m.state, m.capacity, m.replicas, m.primaries, share(m.replicas, slots)]);
+    members.push([m.peerId, m.zone, m.state, m.capacity, m.replicas, m.primaries, share(m.replicas, slots)]);
   const zones = table(
     ['zone', 'members', 'partitions', 'primaries', 'share'],
     ['left', 'right', 'right', 'right', 'right'],
@@ -43,7 +44,7 @@ async function dispatch(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
-  return print(values.json, await adminRequest<RingSummary>(adminTarget(values), 'GET', '/admin/ring'), render);
+  return print(values.json, await adminRequest<RingView>(adminTarget(values), 'GET', '/admin/ring'), render);
 }
 
 /** `shoal ring`. */

@@ -16,13 +16,14 @@ import { createStats, readPersistedMeta, type Stats } from '../../src/stats/inde
 import { identityZone, loadZoneMapping, readTrace } from '../../src/stats/trace.ts';
 import type { Store } from '../../src/store/index.ts';
 import { progressBar } from '../progress.ts';
-import { HELP_OPTION, printedHelp, subUsage } from '../usage.ts';
-import { TOP_CLIENT_USAGE, topFromDaemon } from './stats-top.ts';
+import { HELP_OPTION, printedHelp, renamedFlag, subUsage } from '../usage.ts';
+import { fmtWindow, TOP_CLIENT_USAGE, topFromDaemon, windowFlag } from './stats-top.ts';
 
 const LINES: Record<string, string> = {
-  import: `  shoal stats import --trace <csv[.gz]> [--data-dir ./data] [--zones <mapping.json>] [--bucket-ms 60000]
+  import: `  shoal stats import --trace <csv[.gz]> [--data-dir ./data] [--zones <mapping.json>] [--stats-bucket-ms 60000]
                      [--memory-mb 32] [--json]
-      load an access trace into the persisted stats of a data directory (stop its daemon first)
+      load an access trace into the persisted stats of a data directory (stop its daemon first);
+      --stats-bucket-ms as shoal start's (--bucket-ms is its older name)
 `,
   top: TOP_CLIENT_USAGE,
 };
@@ -67,6 +68,7 @@ async function importTrace(argv: string[]): Promise<number> {
       trace: { type: 'string' },
       'data-dir': { type: 'string', default: './data' },
       zones: { type: 'string' },
+      'stats-bucket-ms': { type: 'string' },
       'bucket-ms': { type: 'string' },
       'memory-mb': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -80,7 +82,7 @@ async function importTrace(argv: string[]): Promise<number> {
   const stats = createStats(
     { logger: silent, clock: () => now },
     {
-      bucketMs: num(values['bucket-ms'], 'bucket-ms', 60_000),
+      bucketMs: num(renamedFlag(values, 'stats-bucket-ms', 'bucket-ms'), 'stats-bucket-ms', 60_000),
       memoryBudgetBytes: num(values['memory-mb'], 'memory-mb', 32) * 1024 * 1024,
     },
   );
@@ -143,6 +145,7 @@ async function topOffline(argv: string[]): Promise<number> {
     options: {
       'data-dir': { type: 'string', default: './data' },
       zone: { type: 'string' },
+      window: { type: 'string' },
       'window-ms': { type: 'string' },
       limit: { type: 'string' },
       at: { type: 'string' },
@@ -153,7 +156,7 @@ async function topOffline(argv: string[]): Promise<number> {
   if (helped('top', values)) return 0;
   const q = {
     zone: values.zone,
-    windowMs: num(values['window-ms'], 'window-ms', 3_600_000),
+    windowMs: windowFlag(values) ?? 3_600_000,
     limit: Math.floor(num(values.limit, 'limit', 10)),
   };
   return withStore(values['data-dir'], async (store) => {
@@ -171,7 +174,7 @@ async function topOffline(argv: string[]): Promise<number> {
       return 0;
     }
     process.stdout.write(
-      `hottest records${q.zone ? ` from ${q.zone}` : ''} in the ${q.windowMs} ms before ${new Date(now).toISOString()}:\n`,
+      `hottest records${q.zone ? ` from ${q.zone}` : ''} in the ${fmtWindow(q.windowMs)} before ${new Date(now).toISOString()}:\n`,
     );
     printTop(stats, q);
     return 0;

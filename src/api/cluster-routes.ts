@@ -23,7 +23,7 @@ export interface ClusterAdmin {
   /** Starts decommissioning: hands data off, leaves, and then the daemon exits. */
   leave(): void;
   /** Removes a dead member for good (its share re-replicated); `peerId` may be a unique prefix or suffix. */
-  remove(peerId: string, force: boolean): Promise<{ removed: string; zone: string; status: string }>;
+  remove(peerId: string, force: boolean): Promise<{ removed: string; zone: string; state: string; status: string }>;
   /** The signed cluster epoch chain: head and newest epochs. */
   layout(): unknown;
   /** Every replica's copy of a key (deleted keys too: their tombstones). */
@@ -41,7 +41,8 @@ const memberSchema = {
     storeKind: { type: 'string' },
     apiUrl: { type: 'string' },
     multiaddrs: { type: 'array', items: { type: 'string' } },
-    status: { type: 'string', enum: ['up', 'suspect', 'down'] },
+    state: { type: 'string', enum: ['up', 'suspect', 'down'], description: 'health, from the failure detector' },
+    status: { type: 'string', enum: ['up', 'suspect', 'down'], description: 'the same as state (its older name)' },
     lastSeen: { type: 'integer' },
     self: { type: 'boolean' },
     leaving: { type: 'boolean' },
@@ -56,6 +57,25 @@ const memberSchema = {
 } as const;
 
 const countsSchema = { type: 'object', additionalProperties: true } as const;
+
+/** A member of `/admin/ring`: named as in `/admin/peers`, with its share of the ring. */
+const ringMemberSchema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    peerId: { type: 'string' },
+    id: { type: 'string', description: 'the same as peerId (its older name)' },
+    zone: { type: 'string' },
+    capacity: { type: 'number' },
+    state: {
+      type: 'string',
+      enum: ['up', 'suspect', 'down', 'leaving'],
+      description: 'health as in /admin/peers, or leaving while it hands its partitions off',
+    },
+    primaries: { type: 'integer' },
+    replicas: { type: 'integer' },
+  },
+} as const;
 
 /** `GET /admin/peers`, `GET /admin/ring`, `POST /admin/join`, `POST /admin/leave`, `POST /admin/members/:peerId/remove`. */
 export function clusterRoutes(admin: ClusterAdmin) {
@@ -83,7 +103,7 @@ export function clusterRoutes(admin: ClusterAdmin) {
               properties: {
                 partitions: { type: 'integer' },
                 replicas: { type: 'integer' },
-                members: { type: 'array', items: countsSchema },
+                members: { type: 'array', items: ringMemberSchema },
                 zones: { type: 'array', items: countsSchema },
                 underReplicated: { type: 'integer' },
                 zoneCollisions: { type: 'integer' },
@@ -167,7 +187,12 @@ export function clusterRoutes(admin: ClusterAdmin) {
           response: {
             202: {
               type: 'object',
-              properties: { removed: { type: 'string' }, zone: { type: 'string' }, status: { type: 'string' } },
+              properties: {
+                removed: { type: 'string' },
+                zone: { type: 'string' },
+                state: { type: 'string', description: 'its health when it was removed' },
+                status: { type: 'string', description: 'the same as state (its older name)' },
+              },
             },
             400: errorSchema,
             404: errorSchema,

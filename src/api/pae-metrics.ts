@@ -8,6 +8,7 @@
  * | `shoal_pae_rows_scored` | gauge | — | (record, zone) rows the last cycle forecast |
  * | `shoal_pae_accuracy` | gauge | `zone` | measured forecast accuracy per origin zone, 1 − WAPE in [0, 1] (zones with enough evidence) |
  * | `shoal_pae_model` | gauge | `name`, `kind` | 1 for the model in use (`kind`: onnx or baseline) |
+ * | `shoal_pae_model_load_seconds` | gauge | — | how long loading the configured ONNX model took at start (a failed load too; 0 without one) |
  *
  * @packageDocumentation
  */
@@ -61,6 +62,14 @@ export function registerPaeMetrics(registry: Registry, info: () => ModelInfo | u
       this.reset();
       const i = info();
       if (i !== undefined) this.set({ name: i.name, kind: i.kind }, 1);
+    },
+  });
+  new Gauge({
+    name: 'shoal_pae_model_load_seconds',
+    help: 'How long loading the configured ONNX model took at start (a failed load too; 0 without one)',
+    registers,
+    collect() {
+      this.set((info()?.loadMs ?? 0) / 1000);
     },
   });
 }

@@ -6,6 +6,8 @@
  * | `shoal_replica_calls_total` | counter | `outcome` | calls to remote replicas (`ok`, `timeout`, `unreachable`, `error`) |
  * | `shoal_hints_queued_total` | counter | — | writes a replica missed, kept as hints for it |
  * | `shoal_hints_replayed_total` | counter | — | hinted writes applied at their replica once it was back |
+ * | `shoal_hints_pending` | gauge | — | hints held for replicas that missed writes, not yet replayed |
+ * | `shoal_handoff_bytes_total` | counter | `kind` | value bytes handed to other daemons: `ring` (records this daemon no longer replicates, after a join or during a leave), `hints` (hint replays) |
  * | `shoal_anti_entropy_repairs_total` | counter | `direction` | records anti-entropy repaired: `pulled` here, `pushed` to a peer |
  * | `shoal_quorum_failures_total` | counter | `reason` | requests that did not get the replicas their level needs: `unavailable` (none reachable), `not_reached` (too few answered) |
  * | `shoal_read_retries_total` | counter | — | reads that asked one replica more than their level needs (one asked failed or was slow: the speculative retry) |
@@ -14,8 +16,9 @@
  *
  * @packageDocumentation
  */
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import {
+  HANDOFF_KINDS,
   QUORUM_FAILURES,
   REPLICA_CALL_OUTCOMES,
   type ReplicaCallOutcome,
@@ -41,6 +44,17 @@ export function createReplicationMetrics(registry: Registry): ReplicationObserve
     help: 'Hinted writes applied at their replica once it was back',
     registers,
   });
+  const pending = new Gauge({
+    name: 'shoal_hints_pending',
+    help: 'Hints held for replicas that missed writes, not yet replayed',
+    registers,
+  });
+  const handoff = new Counter({
+    name: 'shoal_handoff_bytes_total',
+    help: 'Value bytes handed to other daemons: ring (records no longer replicated here), hints (hint replays)',
+    labelNames: ['kind'] as const,
+    registers,
+  });
   const repairs = new Counter({
     name: 'shoal_anti_entropy_repairs_total',
     help: 'Records anti-entropy repaired, pulled here or pushed to a peer',
@@ -62,6 +76,8 @@ export function createReplicationMetrics(registry: Registry): ReplicationObserve
   for (const c of byFailure.values()) c.inc(0);
   const byOutcome = new Map(REPLICA_CALL_OUTCOMES.map((o) => [o, calls.labels(o)]));
   for (const c of byOutcome.values()) c.inc(0);
+  const byKind = new Map(HANDOFF_KINDS.map((k) => [k, handoff.labels(k)]));
+  for (const c of byKind.values()) c.inc(0);
   const pulled = repairs.labels('pulled');
   const pushed = repairs.labels('pushed');
   pulled.inc(0);
@@ -71,6 +87,10 @@ export function createReplicationMetrics(registry: Registry): ReplicationObserve
     hintQueued: () => queued.inc(),
     hintsReplayed: (n) => {
       if (n > 0) replayed.inc(n);
+    },
+    hintsPending: (n) => pending.set(n),
+    handedOff: (kind, bytes) => {
+      if (bytes > 0) byKind.get(kind)?.inc(bytes);
     },
     quorumFailed: (reason) => byFailure.get(reason)?.inc(),
     readRetried: () => retries.inc(),

@@ -50,7 +50,8 @@ export const ERROR_CATALOGUE = {
   STORE_UNWRITABLE: { status: 500, description: 'The data directory cannot be written (start-up).' },
   ADDRESS_IN_USE: {
     status: 500,
-    description: 'The HTTP address (host and port) is already in use by another process (start-up).',
+    description:
+      'An address the daemon listens on (HTTP, admin or libp2p: host and port) is already in use by another process (start-up).',
   },
   STORE_UNREACHABLE: {
     status: 503,

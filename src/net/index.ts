@@ -62,6 +62,8 @@ export interface NetOptions {
   dataDir: string;
   /** libp2p listen multiaddrs. Default `['/ip4/127.0.0.1/tcp/0']`. */
   listen?: string[];
+  /** Multiaddrs announced to other peers instead of `listen` (libp2p `addresses.announce`). Default: none. */
+  announce?: string[];
   /** Seed multiaddrs (with /p2p/<id>) joined at start, and retried while no member is up. */
   join?: string[];
   /** Contents of a swarm.key file (see {@link generateClusterSecret}); enables pnet. Without it any libp2p peer with the protocols may connect. */

@@ -26,6 +26,8 @@ export const DHT_PROTOCOL = '/shoal/kad/1.0.0';
 export interface Libp2pAssembly {
   privateKey: PrivateKey;
   listen: string[];
+  /** Addresses told to peers instead of the listen addresses (empty: the listen addresses). */
+  announce?: string[];
   clusterSecret?: Uint8Array;
   gater: ConnectionGater;
   gossipMaxMessageBytes: number;
@@ -68,7 +70,7 @@ export async function assembleLibp2p(a: Libp2pAssembly): Promise<ShoalLibp2p> {
   return createLibp2p<ShoalServices>({
     start: false,
     privateKey: a.privateKey,
-    addresses: { listen: a.listen },
+    addresses: { listen: a.listen, announce: a.announce ?? [] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

@@ -86,6 +86,7 @@ export class NetImpl implements Net {
     const libp2p = await assembleLibp2p({
       privateKey,
       listen,
+      announce: o.announce,
       clusterSecret: o.clusterSecret === undefined ? undefined : parseClusterSecret(o.clusterSecret),
       gater: this.#faults.gater(),
       gossipMaxMessageBytes: gossipLimits.maxMessageBytes,

@@ -67,6 +67,7 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
       log.info({ fallback: fallbackName }, 'pae: no model configured, using the best baseline');
       return;
     }
+    const t0 = performance.now();
     try {
       model = await loadOnnxForecaster(options.modelPath, { horizonBuckets: horizon });
       const metrics = options.modelMetrics ?? (await readMetrics(options.modelPath));
@@ -77,11 +78,12 @@ export function createPae(components: PaeComponents, options: PaeOptions = {}): 
         metrics,
         horizonBuckets: horizon,
         rowsScored: 0,
+        loadMs: performance.now() - t0,
       };
-      log.info({ model: model.name, path: options.modelPath }, 'pae: model loaded');
+      log.info({ model: model.name, path: options.modelPath, ms: Math.round(info.loadMs ?? 0) }, 'pae: model loaded');
     } catch (err) {
       const reason = (err as Error).message;
-      info = { ...info, path: options.modelPath, fallbackReason: reason };
+      info = { ...info, path: options.modelPath, fallbackReason: reason, loadMs: performance.now() - t0 };
       log.warn(
         { err, path: options.modelPath, fallback: fallbackName },
         'pae: model failed to load, using the best baseline',

@@ -120,6 +120,8 @@ export interface ModelInfo {
   /** Why the configured model is not used (load or contract failure). */
   fallbackReason?: string;
   metrics?: Record<string, unknown>;
+  /** How long loading the configured model took (ms), failed loads too; absent without a model file. */
+  loadMs?: number;
   horizonBuckets: number;
   bucketMs?: number;
   lastRunAt?: number;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Net } from '../net/index.ts';
 import type { ClusterRing } from './cluster-ring.ts';
 import type { LocalEngine } from './local-engine.ts';
+import type { ReplicationObserver } from './observer.ts';
 import { sendRecords } from './transfer.ts';
 
 export interface HandoffComponents {
@@ -9,6 +10,8 @@ export interface HandoffComponents {
   local: LocalEngine;
   ring: ClusterRing;
   logger: Logger;
+  /** Told of the bytes each delivery sent (`shoal_handoff_bytes_total`). */
+  observer?: ReplicationObserver;
 }
 
 export interface HandoffReport {
@@ -49,6 +52,7 @@ export async function handOff(c: HandoffComponents, signal?: AbortSignal): Promi
       // A record written after the scan goes in its newer version; its drop below then fails (the
       // version differs) and the next pass hands it off again.
       const res = await sendRecords(c.net, peer, c.local.recordsOf(keys, { signal }), signal);
+      c.observer?.handedOff('ring', res.bytes);
       if (res.rejected === 0) delivered.add(peer);
       else c.logger.warn({ peer, rejected: res.rejected }, 'hand-off: peer rejected records');
     } catch (err) {

@@ -37,6 +37,8 @@ export class HintQueue {
   readonly #retries = new Map<string, NodeJS.Timeout>();
   /** Per hint: adding (read, merge, write) and deleting after a replay (read, compare, delete). */
   readonly #locks = new KeyedMutex();
+  /** Hints held in the store: counted by {@link load}, then kept by every add and delete. */
+  #pending = 0;
 
   constructor(components: HintQueueComponents, options: { maxAgeMs: number }) {
     this.#c = components;
@@ -52,6 +54,30 @@ export class HintQueue {
     return prefixKey(KEYSPACE.hint, enc.encode(id));
   }
 
+  /** Hints held for every peer (the `shoal_hints_pending` gauge). */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  #count(delta: number): void {
+    this.#pending = Math.max(0, this.#pending + delta);
+    this.#c.observer?.hintsPending(this.#pending);
+  }
+
+  /** Counts the hints already in the store (left from before a restart); call once at start. */
+  async load(signal?: AbortSignal): Promise<number> {
+    const prefix = prefixKey(KEYSPACE.hint, new Uint8Array());
+    let n = 0;
+    let after: Uint8Array | undefined;
+    do {
+      const page = await this.#c.store.scan({ prefix, after, limit: REPLAY_PAGE, keysOnly: true, signal });
+      n += page.entries.length;
+      after = page.cursor;
+    } while (after !== undefined);
+    this.#count(n - this.#pending);
+    return n;
+  }
+
   /**
    * Keeps `record` for `peer`, merged with a hint already held for the key: hints of two writes can
    * arrive in either order (a failed put is hinted only once every put of its write settled).
@@ -60,8 +86,10 @@ export class HintQueue {
     const id = HintQueue.#id(peer, key);
     const hintKey = HintQueue.#storeKey(id);
     await this.#locks.run(id, async () => {
-      const { record: merged, changed } = mergeRecord(await this.#c.store.get(hintKey), record);
+      const held = await this.#c.store.get(hintKey);
+      const { record: merged, changed } = mergeRecord(held, record);
       if (changed) await this.#c.store.put(hintKey, merged);
+      if (held === undefined && changed) this.#count(1);
     });
     this.#queued.add(peer);
     this.#c.observer?.hintQueued();
@@ -106,7 +134,10 @@ export class HintQueue {
       for (;;) {
         const page = await this.#c.store.scan({ prefix, limit: REPLAY_PAGE, keysOnly: true });
         if (page.entries.length === 0) return dropped;
-        for (const e of page.entries) await this.#c.store.delete(e.key);
+        for (const e of page.entries) {
+          await this.#c.store.delete(e.key);
+          this.#count(-1);
+        }
         dropped += page.entries.length;
       }
     } catch (err) {
@@ -142,6 +173,7 @@ export class HintQueue {
           sent += res.applied;
           rejected = res.rejected;
           this.#c.observer?.hintsReplayed(res.applied);
+          this.#c.observer?.handedOff('hints', res.bytes);
         }
         if (rejected > 0) {
           // Which ones is not known: keep the page for the next pass (hints expire after maxAgeMs).
@@ -152,7 +184,10 @@ export class HintQueue {
         for (const h of hints) {
           await this.#locks.run(HintQueue.#id(peer, h.recordKey), async () => {
             const now = await this.#c.store.get(h.key, { signal });
-            if (now !== undefined && recordsEqual(now, h.record)) await this.#c.store.delete(h.key, { signal });
+            if (now !== undefined && recordsEqual(now, h.record)) {
+              await this.#c.store.delete(h.key, { signal });
+              this.#count(-1);
+            }
           });
         }
       }

@@ -29,8 +29,8 @@ export { ClusterRing } from './cluster-ring.ts';
 export { Coordinator, needed } from './coordinator.ts';
 export type * from './engine.ts';
 export { LocalEngine } from './local-engine.ts';
-export type { QuorumFailure, ReplicaCallOutcome, ReplicationObserver } from './observer.ts';
-export { QUORUM_FAILURES, REPLICA_CALL_OUTCOMES } from './observer.ts';
+export type { HandoffKind, QuorumFailure, ReplicaCallOutcome, ReplicationObserver } from './observer.ts';
+export { HANDOFF_KINDS, QUORUM_FAILURES, REPLICA_CALL_OUTCOMES } from './observer.ts';
 
 export interface ReplicationComponents {
   net: Net;
@@ -105,6 +105,7 @@ export function createReplication(components: ReplicationComponents, options: Re
     async start() {
       await serveReplicaProtocol(net, local, ring, logger);
       await serveTransfers(net, local, logger);
+      await hints.load();
       ring.refresh();
       for (const type of MEMBER_EVENTS) net.addEventListener(type, onMembers);
       maintenance.start();
@@ -121,7 +122,7 @@ export function createReplication(components: ReplicationComponents, options: Re
       await maintenance.stop();
       const { handOff } = await import('./handoff.ts');
       for (;;) {
-        const report = await handOff({ net, local, ring, logger });
+        const report = await handOff({ net, local, ring, logger, observer });
         logger.info(report, 'leave: hand-off pass');
         if (report.foreign === report.handedOff) break;
         if (Date.now() > deadline)

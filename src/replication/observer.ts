@@ -14,6 +14,13 @@ export interface ReplicationObserver {
   hintQueued(): void;
   /** Hints replayed to a replica that came back (applied there). */
   hintsReplayed(count: number): void;
+  /** The hints now held for every peer (after each change, and once counted at start). */
+  hintsPending(count: number): void;
+  /**
+   * A bulk delivery of records this daemon should not keep ended: `ring` the hand-off of records it no
+   * longer replicates (after a join, during a leave), `hints` a hint replay; `bytes` of values sent.
+   */
+  handedOff(kind: HandoffKind, bytes: number): void;
   /** Anti-entropy repaired records with a peer: pulled here, pushed there. */
   repaired(pulled: number, pushed: number): void;
   /** A request failed for want of replicas: none reachable (`unavailable`) or too few answered (`not_reached`). */
@@ -27,11 +34,18 @@ export type QuorumFailure = 'unavailable' | 'not_reached';
 
 export const QUORUM_FAILURES: readonly QuorumFailure[] = ['unavailable', 'not_reached'];
 
+/** What a hand-off delivered (the `kind` label of `shoal_handoff_bytes_total`). */
+export type HandoffKind = 'ring' | 'hints';
+
+export const HANDOFF_KINDS: readonly HandoffKind[] = ['ring', 'hints'];
+
 /** An observer that ignores everything (the default). */
 export const NO_OBSERVER: ReplicationObserver = {
   replicaCall: () => {},
   hintQueued: () => {},
   hintsReplayed: () => {},
+  hintsPending: () => {},
+  handedOff: () => {},
   repaired: () => {},
   quorumFailed: () => {},
   readRetried: () => {},

@@ -25,6 +25,11 @@ export interface TransferResult {
   rejected: number;
 }
 
+/** What {@link sendRecords} resolves to: the receiver's counts and the value bytes this end sent. */
+export interface SendResult extends TransferResult {
+  bytes: number;
+}
+
 /**
  * Streams records to `peer` over a flow-controlled bulk stream (at most a window of unacknowledged
  * bytes in flight, so pnet never sees megabytes queued). The receiver verifies every checksum and
@@ -35,11 +40,12 @@ export async function sendRecords(
   peer: string,
   records: AsyncIterable<{ key: string; record: StoredRecord }> | Iterable<{ key: string; record: StoredRecord }>,
   signal?: AbortSignal,
-): Promise<TransferResult> {
+): Promise<SendResult> {
   const sender = await net.openBulk(peer, TRANSFER_PROTOCOL, { signal });
   try {
     let batch: Array<[string, WireRecord]> = [];
     let bytes = 0;
+    let valueBytes = 0;
     for await (const { key, record } of records) {
       const size = record.value.byteLength + key.length + 200;
       // A large record goes in a frame of its own, never on top of a batch: the receiver refuses frames
@@ -51,10 +57,11 @@ export async function sendRecords(
       }
       batch.push([key, toWire(record)]);
       bytes += size;
+      valueBytes += record.value.byteLength;
     }
     if (batch.length > 0) await sender.write(encodeTransferFrame(batch), { signal });
     const result = decode(await sender.end({ signal, timeoutMs: 60_000 })) as TransferResult;
-    return result;
+    return { applied: result.applied, rejected: result.rejected, bytes: valueBytes };
   } catch (err) {
     sender.abort(err as Error);
     throw err;

@@ -33,6 +33,10 @@ describe('/metrics on one daemon', () => {
       'shoal_pae_runs_total',
       'shoal_replica_calls_total{outcome="ok"}',
       'shoal_hints_queued_total',
+      'shoal_hints_pending',
+      'shoal_handoff_bytes_total{kind="ring"}',
+      'shoal_handoff_bytes_total{kind="hints"}',
+      'shoal_pae_model_load_seconds',
       'shoal_anti_entropy_repairs_total{direction="pulled"}',
     ])
       expect(before.has(family), family).toBe(true);
@@ -46,6 +50,8 @@ describe('/metrics on one daemon', () => {
     expect(sample(after, 'shoal_cluster_members{state="up"}')).toBe(1);
     expect(sample(after, 'shoal_pae_last_run_seconds')).toBeGreaterThan(0);
     expect([...after.keys()].some((k) => k.startsWith('shoal_pae_model{'))).toBe(true);
+    // The shipped ONNX model was loaded at start, which took some time.
+    expect(sample(after, 'shoal_pae_model_load_seconds')).toBeGreaterThan(0);
   }, 30_000);
 });
 
@@ -73,6 +79,7 @@ describe('/metrics on two daemons', () => {
     const hinted = await eventually(async () => sample(await scrape(a), 'shoal_hints_queued_total') >= 10, 10_000);
     expect(hinted).toBe(true);
     const after = await scrape(a);
+    expect(sample(after, 'shoal_hints_pending')).toBe(10);
     const failed = ['timeout', 'unreachable', 'error'].reduce(
       (n, o) => n + sample(after, `shoal_replica_calls_total{outcome="${o}"}`),
       0,
@@ -99,6 +106,9 @@ describe('/metrics on two daemons', () => {
     expect(await eventually(async () => sample(await scrape(a), 'shoal_hints_replayed_total') >= 10, 20_000)).toBe(
       true,
     );
+    // Replayed hints are no longer pending, and their bytes count as handed off ('v0'..'v9': 2 bytes each).
+    expect(await eventually(async () => sample(await scrape(a), 'shoal_hints_pending') === 0, 10_000)).toBe(true);
+    expect(sample(await scrape(a), 'shoal_handoff_bytes_total{kind="hints"}')).toBeGreaterThanOrEqual(20);
     await c.stopAll();
   }, 90_000);
 });

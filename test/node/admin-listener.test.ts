@@ -95,7 +95,13 @@ describe('CLI clients of the admin API', () => {
     const body = JSON.parse(json.stdout);
     expect(body.epoch).toBeGreaterThanOrEqual(0);
     expect(body.members).toHaveLength(1);
-    expect(body.members[0]).toMatchObject({ zone: 'z-home', status: 'up', storeKind: 'level', apiUrl: d.url });
+    expect(body.members[0]).toMatchObject({
+      zone: 'z-home',
+      state: 'up',
+      status: 'up',
+      storeKind: 'level',
+      apiUrl: d.url,
+    });
     expect(human.stdout).toContain(body.members[0].peerId);
   });
 
@@ -109,7 +115,11 @@ describe('CLI clients of the admin API', () => {
       expect(human.stdout).toContain(col);
     const json = JSON.parse((await runShoal(['ring', '--json', ...auth])).stdout);
     expect(json).toMatchObject({ partitions: 4096, replicas: 3, underReplicated: 4096 });
-    expect(json.members[0]).toMatchObject({ zone: 'z-home', replicas: 4096 });
+    expect(json.members[0]).toMatchObject({ zone: 'z-home', replicas: 4096, state: 'up' });
+    // named as /admin/peers names members (the older id is kept)
+    expect(json.members[0].peerId).toMatch(/^12D3KooW/);
+    expect(json.members[0].id).toBe(json.members[0].peerId);
+    expect(human.stdout).toContain(json.members[0].peerId);
   });
 
   it('shoal stats top and shoal heatmap --top 20: the records read from a zone, as tables and --json', async () => {
@@ -137,8 +147,13 @@ describe('CLI clients of the admin API', () => {
 
     const top = await runShoal(['stats', 'top', '--zone', 'eu', ...auth]);
     expect(top.code, top.stderr).toBe(0);
-    expect(top.stdout).toContain('hottest records from eu in the last 3600000 ms (cluster)');
+    expect(top.stdout).toContain('hottest records from eu in the last 1 h (cluster)');
     expect(top.stdout).toMatch(/secured\s*│\s*\d+\s*│\s*\d+\s*│\s*0/);
+    // --window takes a duration as the API's window= does; --window-ms is its older name
+    const quarter = await runShoal(['stats', 'top', '--zone', 'eu', '--window', '15m', ...auth]);
+    expect(quarter.stdout).toContain('hottest records from eu in the last 15 min (cluster)');
+    const old = await runShoal(['stats', 'top', '--zone', 'eu', '--window-ms', '900000', ...auth]);
+    expect(old.stdout).toBe(quarter.stdout);
     const topJson = JSON.parse((await runShoal(['stats', 'top', '--json', '--limit', '5', ...auth])).stdout);
     const row = topJson.records.find((x: { key: string }) => x.key === 'secured');
     expect(row).toMatchObject({ key: 'secured' });
@@ -178,6 +193,8 @@ describe('CLI clients of the admin API', () => {
       ['heatmap', '--top', '0'],
       ['peers', 'extra'],
       ['stats', 'top', '--scope', 'world'],
+      ['stats', 'top', '--window', 'soon'],
+      ['stats', 'top', '--window-ms', '0'],
     ]) {
       const r = await runShoal([...args, ...auth]);
       expect(r.code, args.join(' ')).toBe(2);

@@ -25,12 +25,40 @@ describe('resolveConfig', () => {
       dataDir: './data',
       httpHost: '127.0.0.1',
       httpPort: 7070,
-      listen: ['/ip4/127.0.0.1/tcp/0'],
+      listen: ['/ip4/127.0.0.1/tcp/8070'],
+      announce: [],
       zone: 'local',
       store: 'level',
       join: [],
       durability: 'fsync',
     });
+  });
+
+  it('listens for libp2p on --http-port + 1000 by default (a fixed port), any free one when that is no port', () => {
+    expect(resolveConfig(['--http-port', '7071'], {}).listen).toEqual(['/ip4/127.0.0.1/tcp/8071']);
+    expect(resolveConfig([], { SHOAL_HTTP_PORT: '7172' }).listen).toEqual(['/ip4/127.0.0.1/tcp/8172']);
+    expect(resolveConfig(['--http-port', '0'], {}).listen).toEqual(['/ip4/127.0.0.1/tcp/0']);
+    expect(resolveConfig(['--http-port', '64536'], {}).listen).toEqual(['/ip4/127.0.0.1/tcp/0']);
+    // any given --listen wins, from every source
+    expect(resolveConfig(['--listen', '/ip4/127.0.0.1/tcp/0'], {}).listen).toEqual(['/ip4/127.0.0.1/tcp/0']);
+    expect(resolveConfig([], { SHOAL_LISTEN: '/ip4/0.0.0.0/tcp/4001' }).listen).toEqual(['/ip4/0.0.0.0/tcp/4001']);
+  });
+
+  it('takes --announce addresses (repeatable) and refuses what is not a multiaddr', () => {
+    const announce = ['/dns4/db1.example.net/tcp/8070', '/ip4/203.0.113.7/tcp/8070'];
+    expect(resolveConfig(['--announce', announce[0], '--announce', announce[1]], {}).announce).toEqual(announce);
+    expect(resolveConfig([], { SHOAL_ANNOUNCE: announce.join(',') }).announce).toEqual(announce);
+    for (const [flag, bad] of [
+      ['--announce', 'db1.example.net:8070'],
+      ['--listen', '/ip4/999.1.1.1/tcp/1'],
+      ['--listen', '/'],
+    ])
+      expect(() => resolveConfig([flag, bad], {}), `${flag} ${bad}`).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: expect.stringContaining(`${flag} "${bad}" is not a multiaddr`),
+        }),
+      );
   });
 
   it('orders precedence flag > env > config file > default', () => {

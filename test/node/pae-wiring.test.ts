@@ -86,7 +86,7 @@ describe("the daemon's PAE wiring", () => {
       ring: () => ({}),
       join: async () => ({}),
       leave: () => {},
-      remove: async () => ({ removed: 'p', zone: 'na', status: 'down' }),
+      remove: async () => ({ removed: 'p', zone: 'na', state: 'down', status: 'down' }),
       layout: () => ({}),
       inspect: async () => [],
     };

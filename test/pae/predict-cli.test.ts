@@ -64,21 +64,23 @@ describe('shoal pae predict', () => {
     expect(JSON.parse(part.out)).toEqual(JSON.parse(full.out));
   });
 
-  it('maps zones with a mapping file and honours --bucket-ms', async () => {
-    const { out } = await predict([
-      '--trace',
-      join(dir, 't.csv'),
-      '--at',
-      String(at),
-      '--zones',
-      join(dir, 'zones.json'),
-      '--bucket-ms',
-      '30000',
-      '--json',
-    ]);
-    const res = JSON.parse(out);
+  it('maps zones with a mapping file and honours --stats-bucket-ms (and its older name --bucket-ms)', async () => {
+    const run = (flag: string) =>
+      predict([
+        '--trace',
+        join(dir, 't.csv'),
+        '--at',
+        String(at),
+        '--zones',
+        join(dir, 'zones.json'),
+        flag,
+        '30000',
+        '--json',
+      ]);
+    const res = JSON.parse((await run('--stats-bucket-ms')).out);
     expect(res.bucketMs).toBe(30000);
     expect(res.forecasts.map((f: { zone: string }) => f.zone).sort()).toEqual(['elsewhere', 'europe']);
+    expect(JSON.parse((await run('--bucket-ms')).out)).toEqual(res);
   });
 
   it('exits 2 with usage on a missing --at and 1 on a malformed trace', async () => {

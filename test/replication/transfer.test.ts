@@ -8,8 +8,11 @@ import { createLevelStore } from '../../plugins/store-level/index.ts';
 import { createHlc } from '../../src/crdt/hlc.ts';
 import { generateClusterSecret, type Net } from '../../src/net/index.ts';
 import { buildRecord } from '../../src/replication/build.ts';
+import type { ClusterRing } from '../../src/replication/cluster-ring.ts';
+import { handOff } from '../../src/replication/handoff.ts';
 import { HintQueue } from '../../src/replication/hints.ts';
 import { LocalEngine } from '../../src/replication/local-engine.ts';
+import { NO_OBSERVER, type ReplicationObserver } from '../../src/replication/observer.ts';
 import { sendRecords, serveTransfers } from '../../src/replication/transfer.ts';
 import type { Store } from '../../src/store/index.ts';
 import { cleanup, startCluster } from '../net/helpers.ts';
@@ -59,7 +62,7 @@ describe('record transfer (hints, hand-off, repair)', () => {
     const small = Array.from({ length: 1000 }, (_, i) => ({ key: `small/${i}`, record: record(randomBytes(50)) }));
     const big = { key: 'big', record: record(randomBytes(16 * 1024 * 1024)) };
     const result = await sendRecords(a, b.peerId, [...small, big], AbortSignal.timeout(50_000));
-    expect(result).toEqual({ applied: 1001, rejected: 0 });
+    expect(result).toEqual({ applied: 1001, rejected: 0, bytes: 1000 * 50 + 16 * 1024 * 1024 });
     expect((await engine.getRaw('big'))?.meta.checksum).toBe(big.record.meta.checksum);
     expect((await engine.getRaw('small/999'))?.meta.checksum).toBe(small[999].record.meta.checksum);
   });
@@ -117,5 +120,61 @@ describe('record transfer (hints, hand-off, repair)', () => {
     }
     expect(await text('raced')).toBe('second');
     expect(await hints.replay(b.peerId)).toBe(0);
+  });
+
+  /** An observer that keeps what the metrics would be told. */
+  const watching = () => {
+    const seen = { pending: [] as number[], handedOff: [] as Array<[string, number]> };
+    const observer: ReplicationObserver = {
+      ...NO_OBSERVER,
+      hintsPending: (n) => seen.pending.push(n),
+      handedOff: (kind, bytes) => seen.handedOff.push([kind, bytes]),
+    };
+    return { seen, observer };
+  };
+
+  it('counts the hints held (after a restart too) and the bytes their replay hands over', async () => {
+    const own = await openStore();
+    try {
+      const { seen, observer } = watching();
+      const logger = pino({ level: 'silent' });
+      const hints = new HintQueue({ store: own, net: a, logger, observer }, { maxAgeMs: 3_600_000 });
+      await hints.add(b.peerId, 'p/1', record(Buffer.from('one')));
+      await hints.add(b.peerId, 'p/1', record(Buffer.from('two'))); // the same key: still one hint
+      await hints.add(b.peerId, 'p/2', record(Buffer.from('three')));
+      await hints.add('12D3KooWother', 'p/3', record(Buffer.from('four')));
+      expect(hints.pending).toBe(3);
+      expect(seen.pending.at(-1)).toBe(3);
+      // A daemon restarted over the same store counts the hints it finds there.
+      const restarted = new HintQueue({ store: own, net: a, logger, observer }, { maxAgeMs: 3_600_000 });
+      expect(await restarted.load()).toBe(3);
+      expect(restarted.pending).toBe(3);
+      expect(await restarted.replay(b.peerId)).toBe(2);
+      expect(restarted.pending).toBe(1);
+      expect(seen.handedOff).toEqual([['hints', 'two'.length + 'three'.length]]);
+      expect(await restarted.drop('12D3KooWother')).toBe(1);
+      expect(restarted.pending).toBe(0);
+      expect(seen.pending.at(-1)).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('the hand-off reports the value bytes it delivered', async () => {
+    const own = await openStore();
+    try {
+      const local = new LocalEngine({ store: own, clock: createHlc({ node: 'a' }) }, { readCacheBytes: 0 });
+      const values = ['alpha', 'beta-beta'];
+      for (const [i, v] of values.entries()) await local.applyRecord(`h/${i}`, record(Buffer.from(v)));
+      // This daemon replicates none of its records any more: b does.
+      const ring = { self: a.peerId, replicasOf: () => [b.peerId], heldBack: () => false } as unknown as ClusterRing;
+      const { seen, observer } = watching();
+      const report = await handOff({ net: a, local, ring, logger: pino({ level: 'silent' }), observer });
+      expect(report).toEqual({ foreign: 2, handedOff: 2 });
+      expect(seen.handedOff).toEqual([['ring', 'alpha'.length + 'beta-beta'.length]]);
+      expect(await text('h/1')).toBe('beta-beta');
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -52,7 +52,20 @@ export function runCli(args: string[], timeoutMs = 30_000): Promise<{ code: numb
 /** Starts `shoal start` and waits until /healthz answers. */
 export async function startDaemonProcess(extra: string[] = [], dataDir = tempDir()): Promise<DaemonProcess> {
   const port = await freePort();
-  const args = ['start', '--data-dir', dataDir, '--http-port', String(port), '--log-level', 'warn', ...extra];
+  // Any free libp2p port unless the caller names one: the default (--http-port + 1000) may be taken by another
+  // daemon of the run.
+  const listen = extra.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0'];
+  const args = [
+    'start',
+    '--data-dir',
+    dataDir,
+    '--http-port',
+    String(port),
+    '--log-level',
+    'warn',
+    ...listen,
+    ...extra,
+  ];
   return launch({ url: `http://127.0.0.1:${port}`, dataDir, args });
 }
 
