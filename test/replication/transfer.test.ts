@@ -87,7 +87,7 @@ describe('record transfer (hints, hand-off, repair)', () => {
     };
     try {
       const result = await sendRecords(a, b.peerId, records, AbortSignal.timeout(20_000));
-      expect(result).toEqual({ applied: 600, rejected: 0 });
+      expect(result).toEqual({ applied: 600, rejected: 0, bytes: 600 * 1024 });
     } finally {
       onApply = async () => {};
     }
