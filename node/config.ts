@@ -16,6 +16,8 @@ export interface DaemonConfig {
   httpHost: string;
   httpPort: number;
   listen: string[];
+  /** No `--listen` was given (flag, env or file): the default, any free port, remembered across restarts. */
+  listenIsDefault?: boolean;
   /** `--announce`: the addresses other members dial instead of `listen` (empty: the listen addresses). */
   announce: string[];
   zone: string;
@@ -172,8 +174,8 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   }
   const { latencyMatrix: matrixSpec, ...resolved } = out;
   const cfg = resolved as unknown as DaemonConfig;
-  // The spec's default itself (no flag, env or file gave one): its port follows --http-port.
-  if (out.listen === START_OPTIONS.find((o) => o.flag === 'listen')?.default) cfg.listen = defaultListen(cfg.httpPort);
+  // No flag, env or file gave one: the daemon may take the port of its previous run (listen-memory.ts).
+  cfg.listenIsDefault = out.listen === START_OPTIONS.find((o) => o.flag === 'listen')?.default;
   for (const flag of ['listen', 'announce'] as const) checkMultiaddrs(flag, cfg[flag]);
   // Validated here so a bad matrix stops `shoal start` (exit 2) before anything is opened.
   if (typeof matrixSpec === 'string') cfg.latencyMatrix = loadLatencyMatrix(matrixSpec, '--latency-matrix');
@@ -194,19 +196,6 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   validateDsm(cfg);
   validateAdminExposure(cfg);
   return cfg;
-}
-
-/** How far above --http-port the default libp2p port is (7070 → 8070; the demo uses 7170 → 8170 too). */
-export const LISTEN_PORT_OFFSET = 1000;
-
-/**
- * The default `--listen`: loopback on `--http-port` + {@link LISTEN_PORT_OFFSET}, a port that stays the same
- * across restarts (so do the member's multiaddrs) and differs between daemons of one host that differ in
- * HTTP port; any free port when the HTTP port is 0 (any) or the sum is not a port.
- */
-export function defaultListen(httpPort: number): string[] {
-  const port = httpPort === 0 || httpPort + LISTEN_PORT_OFFSET > 65535 ? 0 : httpPort + LISTEN_PORT_OFFSET;
-  return [`/ip4/127.0.0.1/tcp/${port}`];
 }
 
 /** Every `--listen` / `--announce` value must be a multiaddr (libp2p would fail later, less clearly). */

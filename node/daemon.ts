@@ -40,6 +40,7 @@ import { ConfigError, storageLimitBytes } from './config.ts';
 import { startDsm } from './dsm-wiring.ts';
 import { assertHttpAddressFree, assertListenFree, listenAt } from './http-address.ts';
 import { hlcPersistence, loadOrCreateNodeId } from './identity.ts';
+import { rememberedListen, rememberListen } from './listen-memory.ts';
 import { overrideAdmin, startOverrides } from './override-wiring.ts';
 import { startPae } from './pae-wiring.ts';
 import { type DaemonStats, startStats } from './stats-wiring.ts';
@@ -106,7 +107,10 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   // Before the data directory exists: a taken port must not leave an empty ./data behind.
   await assertHttpAddressFree(cfg.httpHost, cfg.httpPort);
   if (cfg.adminPort !== undefined) await assertHttpAddressFree(cfg.adminHost!, cfg.adminPort, '--admin-port');
-  await assertListenFree(cfg.listen);
+  // The default listen address takes the port of the previous run (the multiaddr stays); --announce needs a known one.
+  const remembered = cfg.listenIsDefault && cfg.announce.length === 0 ? await rememberedListen(cfg.dataDir) : {};
+  const listen = remembered.listen ?? cfg.listen;
+  await assertListenFree(listen);
   await prepareDataDir(cfg.dataDir);
   const registry = createMetricsRegistry();
   const store = instrumentStore(createConfiguredStore(cfg), registry);
@@ -265,7 +269,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       { logger: logger.child({ module: 'net' }) },
       {
         dataDir: cfg.dataDir,
-        listen: cfg.listen,
+        listen,
         announce: cfg.announce,
         join: cfg.join,
         clusterSecret,
@@ -297,6 +301,17 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     // hand-off would judge every overridden record by its ring placement alone and drop it here.
     replication.ring.setHoldBack(() => true);
     await net.start();
+    if (remembered.taken !== undefined) {
+      logger.warn(
+        { was: remembered.taken, now: net.multiaddrs() },
+        'libp2p: the port of the previous run is taken; listening on another',
+      );
+    }
+    if (cfg.listenIsDefault && cfg.announce.length === 0) {
+      await rememberListen(cfg.dataDir, net.multiaddrs()).catch((err: unknown) =>
+        logger.warn({ err }, 'libp2p: could not remember the listen port for the next start'),
+      );
+    }
     storage.start(net);
     await replication.start();
     stats.startGossip(net, cfg.zone);

@@ -25,9 +25,9 @@ export const START_OPTIONS: readonly OptionSpec[] = [
   {
     flag: 'listen',
     kind: 'list',
-    default: ['/ip4/127.0.0.1/tcp/8070'],
+    default: ['/ip4/127.0.0.1/tcp/0'],
     description:
-      'libp2p multiaddr(s) to listen on (repeatable). The default port is --http-port + 1000 (8070 with the default HTTP port; any free port when --http-port is 0 or above 64535), so a daemon keeps its address across restarts; tcp/0: any free port.',
+      'libp2p multiaddr(s) to listen on (repeatable). By default loopback on any free port the first time, then the same port on every restart (remembered in the data directory, unless another process took it), so a daemon keeps its multiaddr.',
   },
   {
     flag: 'announce',

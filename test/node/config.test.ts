@@ -25,7 +25,8 @@ describe('resolveConfig', () => {
       dataDir: './data',
       httpHost: '127.0.0.1',
       httpPort: 7070,
-      listen: ['/ip4/127.0.0.1/tcp/8070'],
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      listenIsDefault: true,
       announce: [],
       zone: 'local',
       store: 'level',
@@ -34,14 +35,15 @@ describe('resolveConfig', () => {
     });
   });
 
-  it('listens for libp2p on --http-port + 1000 by default (a fixed port), any free one when that is no port', () => {
-    expect(resolveConfig(['--http-port', '7071'], {}).listen).toEqual(['/ip4/127.0.0.1/tcp/8071']);
-    expect(resolveConfig([], { SHOAL_HTTP_PORT: '7172' }).listen).toEqual(['/ip4/127.0.0.1/tcp/8172']);
-    expect(resolveConfig(['--http-port', '0'], {}).listen).toEqual(['/ip4/127.0.0.1/tcp/0']);
-    expect(resolveConfig(['--http-port', '64536'], {}).listen).toEqual(['/ip4/127.0.0.1/tcp/0']);
-    // any given --listen wins, from every source
-    expect(resolveConfig(['--listen', '/ip4/127.0.0.1/tcp/0'], {}).listen).toEqual(['/ip4/127.0.0.1/tcp/0']);
-    expect(resolveConfig([], { SHOAL_LISTEN: '/ip4/0.0.0.0/tcp/4001' }).listen).toEqual(['/ip4/0.0.0.0/tcp/4001']);
+  it('knows whether --listen came from a flag, the environment or a file, or is the default', () => {
+    expect(resolveConfig(['--http-port', '7071'], {}).listenIsDefault).toBe(true);
+    // any given --listen wins, from every source, and is used as given
+    const given = resolveConfig(['--listen', '/ip4/127.0.0.1/tcp/0'], {});
+    expect(given).toMatchObject({ listen: ['/ip4/127.0.0.1/tcp/0'], listenIsDefault: false });
+    expect(resolveConfig([], { SHOAL_LISTEN: '/ip4/0.0.0.0/tcp/4001' })).toMatchObject({
+      listen: ['/ip4/0.0.0.0/tcp/4001'],
+      listenIsDefault: false,
+    });
   });
 
   it('takes --announce addresses (repeatable) and refuses what is not a multiaddr', () => {
