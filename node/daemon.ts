@@ -267,6 +267,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         capacity: cfg.capacity,
         storeKind: store.kind,
         apiUrl: url,
+        adminUrl,
         storage: await storage.measure(),
         faults: { enabled: cfg.faultInjection === 'on' },
       },

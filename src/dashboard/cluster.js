@@ -50,9 +50,28 @@ export function renderCluster(body, { status, peers, ring }) {
   fill(body, facts, grid);
 }
 
+/**
+ * Where a member serves its dashboard: its admin URL (its `--admin-port` listener), else, for a daemon
+ * that predates that field, its API URL. Only http(s): a member's record must not put a `javascript:`
+ * link on the page.
+ */
+export function dashboardUrl(m) {
+  const base = m.adminUrl ?? m.apiUrl;
+  if (typeof base !== 'string') return undefined;
+  try {
+    const u = new URL(base);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+  } catch {
+    return undefined;
+  }
+  return `${base.replace(/\/+$/, '')}/dashboard/`;
+}
+
+const host = (url) => url.replace(/^https?:\/\//, '');
+
 function daemonTile(m, share, epoch) {
-  // Each daemon serves its own dashboard (its own migrations and DSM); the token is asked there again.
-  const href = m.apiUrl && !m.self ? `${m.apiUrl}/dashboard/` : undefined;
+  // Each daemon serves its own dashboard (its own DSM controls); the token is asked there again.
+  const href = m.self ? undefined : dashboardUrl(m);
   return h(
     href ? 'a' : 'div',
     { class: 'daemon', 'data-peer': m.peerId, 'data-status': m.status, href, title: m.peerId },
@@ -76,7 +95,8 @@ function daemonTile(m, share, epoch) {
       'div',
       { class: 'meta' },
       m.self ? 'self' : `rtt ${fmtMs(m.rttMs)} · seen ${fmtAgo(m.lastSeen)}`,
-      m.apiUrl ? ` · ${m.apiUrl.replace(/^https?:\/\//, '')}` : null,
+      m.apiUrl ? ` · ${host(m.apiUrl)}` : null,
+      m.adminUrl && m.adminUrl !== m.apiUrl ? ` · admin ${host(m.adminUrl)}` : null,
     ),
   );
 }

@@ -70,6 +70,23 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
     for (const z of ZONES) expect(await page.locator(`#cluster .zone[data-zone="${z}"] .daemon`).count()).toBe(1);
     expect(await page.locator('#cluster .daemon[data-status="up"]').count()).toBe(3);
     expect(await page.locator('#login').isHidden()).toBe(true);
+    // Every other daemon's tile links to its own dashboard, at the admin URL its member record announces.
+    type Peer = { peerId: string; self?: boolean; apiUrl: string; adminUrl?: string };
+    const peers = (await adminGet<{ members: Peer[] }>(c.daemons[0], '/admin/peers')).members;
+    for (const m of peers.filter((p) => !p.self)) {
+      expect(m.adminUrl, m.peerId).toBe(m.apiUrl); // one listener here: the same URL
+      const href = await page.locator(`#cluster a.daemon[data-peer="${m.peerId}"]`).getAttribute('href');
+      expect(href).toBe(`${m.adminUrl}/dashboard/`);
+    }
+    // A member with an admin listener of its own (--admin-port) is linked there, one that predates the field at
+    // its API URL, and a record with a link that is no http(s) URL gets no link at all.
+    // (A string: the test runner would rewrite the import of a function's source.)
+    const links = await page.evaluate(`import('./cluster.js').then(({ dashboardUrl }) => [
+        dashboardUrl({ apiUrl: 'http://10.0.0.5:7070', adminUrl: 'http://127.0.0.1:7071' }),
+        dashboardUrl({ apiUrl: 'http://10.0.0.5:7070' }),
+        dashboardUrl({ apiUrl: 'http://10.0.0.5:7070', adminUrl: 'javascript:alert(1)' }),
+      ].map((u) => u ?? null))`);
+    expect(links).toEqual(['http://127.0.0.1:7071/dashboard/', 'http://10.0.0.5:7070/dashboard/', null]);
     // A few polls in, still no error (the chart, the PAE and DSM panels have rendered by then).
     await page.waitForFunction(() => Number(document.body.dataset.ticks) >= 2, undefined, { timeout: 10_000 });
     expect(await page.locator('#conn').getAttribute('data-state')).toBe('ok');

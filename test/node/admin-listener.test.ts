@@ -89,7 +89,8 @@ describe('CLI clients of the admin API', () => {
     for (const col of ['peer id', 'zone', 'state', 'address', 'store', 'used / limit', 'rtt'])
       expect(human.stdout).toContain(col);
     expect(human.stdout).toMatch(/1 member\(s\), 1 up; cluster epoch #\d+/);
-    expect(human.stdout).toMatch(/z-home\s*│\s*up \(this daemon\)\s*│\s*http:\/\/127\.0\.0\.1:\d+\s*│\s*level/);
+    // Its address: the data API, and the admin listener of its own.
+    expect(human.stdout).toContain(`z-home │ up (this daemon) │ ${d.url} (admin ${admin}) │ level`);
     const json = await runShoal(['peers', '--json', ...auth]);
     expect(json.code, json.stderr).toBe(0);
     const body = JSON.parse(json.stdout);
@@ -207,5 +208,41 @@ describe('rate limit on the admin listener', () => {
     // And after the window the client is served again.
     await new Promise((r) => setTimeout(r, 1100));
     expect((await get(`${admin}/admin/status`)).status).toBe(200);
+  });
+});
+
+describe('a second daemon with an admin listener of its own', () => {
+  let d2: DaemonProcess | undefined;
+  afterAll(async () => {
+    if (d2) await kill9(d2);
+  });
+
+  it('announces its admin URL in its member record: /admin/peers, shoal peers and the dashboard tile link use it', {
+    timeout: 40_000,
+  }, async () => {
+    const first = (await (await get(`${admin}/admin/status`)).json()) as { multiaddrs: string[] };
+    const admin2Port = await freePort();
+    const admin2 = `http://127.0.0.1:${admin2Port}`;
+    d2 = await startDaemonProcess([
+      ...['--admin-port', String(admin2Port), '--admin-token-file', tokenFile, '--zone', 'z-away'],
+      ...['--join', first.multiaddrs[0]],
+    ]);
+    type M = { zone: string; apiUrl: string; adminUrl?: string; self?: boolean };
+    let members: M[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      members = ((await (await get(`${admin}/admin/peers`)).json()) as { members: M[] }).members;
+      if (members.some((m) => m.zone === 'z-away')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(members.find((m) => m.zone === 'z-away')).toMatchObject({ apiUrl: d2.url, adminUrl: admin2 });
+    expect(members.find((m) => m.self)).toMatchObject({ apiUrl: d.url, adminUrl: admin });
+    const human = await runShoal(['peers', ...auth]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain(`${d2.url} (admin ${admin2})`);
+    // The link the dashboard's tile takes (src/dashboard/cluster.js): that daemon's own dashboard answers there.
+    const page = await get(`${admin2}/dashboard/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>shoal dashboard</title>');
   });
 });
