@@ -17,6 +17,7 @@ import {
   MAX_KEY_BYTES,
 } from '../src/api/index.ts';
 import { layoutRoutes } from '../src/api/layout-routes.ts';
+import { migrationRoutes } from '../src/api/migration-routes.ts';
 import { overrideRoutes } from '../src/api/override-routes.ts';
 import { registerPaeMetrics } from '../src/api/pae-metrics.ts';
 import { paeRoutes } from '../src/api/pae-routes.ts';
@@ -34,6 +35,7 @@ import { createReplication, type Replication } from '../src/replication/index.ts
 import { LocalEngine } from '../src/replication/local-engine.ts';
 import { StoreUnwritableError } from '../src/store/index.ts';
 import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
+import { clusterMigrations, serveMigrations } from './cluster-migrations.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError, storageLimitBytes } from './config.ts';
 import { startDsm } from './dsm-wiring.ts';
@@ -232,6 +234,13 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         }),
         overrideRoutes(overrideAdmin(() => overrides, local)),
         dsmRoutes(() => dsm),
+        migrationRoutes(
+          () => dsm,
+          clusterMigrations(
+            () => net,
+            () => dsm,
+          ),
+        ),
         layoutRoutes(() =>
           overrides === undefined
             ? undefined
@@ -322,6 +331,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       cfg,
       logger,
     );
+    await serveMigrations(net, () => dsm);
     const liveKeeper = keeper;
     for (const type of ['member:up', 'member:down', 'member:changed', 'member:removed'] as const)
       net.addEventListener(type, () => liveKeeper.kick());

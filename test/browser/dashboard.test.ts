@@ -159,19 +159,39 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
     });
     expect(r.status, await r.clone().text()).toBe(200);
     const placed = await json<{ coordinator: string }>(r);
-    // Moves are listed by the daemon that coordinated them.
+    // Moves are recorded by the daemon that coordinated them; the panel shows the cluster's, so open another.
     const coordinator = ids.indexOf(placed.coordinator);
     expect(coordinator).toBeGreaterThanOrEqual(0);
-    const { page, errors } = await open(browser, c.daemons[coordinator].url);
-    const row = page.locator(`#migrations tr[data-key="${key}"]`);
+    const viewer = c.daemons[(coordinator + 1) % c.daemons.length];
+    const { page, errors } = await open(browser, viewer.url);
+    const row = page.locator(`#migrations table.moves tr[data-key="${key}"]`);
     await row.first().waitFor({ timeout: 15_000 });
-    await page.locator(`#migrations tr[data-key="${key}"][data-state="done"]`).waitFor({ timeout: 15_000 });
+    await page.locator(`#migrations table.moves tr[data-key="${key}"][data-state="done"]`).waitFor({ timeout: 15_000 });
+    expect(await row.first().getAttribute('data-coordinator')).toBe(placed.coordinator);
     const text = await row.first().textContent();
     expect(text).toContain('replace');
     expect(text).toContain('manual');
     expect(text).toMatch(/→/);
     const wave = (await row.first().getAttribute('data-wave'))!;
     expect(wave).toMatch(/^m-/);
+    // Every member answered the cluster query.
+    expect(await page.locator('#migrations p[data-daemons="3"]').getAttribute('data-answered')).toBe('3');
+    // The waves timeline: the wave of one move, done, its progress full, its bytes moved.
+    const waveRow = page.locator(`#migrations table.waves tr[data-wave="${wave}"]`);
+    await page
+      .locator(`#migrations table.waves tr[data-wave="${wave}"][data-outcome="done"]`)
+      .waitFor({ timeout: 10_000 });
+    expect(await waveRow.getAttribute('data-moves')).toBe('1');
+    expect(await waveRow.locator('.progress').getAttribute('data-progress')).toBe('1.00');
+    const waveText = (await waveRow.textContent()) ?? '';
+    expect(waveText).toContain('1: 1 done');
+    // Bytes moved of the wave's bytes, as the coordinator recorded the move (a manual move records 0 bytes
+    // today: the mover sizes only the DSM's moves).
+    type Mv = { id: string; wave: string; bytes: number };
+    const recorded = (await adminGet<{ history: Mv[] }>(c.daemons[coordinator], '/admin/migrations')).history.find(
+      (m) => m.wave === wave,
+    )!;
+    expect(waveText).toContain(`${recorded.bytes} B of ${recorded.bytes} B`);
     // The chart counted it: the "started" series has a non-zero bucket.
     // uPlot is imported on first use: under load the chart can come a moment after the table.
     await page.locator('#moves-chart canvas').first().waitFor({ timeout: 15_000 });
