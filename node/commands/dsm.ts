@@ -149,7 +149,7 @@ export function limitQuery(v: string | undefined): string {
 
 /** The exit codes of every admin client command, for its usage text. */
 export const EXIT_CODES =
-  'exit codes: 0 done; 1 the daemon refused (prints shoal: <CODE>: <message>, e.g. UNAUTHORIZED) or cannot be reached; 2 usage error';
+  'exit codes: 0 done; 1 the daemon refused (prints shoal: <CODE>: <message>, e.g. UNAUTHORIZED) or cannot be reached; 2 usage error or unreadable token file';
 
 /** What to do about the refusals a wrong `--url` or token gives. */
 const REFUSAL_HINTS: Record<string, string> = {

@@ -147,12 +147,100 @@ describe('CLI clients of the admin API', () => {
     expect(row.writes).toBeGreaterThanOrEqual(1);
   }, 40_000);
 
+  it('shoal status: a table of the daemon, and --json is /admin/status', async () => {
+    const human = await runShoal(['status', ...auth]);
+    expect(human.code, human.stderr).toBe(0);
+    const json = await runShoal(['status', '--json', ...auth]);
+    expect(json.code, json.stderr).toBe(0);
+    const s = JSON.parse(json.stdout);
+    expect(s).toMatchObject({ zone: 'z-home', store: 'level', httpUrl: d.url, adminUrl: admin, ready: true });
+    expect(human.stdout).toMatch(new RegExp(`peer id\\s*│\\s*${s.peerId}`));
+    expect(human.stdout).toMatch(/zone\s*│\s*z-home/);
+    expect(human.stdout).toMatch(/ready\s*│\s*yes/);
+    expect(human.stdout).toMatch(/cluster epoch\s*│\s*#\d+/);
+    expect(human.stdout).toMatch(new RegExp(`data API\\s*│\\s*${d.url}`));
+    expect(human.stdout).toMatch(new RegExp(`admin API\\s*│\\s*${admin}`));
+    // Every multiaddr, one a line, as `--join` takes it.
+    expect(s.multiaddrs.length).toBeGreaterThan(0);
+    for (const ma of s.multiaddrs) expect(human.stdout).toContain(ma);
+    expect(() => JSON.parse(human.stdout)).toThrow();
+    // SHOAL_URL and SHOAL_ADMIN_TOKEN_FILE instead of the flags.
+    const env = await runShoal(['status', '--json'], { SHOAL_URL: admin, SHOAL_ADMIN_TOKEN_FILE: tokenFile });
+    expect(env.code, env.stderr).toBe(0);
+    expect(JSON.parse(env.stdout).peerId).toBe(s.peerId);
+  });
+
+  it('shoal dsm status, plan, pause, resume and policy against the live daemon, as tables and --json', async () => {
+    const status = await runShoal(['dsm', 'status', ...auth]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/policy\s*│\s*hybrid/);
+    expect(status.stdout).toMatch(/partitions planned\s*│\s*\d+/);
+    expect(status.stdout).toMatch(/next cycle\s*│\s*\d{4}-\d\d-\d\dT/);
+    const plan = await runShoal(['dsm', 'plan', ...auth]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^\d+ move\(s\) planned, \d+ record\(s\) considered; skipped: /);
+    const planJson = JSON.parse((await runShoal(['dsm', 'plan', '--json', '--limit', '5', ...auth])).stdout);
+    expect(planJson).toMatchObject({ moves: expect.any(Array), skipped: expect.any(Array) });
+    expect(planJson.considered).toBeGreaterThanOrEqual(0);
+    const paused = await runShoal(['dsm', 'pause', ...auth]);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/DSM paused\.\n[\s\S]*paused\s*│\s*yes/);
+    expect(JSON.parse((await runShoal(['dsm', 'status', '--json', ...auth])).stdout).paused).toBe(true);
+    const resumed = JSON.parse((await runShoal(['dsm', 'resume', '--json', ...auth])).stdout);
+    expect(resumed.paused).toBe(false);
+    const policy = await runShoal(['dsm', 'policy', 'reactive', ...auth]);
+    expect(policy.code, policy.stderr).toBe(0);
+    expect(policy.stdout).toContain('DSM policy set to reactive.');
+    expect(JSON.parse((await runShoal(['dsm', 'policy', 'hybrid', '--json', ...auth])).stdout).policy).toBe('hybrid');
+    const bad = await runShoal(['dsm', 'policy', 'greedy', ...auth]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^shoal: INVALID_BODY: body\/policy must be one of off, reactive, proactive, hybrid\n/);
+  });
+
+  it('shoal migrations: none yet on a lone daemon; --cluster lists it as the one daemon asked', async () => {
+    const local = await runShoal(['migrations', ...auth]);
+    expect(local.code, local.stderr).toBe(0);
+    expect(local.stdout).toContain('in flight (0):\n(none)');
+    expect(local.stdout).toContain('history (0, most recent first):\n(none)');
+    const cluster = await runShoal(['migrations', '--cluster', ...auth]);
+    expect(cluster.code, cluster.stderr).toBe(0);
+    expect(cluster.stdout).toContain('cluster: moves of 1 of 1 daemon(s)\n');
+    const json = JSON.parse((await runShoal(['migrations', '--cluster', '--json', ...auth])).stdout);
+    expect(json).toEqual({
+      inFlight: [],
+      history: [],
+      daemons: [{ peerId: expect.any(String), zone: 'z-home', answered: true, inFlight: 0, history: 0 }],
+    });
+  });
+
+  it('a token file that is missing or empty is exit 2 with one line naming it', async () => {
+    const empty = join(tempDir(), 'empty');
+    writeFileSync(empty, '\n');
+    const missing = join(tempDir(), 'no-such-token');
+    for (const [file, why] of [
+      [missing, `cannot read the admin token file ${missing}: ENOENT`],
+      [empty, `the admin token file ${empty} is empty`],
+    ]) {
+      for (const cmd of [['status'], ['peers'], ['migrations']]) {
+        const r = await runShoal([...cmd, '--url', admin, '--admin-token-file', file]);
+        expect(r.code, `${cmd.join(' ')} ${file}`).toBe(2);
+        expect(r.stderr).toBe(`shoal: CONFIG_INVALID: ${why}\n`);
+      }
+    }
+    // The same from SHOAL_ADMIN_TOKEN_FILE.
+    const env = await runShoal(['status', '--url', admin], { SHOAL_ADMIN_TOKEN_FILE: missing });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('cannot read the admin token file');
+  });
+
   it('a missing or wrong token is exit 1 with UNAUTHORIZED and a hint; the data port names the admin listener', async () => {
     const wrongFile = join(tempDir(), 'wrong');
     writeFileSync(wrongFile, 'not-it');
     for (const args of [
+      ['status', '--url', admin],
       ['peers', '--url', admin],
       ['ring', '--url', admin, '--admin-token-file', wrongFile],
+      ['migrations', '--url', admin, '--admin-token-file', wrongFile],
       ['heatmap', '--url', admin],
       ['stats', 'top', '--url', admin],
     ]) {
@@ -170,7 +258,7 @@ describe('CLI clients of the admin API', () => {
 
   it('an unreachable daemon is exit 1 with a clear message; usage errors exit 2', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
-    for (const cmd of [['peers'], ['ring'], ['heatmap'], ['stats', 'top']]) {
+    for (const cmd of [['status'], ['peers'], ['ring'], ['heatmap'], ['stats', 'top'], ['migrations', '--cluster']]) {
       const r = await runShoal([...cmd, '--url', dead]);
       expect(r.code, cmd.join(' ')).toBe(1);
       expect(r.stderr).toContain(`cannot reach the daemon at ${dead}`);
@@ -178,6 +266,7 @@ describe('CLI clients of the admin API', () => {
     for (const args of [
       ['heatmap', '--top', '0'],
       ['peers', 'extra'],
+      ['status', 'extra'],
       ['stats', 'top', '--scope', 'world'],
     ]) {
       const r = await runShoal([...args, ...auth]);
