@@ -112,7 +112,8 @@ async function tick() {
   else showError(panel('heatmap'), r.heatmap.reason);
   if (ok('migrations')) migrations.render(val('migrations'), label);
   else showError(panel('migrations'), r.migrations.reason);
-  if (ok('epochs')) renderLayout(panel('layout'), val('epochs'), label, confirmRollback);
+  if (ok('epochs'))
+    renderLayout(panel('layout'), val('epochs'), label, confirmRollback, ok('dsm') ? val('dsm').guard : undefined);
   else showError(panel('layout'), r.epochs.reason);
   if (ok('model')) renderPae(panel('pae'), val('model'));
   else showError(panel('pae'), r.model.reason);

@@ -1,5 +1,5 @@
-/** The cluster map: daemons grouped by zone, with health, store kind, ring share and round trip. */
-import { fill, fmtAgo, fmtMs, h, shortId } from './dom.js';
+/** The cluster map: daemons grouped by zone, with health, store kind, ring share, storage used and round trip. */
+import { fill, fmtAgo, fmtBytes, fmtMs, h, progressBar, shortId } from './dom.js';
 
 /**
  * @param body the panel's body element
@@ -67,6 +67,24 @@ export function dashboardUrl(m) {
   return `${base.replace(/\/+$/, '')}/dashboard/`;
 }
 
+/**
+ * Storage used of the limit the member announces (`usedBytes`, `limitBytes`), with a bar when it has a
+ * limit; `null` when it announces neither (a backend that cannot tell, no limit).
+ */
+function capacity(m) {
+  if (m.usedBytes === undefined && m.limitBytes === undefined) return null;
+  const used = m.usedBytes === undefined ? '?' : fmtBytes(m.usedBytes);
+  if (m.limitBytes === undefined)
+    return h('div', { class: 'meta', 'data-used': m.usedBytes }, `${used} used · no limit`);
+  const share = m.usedBytes === undefined || m.limitBytes === 0 ? 0 : Math.min(1, m.usedBytes / m.limitBytes);
+  return h(
+    'div',
+    { class: `meta${share >= 0.9 ? ' error' : ''}`, 'data-used': m.usedBytes, 'data-limit': m.limitBytes },
+    `${used} of ${fmtBytes(m.limitBytes)} used `,
+    progressBar(share, `${Math.round(share * 100)} % of its --storage-limit-mb`),
+  );
+}
+
 const host = (url) => url.replace(/^https?:\/\//, '');
 
 function daemonTile(m, share, epoch) {
@@ -91,6 +109,7 @@ function daemonTile(m, share, epoch) {
       m.self ? ` · epoch ${epoch}` : null,
       share ? ` · ${share.primaries} primaries, ${share.replicas} replicas` : null,
     ),
+    capacity(m),
     h(
       'div',
       { class: 'meta' },

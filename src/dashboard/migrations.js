@@ -6,8 +6,8 @@
  * is imported when first needed, so a daemon without it (a partial install) still shows the rest of the page.
  */
 
-import { fill, fmtBytes, fmtMs, fmtTime, h } from './dom.js';
-import { moveProgress, progressBar, wavesTable } from './waves.js';
+import { fill, fmtBytes, fmtMs, fmtTime, h, progressBar } from './dom.js';
+import { moveProgress, wavesTable } from './waves.js';
 
 /** The uPlot class once loaded; null when this daemon does not serve it. */
 let uPlot;

@@ -3,7 +3,7 @@
  * first, with its progress (each move's step: planned → copying → committed → ended), the bytes it moved,
  * and its outcome.
  */
-import { fmtBytes, fmtMs, fmtTime, h } from './dom.js';
+import { fmtBytes, fmtMs, fmtTime, h, progressBar } from './dom.js';
 
 /** How far a move is, in the mover's steps (an end state is the last, whatever it is). */
 const STEP = { planned: 0, copying: 1, committed: 2, done: 3, failed: 3, undone: 3 };
@@ -12,14 +12,6 @@ const WAVES_SHOWN = 20;
 
 /** 0..1 of a move's steps done. */
 export const moveProgress = (m) => (STEP[m.state] ?? 0) / STEPS;
-
-/** A bar filled to `fraction` (0..1); `data-progress` carries the number for tests and tools. */
-export const progressBar = (fraction, title) =>
-  h(
-    'span',
-    { class: 'progress', title, 'data-progress': fraction.toFixed(2) },
-    h('span', { class: 'fill', style: { width: `${Math.round(fraction * 100)}%` } }),
-  );
 
 /** Per wave: its moves' counts by outcome, bytes, times and coordinators. */
 export function summariseWaves(moves) {

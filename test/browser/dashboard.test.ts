@@ -23,7 +23,7 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
 const ZONES = ['a', 'b', 'c'];
 const ARGS = [
-  ...['--replicas', '2', '--dsm-policy', 'off'],
+  ...['--replicas', '2', '--dsm-policy', 'off', '--storage-limit-mb', '512'],
   ...['--pae-interval-ms', '1000', '--stats-bucket-ms', '1000', '--stats-gossip-interval-ms', '1000'],
 ];
 
@@ -93,6 +93,26 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
         dashboardUrl({ apiUrl: 'http://10.0.0.5:7070', adminUrl: 'javascript:alert(1)' }),
       ].map((u) => u ?? null))`);
     expect(links).toEqual(['http://127.0.0.1:7071/dashboard/', 'http://10.0.0.5:7070/dashboard/', null]);
+    // Each tile shows the storage its daemon announces, of its limit.
+    for (const id of ids) {
+      const cap = page.locator(`#cluster .daemon[data-peer="${id}"] .meta[data-limit="${512 * 1024 * 1024}"]`);
+      await cap.waitFor({ timeout: 10_000 });
+      expect(await cap.textContent()).toMatch(/^[\d.]+ (B|KiB|MiB) of 512\.0 MiB used/);
+    }
+    // The PAE panel: the shipped model's offline WAPE beside EWMA's and the best baseline's, per trace.
+    const evalRow = page.locator('#pae table.eval tr[data-trace="worldcup98_day6_even"]');
+    await evalRow.waitFor({ timeout: 10_000 });
+    expect(await evalRow.locator('td').allTextContents()).toEqual([
+      'worldcup98_day6_even',
+      '0.301',
+      '0.379',
+      '0.336 (spar)',
+      '70%',
+    ]);
+    // The layout panel has the guard's section (no DSM waves here: nothing judged yet).
+    expect(await page.locator('#layout .body').textContent()).toMatch(
+      /Guard events.*No judgements yet; 0 waves waiting/,
+    );
     // A few polls in, still no error (the chart, the PAE and DSM panels have rendered by then).
     await page.waitForFunction(() => Number(document.body.dataset.ticks) >= 2, undefined, { timeout: 10_000 });
     expect(await page.locator('#conn').getAttribute('data-state')).toBe('ok');
