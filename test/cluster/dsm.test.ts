@@ -280,6 +280,14 @@ describe('the DSM moves replicas toward demand', () => {
     const now = await cli('layout', 'rollback', '--to-time', new Date().toISOString(), '--json');
     expect(now.code, now.out).toBe(0);
     expect(JSON.parse(now.out)).toMatchObject({ records: 0 });
+    const again = await cli('layout', 'rollback', '--to-time', new Date().toISOString());
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).toMatch(/^rollback \S+: 0 record\(s\) move back; the DSM is paused \(shoal dsm resume\)\n/);
+    const statusJson = await cli('layout', '--json');
+    expect(statusJson.code, statusJson.out).toBe(0);
+    const head = (JSON.parse(statusJson.out) as { head: { scope: string; number: number; hash: string } }).head;
+    expect(head).toMatchObject({ scope: 'cluster', hash: expect.stringMatching(/^[0-9a-f]{16,}$/) });
+    expect(status.out).toContain(`cluster head #${head.number}`);
     const dsm = await cli('dsm', 'status');
     expect(dsm.code, dsm.out).toBe(0);
     expect(dsm.out).toMatch(/paused\W+yes/);
