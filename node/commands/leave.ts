@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ADMIN_OPTIONS, adminTarget } from '../admin-client.ts';
+import { ADMIN_OPTIONS, adminRequest, adminTarget } from '../admin-client.ts';
 import { HELP_OPTION } from '../usage.ts';
+import { reportAdminError } from './dsm.ts';
 
 const USAGE = `usage: shoal leave [--url http://127.0.0.1:7070 | SHOAL_URL] [--admin-token-file <file>] [--timeout <s>]
   decommissions a running daemon: it hands its data to the other members, leaves and exits;
@@ -22,15 +23,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const { url, headers } = adminTarget(values);
-  const res = await fetch(`${url}/admin/leave`, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) }).catch(
-    (err: Error) => err,
-  );
-  if (res instanceof Error || res.status !== 202) {
-    process.stderr.write(
-      `shoal: leave refused by ${url}: ${res instanceof Error ? res.message : `${res.status} ${await res.text()}`}\n`,
-    );
-    return 1;
+  const target = adminTarget(values);
+  const { url } = target;
+  try {
+    await adminRequest(target, 'POST', '/admin/leave', { timeoutMs: 10_000 });
+  } catch (err) {
+    // As every admin client: `shoal: <CODE>: <message>` (with a hint), or `cannot reach the daemon at …`.
+    return reportAdminError(err);
   }
   process.stderr.write(`${url} is handing off its data and leaving...\n`);
   const deadline = Date.now() + Number(values.timeout ?? 300) * 1000;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ADMIN_OPTIONS, type AdminTarget, adminTarget } from '../admin-client.ts';
+import { ADMIN_OPTIONS, type AdminTarget, adminRequest, adminTarget } from '../admin-client.ts';
+import { reportAdminError } from './dsm.ts';
 
 const USAGE = `usage:
   shoal placement show <key>                      where the record lives: ring or override, holders, epoch, history
@@ -19,35 +20,18 @@ class UsageError extends Error {}
 
 const recordPath = (key: string) => `/admin/records/${encodeURIComponent(key)}`;
 
-/** Sends one admin request and prints its JSON answer; a refusal prints the daemon's `code: message`. */
+/**
+ * Sends one admin request and prints its JSON answer; a refusal or no answer is reported as by every admin
+ * client (`shoal: <CODE>: <message>` with a hint, or `shoal: cannot reach the daemon at …`), exit 1.
+ */
 async function call(target: AdminTarget, method: string, path: string, body?: unknown): Promise<number> {
-  const headers = { ...target.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
-  let res: Response;
   try {
-    res = await fetch(`${target.url}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(MOVE_WAIT_MS),
-    });
-  } catch (err) {
-    process.stderr.write(`shoal: no answer from ${target.url}: ${(err as Error).message}\n`);
-    return 1;
-  }
-  const text = await res.text();
-  if (res.ok) {
-    process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    const answer = await adminRequest(target, method, path, { body, timeoutMs: MOVE_WAIT_MS });
+    process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
     return 0;
+  } catch (err) {
+    return reportAdminError(err);
   }
-  let why = `${res.status} ${text}`;
-  try {
-    const e = JSON.parse(text) as { code?: string; message?: string };
-    if (e.code) why = `${e.code}: ${e.message}`;
-  } catch {
-    // not the catalogue's JSON (a proxy, say): print it as it came
-  }
-  process.stderr.write(`shoal: ${method} ${path} refused by ${target.url}: ${why}\n`);
-  return 1;
 }
 
 function parse(argv: string[]) {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ADMIN_OPTIONS, AdminRefusal, AdminUnreachable, adminRequest, adminTarget } from '../admin-client.ts';
+import { ADMIN_OPTIONS, adminRequest, adminTarget } from '../admin-client.ts';
 import { HELP_OPTION } from '../usage.ts';
+import { reportAdminError } from './dsm.ts';
 
 const USAGE = `usage: shoal remove <peerId> [--force] [--url http://127.0.0.1:7070 | SHOAL_URL] [--admin-token-file <file>]
   removes a dead member from the cluster for good (as nodetool removenode): every daemon drops it and
@@ -39,9 +40,6 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (err) {
-    if (!(err instanceof AdminRefusal || err instanceof AdminUnreachable)) throw err;
-    const why = err instanceof AdminRefusal ? `${err.code}: ${err.message}` : err.message;
-    process.stderr.write(`shoal: remove refused: ${why}\n`);
-    return 1;
+    return reportAdminError(err);
   }
 }

@@ -241,6 +241,9 @@ describe('CLI clients of the admin API', () => {
       ['peers', '--url', admin],
       ['ring', '--url', admin, '--admin-token-file', wrongFile],
       ['migrations', '--url', admin, '--admin-token-file', wrongFile],
+      ['placement', 'list', '--url', admin],
+      ['leave', '--url', admin],
+      ['remove', 'abc', '--url', admin, '--admin-token-file', wrongFile],
       ['heatmap', '--url', admin],
       ['stats', 'top', '--url', admin],
     ]) {
@@ -258,7 +261,10 @@ describe('CLI clients of the admin API', () => {
 
   it('an unreachable daemon is exit 1 with a clear message; usage errors exit 2', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
-    for (const cmd of [['status'], ['peers'], ['ring'], ['heatmap'], ['stats', 'top'], ['migrations', '--cluster']]) {
+    for (const cmd of [
+      ...[['status'], ['peers'], ['ring'], ['heatmap'], ['stats', 'top'], ['migrations', '--cluster']],
+      ...[['placement', 'list'], ['leave'], ['remove', 'abc'], ['layout'], ['dsm', 'status']],
+    ]) {
       const r = await runShoal([...cmd, '--url', dead]);
       expect(r.code, cmd.join(' ')).toBe(1);
       expect(r.stderr).toContain(`cannot reach the daemon at ${dead}`);
