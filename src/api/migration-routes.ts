@@ -87,13 +87,6 @@ const migrationProperties = {
   error: { type: 'string' },
 } as const satisfies Record<keyof Migration, unknown>;
 
-/** One move as the route serialises it (and as node/cluster-migrations.ts checks a member's answer). */
-export const migrationSchema = {
-  type: 'object',
-  required: ['id', 'wave', 'kind', 'key', 'partition', 'from', 'to', 'state', 'reason', 'bytes', 'origin', 'startedAt'],
-  properties: migrationProperties,
-} as const;
-
 const clusterMigration = {
   type: 'object',
   properties: {
