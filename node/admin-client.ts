@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ShoalError } from '../src/errors/index.ts';
 
 /** Options every command that talks to a running daemon's admin API accepts (for `parseArgs`). */
 export const ADMIN_OPTIONS = {
@@ -26,8 +27,25 @@ export function adminTarget(values: { url?: string; 'admin-token-file'?: string 
   const url = (values.url || env.SHOAL_URL || local).replace(/\/+$/, '');
   const tokenFile = values['admin-token-file'] ?? process.env.SHOAL_ADMIN_TOKEN_FILE;
   const headers: Record<string, string> = {};
-  if (tokenFile) headers.authorization = `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`;
+  if (tokenFile) headers.authorization = `Bearer ${readToken(tokenFile)}`;
   return { url, headers };
+}
+
+/**
+ * The token in `file` (trimmed). A file that cannot be read or is empty is the caller's
+ * mistake, said in one line: `CONFIG_INVALID`, which the `shoal` command prints and exits 2 for.
+ */
+function readToken(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ShoalError('CONFIG_INVALID', `cannot read the admin token file ${file}: ${e.code ?? e.message}`);
+  }
+  const token = text.trim();
+  if (token === '') throw new ShoalError('CONFIG_INVALID', `the admin token file ${file} is empty`);
+  return token;
 }
 
 /** The daemon answered with an error: its catalogue `code` and `message` (or the HTTP status and body). */

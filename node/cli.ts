@@ -6,7 +6,10 @@ import { VERSION } from './version.ts';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> }> =
   {
     start: { summary: 'start a daemon (shoal start --help for its flags)', load: () => import('./commands/start.ts') },
-    status: { summary: "print a running daemon's /admin/status", load: () => import('./commands/status.ts') },
+    status: {
+      summary: 'a running daemon: peer id, zone, store, version, epoch, peers up, addresses',
+      load: () => import('./commands/status.ts'),
+    },
     'init-cluster': {
       summary: 'write a new cluster secret: init-cluster --out <file>',
       load: () => import('./commands/init-cluster.ts'),

@@ -18,6 +18,7 @@ import {
 } from '../src/api/index.ts';
 import { createLayoutMetrics } from '../src/api/layout-metrics.ts';
 import { layoutRoutes } from '../src/api/layout-routes.ts';
+import { migrationRoutes } from '../src/api/migration-routes.ts';
 import { overrideRoutes } from '../src/api/override-routes.ts';
 import { registerPaeMetrics } from '../src/api/pae-metrics.ts';
 import { paeRoutes } from '../src/api/pae-routes.ts';
@@ -35,6 +36,7 @@ import { createReplication, type Replication } from '../src/replication/index.ts
 import { LocalEngine } from '../src/replication/local-engine.ts';
 import { StoreUnwritableError } from '../src/store/index.ts';
 import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
+import { clusterMigrations, serveMigrations } from './cluster-migrations.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError, storageLimitBytes } from './config.ts';
 import { startDsm } from './dsm-wiring.ts';
@@ -239,6 +241,13 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         }),
         overrideRoutes(overrideAdmin(() => overrides, local)),
         dsmRoutes(() => dsm),
+        migrationRoutes(
+          () => dsm,
+          clusterMigrations(
+            () => net,
+            () => dsm,
+          ),
+        ),
         layoutRoutes(() =>
           overrides === undefined
             ? undefined
@@ -279,6 +288,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         capacity: cfg.capacity,
         storeKind: store.kind,
         apiUrl: url,
+        adminUrl,
         storage: await storage.measure(),
         faults: { enabled: cfg.faultInjection === 'on' },
       },
@@ -346,6 +356,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       cfg,
       logger,
     );
+    await serveMigrations(net, () => dsm);
     const liveKeeper = keeper;
     for (const type of ['member:up', 'member:down', 'member:changed', 'member:removed'] as const)
       net.addEventListener(type, () => liveKeeper.kick());

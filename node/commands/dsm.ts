@@ -149,7 +149,7 @@ export function limitQuery(v: string | undefined): string {
 
 /** The exit codes of every admin client command, for its usage text. */
 export const EXIT_CODES =
-  'exit codes: 0 done; 1 the daemon refused (prints shoal: <CODE>: <message>, e.g. UNAUTHORIZED) or cannot be reached; 2 usage error';
+  'exit codes: 0 done; 1 the daemon refused (prints shoal: <CODE>: <message>, e.g. UNAUTHORIZED) or cannot be reached; 2 usage error or unreadable token file';
 
 /** What to do about the refusals a wrong `--url` or token gives. */
 const REFUSAL_HINTS: Record<string, string> = {
@@ -172,16 +172,24 @@ export async function runAdmin(name: string, usageText: string, body: () => Prom
       process.stderr.write(`shoal ${name}: ${err.message}\n\n${usageText}`);
       return 2;
     }
-    if (err instanceof AdminRefusal) {
-      process.stderr.write(`shoal: ${err.code}: ${err.message}\n${REFUSAL_HINTS[err.code] ?? ''}`);
-      return 1;
-    }
-    if (err instanceof AdminUnreachable) {
-      process.stderr.write(`shoal: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    return reportAdminError(err);
   }
+}
+
+/**
+ * Prints a refusal (`shoal: <CODE>: <message>` and a hint for a wrong `--url` or token) or no answer at all
+ * (`shoal: cannot reach the daemon at …`) and returns exit code 1; rethrows anything else.
+ */
+export function reportAdminError(err: unknown): number {
+  if (err instanceof AdminRefusal) {
+    process.stderr.write(`shoal: ${err.code}: ${err.message}\n${REFUSAL_HINTS[err.code] ?? ''}`);
+    return 1;
+  }
+  if (err instanceof AdminUnreachable) {
+    process.stderr.write(`shoal: ${err.message}\n`);
+    return 1;
+  }
+  throw err;
 }
 
 /** Prints the answer: as JSON with `--json`, else as `human` renders it. */

@@ -27,6 +27,10 @@ const usage = (m: Member) =>
     ? '—'
     : `${m.usedBytes === undefined ? '?' : fmtBytes(m.usedBytes)} / ${m.limitBytes === undefined ? 'no limit' : fmtBytes(m.limitBytes)}`;
 
+/** Its API URL, and its admin listener when it has one of its own (`--admin-port`). */
+const address = (m: PeerRow) =>
+  m.adminUrl === undefined || m.adminUrl === m.apiUrl ? m.apiUrl : `${m.apiUrl} (admin ${m.adminUrl})`;
+
 const state = (m: PeerRow) => `${m.state}${m.leaving ? ', leaving' : ''}${m.self ? ' (this daemon)' : ''}`;
 
 function render(p: Peers): string {
@@ -34,7 +38,15 @@ function render(p: Peers): string {
   const t = table(['peer id', 'zone', 'state', 'address', 'store', 'used / limit', 'rtt']);
   const sorted = [...p.members].sort((a, b) => a.zone.localeCompare(b.zone) || a.peerId.localeCompare(b.peerId));
   for (const m of sorted)
-    t.push([m.peerId, m.zone, state(m), m.apiUrl, m.storeKind, usage(m), m.rttMs === undefined ? '—' : fmtMs(m.rttMs)]);
+    t.push([
+      m.peerId,
+      m.zone,
+      state(m),
+      address(m),
+      m.storeKind,
+      usage(m),
+      m.rttMs === undefined ? '—' : fmtMs(m.rttMs),
+    ]);
   return `${p.members.length} member(s), ${up} up; cluster epoch #${p.epoch}\n${t.toString()}\n`;
 }
 

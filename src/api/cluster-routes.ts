@@ -40,6 +40,11 @@ const memberSchema = {
     capacity: { type: 'number' },
     storeKind: { type: 'string' },
     apiUrl: { type: 'string' },
+    adminUrl: {
+      type: 'string',
+      description:
+        'its admin API and dashboard (its --admin-port listener, else apiUrl); absent from daemons that predate it',
+    },
     multiaddrs: { type: 'array', items: { type: 'string' } },
     state: { type: 'string', enum: ['up', 'suspect', 'down'], description: 'health, from the failure detector' },
     status: { type: 'string', enum: ['up', 'suspect', 'down'], description: 'the same as state (its older name)' },

@@ -1,6 +1,6 @@
 /**
- * The Dynamic Sharding Manager's admin routes (`/admin/dsm*`, `/admin/migrations`): its status, its policy,
- * pause and resume, a dry-run plan, and the migrations in flight and done.
+ * The Dynamic Sharding Manager's admin routes (`/admin/dsm*`): its status, its policy, pause and resume, and
+ * a dry-run plan. The migrations are in migration-routes.ts.
  *
  * Every response schema lists every field of the contract type it serialises (fastify drops what a schema
  * does not name), and the `satisfies Record<keyof T, …>` on each property list makes the compiler refuse a
@@ -21,8 +21,6 @@ import {
   type DsmStatus,
   type GuardEvent,
   type GuardStatus,
-  type Migration,
-  type MigrationState,
   type MoveKind,
   type Plan,
   type PlannedMove,
@@ -50,16 +48,6 @@ export const MOVE_KINDS = Object.keys({ add: 0, drop: 0, replace: 0, home: 0 } s
   MoveKind,
   0
 >) as MoveKind[];
-const MIGRATION_STATES = Object.keys({
-  planned: 0,
-  copying: 0,
-  committed: 0,
-  done: 0,
-  failed: 0,
-  undone: 0,
-} satisfies Record<MigrationState, 0>);
-const ORIGINS = Object.keys({ dsm: 0, manual: 0, rollback: 0 } satisfies Record<Migration['origin'], 0>);
-
 /** Default and largest `limit` of the plan and migrations routes. */
 export const DSM_DEFAULT_LIMIT = 100;
 export const DSM_MAX_LIMIT = 10_000;
@@ -166,42 +154,8 @@ const planSchema = {
   } satisfies Record<keyof Plan, unknown>,
 } as const;
 
-const migration = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    wave: { type: 'string' },
-    kind: { type: 'string', enum: MOVE_KINDS },
-    key: { type: 'string' },
-    partition: { type: 'integer' },
-    from: ids,
-    to: ids,
-    state: { type: 'string', enum: MIGRATION_STATES },
-    reason: { type: 'string' },
-    bytes: { type: 'integer' },
-    gainMs: { type: 'number' },
-    origin: { type: 'string', enum: ORIGINS },
-    startedAt: { type: 'integer' },
-    endedAt: { type: 'integer' },
-    checksum: { type: 'string', description: 'SHA-256 of the record as the new holders signed for it' },
-    epoch: {
-      type: 'object',
-      description: 'the partition epoch that committed it',
-      properties: { scope: { type: 'string' }, number: { type: 'integer' }, hash: { type: 'string' } },
-    },
-    error: { type: 'string' },
-  } satisfies Record<keyof Migration, unknown>,
-} as const;
-
-const migrationsSchema = {
-  type: 'object',
-  properties: {
-    inFlight: { type: 'array', items: migration },
-    history: { type: 'array', items: migration, description: 'most recent first' },
-  },
-} as const;
-
-const limitQuery = (what: string) =>
+/** `?limit=` of the plan and migrations routes. */
+export const limitQuery = (what: string) =>
   ({
     type: 'object',
     additionalProperties: false,
@@ -216,11 +170,11 @@ const limitQuery = (what: string) =>
     },
   }) as const;
 
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 503: errorSchema } as const;
+export const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 503: errorSchema } as const;
 const tags = ['dsm'];
 
 /** ajv's default message for `enum` ("must be equal to one of the allowed values") does not say which. */
-const namingAllowedValues = (errs: FastifySchemaValidationError[], dataVar: string): Error => {
+export const namingAllowedValues = (errs: FastifySchemaValidationError[], dataVar: string): Error => {
   const e = errs[0];
   if (e?.keyword === 'enum') {
     const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues ?? [];
@@ -230,7 +184,7 @@ const namingAllowedValues = (errs: FastifySchemaValidationError[], dataVar: stri
 };
 
 /** A DSM still being built (the daemon is starting) answers 503 NOT_READY. */
-function ready(dsm: () => Dsm | undefined): Dsm {
+export function ready(dsm: () => Dsm | undefined): Dsm {
   const d = dsm();
   if (d === undefined) throw new ShoalError('NOT_READY', 'the Dynamic Sharding Manager is not running yet');
   return d;
@@ -241,7 +195,7 @@ const PLAN_DEADLINE_MS = 30_000;
 
 /**
  * `GET /admin/dsm`, `PUT /admin/dsm/policy`, `POST /admin/dsm/pause`, `POST /admin/dsm/resume`,
- * `GET /admin/dsm/plan?limit=`, `GET /admin/migrations?limit=`. `dsm` returns undefined while the daemon starts.
+ * `GET /admin/dsm/plan?limit=`. `dsm` returns undefined while the daemon starts.
  */
 export function dsmRoutes(dsm: () => Dsm | undefined) {
   return async (app: FastifyInstance): Promise<void> => {
@@ -320,23 +274,6 @@ export function dsmRoutes(dsm: () => Dsm | undefined) {
         const plan = await ready(dsm).plan({ limit, signal: AbortSignal.timeout(PLAN_DEADLINE_MS) });
         // The limit holds whatever the planner does with it.
         return { ...plan, moves: plan.moves.slice(0, limit), skipped: plan.skipped.slice(0, limit) };
-      },
-    );
-    app.get<{ Querystring: { limit: number }; Reply: { inFlight: Migration[]; history: Migration[] } }>(
-      '/admin/migrations',
-      {
-        schema: {
-          summary: 'Migrations in flight, and the most recent ones that ended (DSM, manual and rollback)',
-          tags,
-          querystring: limitQuery('ended migrations'),
-          response: { 200: migrationsSchema, ...errors },
-        },
-        schemaErrorFormatter: namingAllowedValues,
-      },
-      async (req) => {
-        const { limit } = req.query;
-        const m = ready(dsm).migrations({ limit });
-        return { inFlight: m.inFlight, history: m.history.slice(0, limit) };
       },
     );
   };

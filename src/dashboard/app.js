@@ -72,7 +72,8 @@ async function tick() {
     observed: observed(),
     model: api('/admin/pae/model'),
     dsm: api('/admin/dsm'),
-    migrations: api('/admin/migrations?limit=100'),
+    // Every member's moves: each daemon records only those it coordinated (node/cluster-migrations.ts).
+    migrations: api('/admin/migrations?scope=cluster&limit=100'),
     epochs: api('/admin/layout/epochs?scope=all&limit=50'),
   };
   const names = Object.keys(calls);
@@ -111,7 +112,8 @@ async function tick() {
   else showError(panel('heatmap'), r.heatmap.reason);
   if (ok('migrations')) migrations.render(val('migrations'), label);
   else showError(panel('migrations'), r.migrations.reason);
-  if (ok('epochs')) renderLayout(panel('layout'), val('epochs'), label, confirmRollback);
+  if (ok('epochs'))
+    renderLayout(panel('layout'), val('epochs'), label, confirmRollback, ok('dsm') ? val('dsm').guard : undefined);
   else showError(panel('layout'), r.epochs.reason);
   if (ok('model')) renderPae(panel('pae'), val('model'));
   else showError(panel('pae'), r.model.reason);
@@ -184,11 +186,13 @@ $('dsm-toggle').addEventListener('click', () =>
 function confirmRollback(wave) {
   const dialog = $('confirm');
   $('confirm-wave').textContent = wave;
-  const moves = [...document.querySelectorAll('#migrations tr[data-wave]')].filter((tr) => tr.dataset.wave === wave);
+  const moves = [...document.querySelectorAll('#migrations table.moves tr[data-wave]')].filter(
+    (tr) => tr.dataset.wave === wave,
+  );
   $('confirm-text').textContent =
     moves.length > 0
-      ? `This daemon coordinated ${moves.length} of its moves.`
-      : 'Its moves may have been coordinated by other daemons.';
+      ? `${moves.length} of its moves ${moves.length === 1 ? 'is' : 'are'} listed under Migrations.`
+      : 'None of its moves is listed under Migrations any more (older than the history kept).';
   dialog.returnValue = '';
   dialog.onclose = () => {
     if (dialog.returnValue === 'ok') void rollback(wave);

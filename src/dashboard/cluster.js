@@ -1,5 +1,5 @@
-/** The cluster map: daemons grouped by zone, with health, store kind, ring share and round trip. */
-import { fill, fmtAgo, fmtMs, h, shortId } from './dom.js';
+/** The cluster map: daemons grouped by zone, with health, store kind, ring share, storage used and round trip. */
+import { fill, fmtAgo, fmtBytes, fmtMs, h, progressBar, shortId } from './dom.js';
 
 /**
  * @param body the panel's body element
@@ -50,9 +50,46 @@ export function renderCluster(body, { status, peers, ring }) {
   fill(body, facts, grid);
 }
 
+/**
+ * Where a member serves its dashboard: its admin URL (its `--admin-port` listener), else, for a daemon
+ * that predates that field, its API URL. Only http(s): a member's record must not put a `javascript:`
+ * link on the page.
+ */
+export function dashboardUrl(m) {
+  const base = m.adminUrl ?? m.apiUrl;
+  if (typeof base !== 'string') return undefined;
+  try {
+    const u = new URL(base);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+  } catch {
+    return undefined;
+  }
+  return `${base.replace(/\/+$/, '')}/dashboard/`;
+}
+
+/**
+ * Storage used of the limit the member announces (`usedBytes`, `limitBytes`), with a bar when it has a
+ * limit; `null` when it announces neither (a backend that cannot tell, no limit).
+ */
+function capacity(m) {
+  if (m.usedBytes === undefined && m.limitBytes === undefined) return null;
+  const used = m.usedBytes === undefined ? '?' : fmtBytes(m.usedBytes);
+  if (m.limitBytes === undefined)
+    return h('div', { class: 'meta', 'data-used': m.usedBytes }, `${used} used · no limit`);
+  const share = m.usedBytes === undefined || m.limitBytes === 0 ? 0 : Math.min(1, m.usedBytes / m.limitBytes);
+  return h(
+    'div',
+    { class: `meta${share >= 0.9 ? ' error' : ''}`, 'data-used': m.usedBytes, 'data-limit': m.limitBytes },
+    `${used} of ${fmtBytes(m.limitBytes)} used `,
+    progressBar(share, `${Math.round(share * 100)} % of its --storage-limit-mb`),
+  );
+}
+
+const host = (url) => url.replace(/^https?:\/\//, '');
+
 function daemonTile(m, share, epoch) {
-  // Each daemon serves its own dashboard (its own migrations and DSM); the token is asked there again.
-  const href = m.apiUrl && !m.self ? `${m.apiUrl}/dashboard/` : undefined;
+  // Each daemon serves its own dashboard (its own DSM controls); the token is asked there again.
+  const href = m.self ? undefined : dashboardUrl(m);
   return h(
     href ? 'a' : 'div',
     { class: 'daemon', 'data-peer': m.peerId, 'data-status': m.status, href, title: m.peerId },
@@ -72,11 +109,13 @@ function daemonTile(m, share, epoch) {
       m.self ? ` · epoch ${epoch}` : null,
       share ? ` · ${share.primaries} primaries, ${share.replicas} replicas` : null,
     ),
+    capacity(m),
     h(
       'div',
       { class: 'meta' },
       m.self ? 'self' : `rtt ${fmtMs(m.rttMs)} · seen ${fmtAgo(m.lastSeen)}`,
-      m.apiUrl ? ` · ${m.apiUrl.replace(/^https?:\/\//, '')}` : null,
+      m.apiUrl ? ` · ${host(m.apiUrl)}` : null,
+      m.adminUrl && m.adminUrl !== m.apiUrl ? ` · admin ${host(m.adminUrl)}` : null,
     ),
   );
 }

@@ -16,6 +16,51 @@ function metricsOf(metrics) {
     .map(([k, v]) => [k, Number.isInteger(v) ? String(v) : v.toFixed(3)]);
 }
 
+const wape = (x) => (typeof x === 'number' ? x.toFixed(3) : '–');
+
+/**
+ * The model's offline evaluation against the baselines (`metrics.traces` of its eval file, written by
+ * `shoal pae eval`): WAPE of the model, of EWMA and of the best baseline per trace (lower is better), and
+ * precision@1 %. The daemon measures only the model it runs live (the accuracy table beneath).
+ */
+function evalTable(metrics) {
+  const traces = Object.entries(metrics?.traces ?? {}).filter(([, t]) => typeof t?.wape === 'number');
+  if (traces.length === 0) return null;
+  return [
+    h('h3', { title: metrics.evaluatedWith ?? '' }, 'Offline accuracy against the baselines (WAPE, lower is better)'),
+    h(
+      'table',
+      { class: 'eval' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['trace', 'this model', 'EWMA', 'best baseline', 'precision@1%'].map((c, i) =>
+            h('th', { class: i > 0 ? 'num' : undefined }, c),
+          ),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        traces.map(([name, t]) =>
+          h(
+            'tr',
+            { 'data-trace': name },
+            h('td', { class: 'mono' }, name),
+            h('td', { class: 'num' }, h('strong', {}, wape(t.wape))),
+            h('td', { class: 'num' }, wape(t.ewmaWape)),
+            h('td', { class: 'num' }, `${wape(t.bestBaselineWape)}${t.bestBaseline ? ` (${t.bestBaseline})` : ''}`),
+            h('td', { class: 'num' }, pct(t.precisionAtK)),
+          ),
+        ),
+      ),
+    ),
+  ];
+}
+
 export function renderPae(body, model) {
   const zones = Object.entries(model.accuracy?.zones ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
   fill(
@@ -34,6 +79,7 @@ export function renderPae(body, model) {
       ],
       ...metricsOf(model.metrics),
     ]),
+    evalTable(model.metrics),
     h(
       'h3',
       { title: '1 − WAPE of the recent forecasts against what was then observed' },

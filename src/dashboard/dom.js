@@ -64,3 +64,11 @@ export function fmtMs(ms) {
 }
 
 export const pct = (x) => (typeof x === 'number' && Number.isFinite(x) ? `${Math.round(x * 100)}%` : '–');
+
+/** A bar filled to `fraction` (0..1); `data-progress` carries the number for tests and tools. */
+export const progressBar = (fraction, title) =>
+  h(
+    'span',
+    { class: 'progress', title, 'data-progress': fraction.toFixed(2) },
+    h('span', { class: 'fill', style: { width: `${Math.round(fraction * 100)}%` } }),
+  );

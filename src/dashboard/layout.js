@@ -2,8 +2,10 @@
  * Layout: the newest signed epochs of every chain (`/admin/layout/epochs?scope=all&limit=50`), newest
  * first, each with its diff, and a "Roll back" button on the newest epoch of each wave that was not
  * itself a rollback. The button asks for confirmation, then calls `POST /admin/layout/rollback {wave}`.
+ * Beneath, the guard's judgements of this daemon's waves (`/admin/dsm` `guard`): each wave's latency cost
+ * of the demand since, on the new placement and the old, and whether the guard rolled it back.
  */
-import { fill, fmtTime, h, shortId } from './dom.js';
+import { fill, fmtMs, fmtTime, h, shortId } from './dom.js';
 
 /** What an epoch changed, as short coloured fragments. */
 function diffOf(change, label) {
@@ -24,15 +26,66 @@ function diffOf(change, label) {
 
 const isRollback = (e) => e.reason?.startsWith('rollback ');
 
+/** The guard's judgements (newest first), or why there are none. */
+function guardEvents(guard) {
+  if (guard === undefined) return null;
+  const title = h('h3', {}, 'Guard events ', h('small', {}, "this daemon's waves"));
+  if (!guard.enabled) return [title, h('p', { class: 'muted' }, 'The guard is off (--dsm-guard off).')];
+  const waiting = `${guard.pending} wave${guard.pending === 1 ? '' : 's'} waiting for judgement (window ${fmtMs(guard.windowMs)}, margin ${Math.round(guard.margin * 100)} %).`;
+  if (guard.events.length === 0) return [title, h('p', { class: 'muted' }, `No judgements yet; ${waiting}`)];
+  return [
+    title,
+    h('p', { class: 'muted' }, waiting),
+    h(
+      'table',
+      { class: 'guard' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['time', 'wave', 'records', 'cost new', 'cost old', 'verdict'].map((c) =>
+            h('th', { class: c.startsWith('cost') || c === 'records' ? 'num' : undefined }, c),
+          ),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        guard.events.map((g) =>
+          h(
+            'tr',
+            { 'data-wave': g.wave, 'data-rolled-back': String(g.rolledBack) },
+            h('td', {}, fmtTime(g.at)),
+            h('td', { class: 'mono' }, g.wave),
+            h('td', { class: 'num' }, String(g.records)),
+            h('td', { class: 'num' }, fmtMs(g.costNewMs)),
+            h('td', { class: 'num' }, fmtMs(g.costOldMs)),
+            h(
+              'td',
+              {},
+              g.rolledBack
+                ? h('span', { class: 'state failed' }, `rolled back${g.rollbackId ? ` (${g.rollbackId})` : ''}`)
+                : h('span', { class: 'state done' }, 'kept'),
+            ),
+          ),
+        ),
+      ),
+    ),
+  ];
+}
+
 /**
  * @param data `{ epochs }` from the epochs route
  * @param label peer id → display label
  * @param onRollback called with a wave id once the operator clicked its button
+ * @param guard `guard` of `/admin/dsm` (undefined when that route failed)
  */
-export function renderLayout(body, { epochs }, label, onRollback) {
+export function renderLayout(body, { epochs }, label, onRollback, guard) {
   const newest = [...(epochs ?? [])].reverse();
   if (newest.length === 0) {
-    fill(body, h('p', { class: 'muted' }, 'No epochs yet.'));
+    fill(body, h('p', { class: 'muted' }, 'No epochs yet.'), guardEvents(guard));
     return;
   }
   const buttonFor = new Set();
@@ -96,5 +149,5 @@ export function renderLayout(body, { epochs }, label, onRollback) {
       ),
     ),
   );
-  fill(body, h('div', { class: 'scroll' }, table));
+  fill(body, h('div', { class: 'scroll' }, table), guardEvents(guard));
 }

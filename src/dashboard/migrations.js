@@ -1,11 +1,13 @@
 /**
- * Migrations: the moves in flight and the recent history (`/admin/migrations`), and a uPlot chart of
- * moves started (and failed) per 10 s over the last 10 minutes. Moves are remembered across polls, so the
- * chart keeps what has fallen out of the route's history window. uPlot is imported when first needed, so a
- * daemon without it (a partial install) still shows the rest of the page.
+ * Migrations: the cluster's moves (`/admin/migrations?scope=cluster`: every member's, each with the daemon
+ * that coordinated it), as a timeline of waves (waves.js), the moves in flight and the recent history, and
+ * a uPlot chart of moves started (and failed) per 10 s over the last 10 minutes. Moves are remembered
+ * across polls, so the chart and the waves keep what has fallen out of the route's history window. uPlot
+ * is imported when first needed, so a daemon without it (a partial install) still shows the rest of the page.
  */
 
-import { fill, fmtBytes, fmtMs, fmtTime, h } from './dom.js';
+import { fill, fmtBytes, fmtMs, fmtTime, h, progressBar } from './dom.js';
+import { moveProgress, wavesTable } from './waves.js';
 
 /** The uPlot class once loaded; null when this daemon does not serve it. */
 let uPlot;
@@ -33,6 +35,25 @@ const fmtClock = (ms) => {
   return d.getSeconds() === 0 ? hm : `${hm}:${String(d.getSeconds()).padStart(2, '0')}`;
 };
 
+/** Whose moves these are: `moves of 3 of 3 daemons`, naming any that did not answer. */
+function daemonsNote(daemons, label) {
+  if (daemons === undefined) return h('p', { class: 'muted' }, "This daemon's moves.");
+  const missing = daemons.filter((d) => !d.answered);
+  return h(
+    'p',
+    {
+      class: missing.length ? 'error' : 'muted',
+      'data-answered': daemons.length - missing.length,
+      'data-daemons': daemons.length,
+    },
+    `Moves of ${daemons.length - missing.length} of ${daemons.length} daemons`,
+    missing.length
+      ? `; missing: ${missing.map((d) => `${label(d.peerId)} (${d.error ?? 'no answer'})`).join(', ')}`
+      : '',
+    '.',
+  );
+}
+
 export class MigrationsPanel {
   /** Every move seen, by id (latest state wins). */
   #seen = new Map();
@@ -45,8 +66,11 @@ export class MigrationsPanel {
     this.#body = body;
   }
 
-  /** @param label turns a peer id into what the table shows (zone and short id) */
-  render({ inFlight, history }, label) {
+  /**
+   * @param answer `/admin/migrations?scope=cluster` (or a daemon's own, without `daemons`)
+   * @param label turns a peer id into what the table shows (zone and short id)
+   */
+  render({ inFlight, history, daemons }, label) {
     for (const m of [...history, ...inFlight]) this.#seen.set(m.id, m);
     if (this.#seen.size > REMEMBER) {
       const oldest = [...this.#seen.values()].sort((a, b) => a.startedAt - b.startedAt);
@@ -54,8 +78,9 @@ export class MigrationsPanel {
     }
     this.#chart();
     const rows = [...inFlight, ...history];
+    const sources = daemonsNote(daemons, label);
     if (rows.length === 0) {
-      fill(this.#body, h('p', { class: 'muted' }, 'No moves yet.'));
+      fill(this.#body, sources, h('p', { class: 'muted' }, 'No moves yet.'));
       return;
     }
     const ids = (xs) => xs.map(label).join(', ');
@@ -68,7 +93,7 @@ export class MigrationsPanel {
         h(
           'tr',
           {},
-          ['key', 'kind', 'from → to', 'state', 'origin', 'bytes', 'wave', 'started', 'took'].map((c) =>
+          ['key', 'kind', 'from → to', 'state', 'origin', 'bytes', 'wave', 'coordinator', 'started', 'took'].map((c) =>
             h('th', { class: c === 'bytes' || c === 'took' ? 'num' : undefined }, c),
           ),
         ),
@@ -79,14 +104,26 @@ export class MigrationsPanel {
         rows.map((m) =>
           h(
             'tr',
-            { 'data-key': m.key, 'data-state': m.state, 'data-wave': m.wave, title: m.error ?? m.reason },
+            {
+              'data-key': m.key,
+              'data-state': m.state,
+              'data-wave': m.wave,
+              'data-coordinator': m.coordinator,
+              title: m.error ?? m.reason,
+            },
             h('td', { class: 'mono' }, m.key),
             h('td', {}, m.kind),
             h('td', { class: 'mono' }, `${ids(m.from)} → ${ids(m.to)}`),
-            h('td', {}, h('span', { class: `state ${m.state}` }, m.state)),
+            h(
+              'td',
+              {},
+              h('span', { class: `state ${m.state}` }, m.state),
+              m.endedAt ? null : progressBar(moveProgress(m), 'planned → copying → committed → done'),
+            ),
             h('td', {}, m.origin),
             h('td', { class: 'num' }, fmtBytes(m.bytes)),
             h('td', { class: 'mono' }, m.wave),
+            h('td', { class: 'mono' }, m.coordinator ? label(m.coordinator) : '–'),
             h('td', {}, fmtTime(m.startedAt)),
             h('td', { class: 'num' }, m.endedAt ? fmtMs(m.endedAt - m.startedAt) : 'in flight'),
           ),
@@ -95,7 +132,10 @@ export class MigrationsPanel {
     );
     fill(
       this.#body,
-      h('p', { class: 'muted' }, `${inFlight.length} in flight · ${history.length} recent`),
+      sources,
+      h('h3', {}, 'Waves'),
+      h('div', { class: 'scroll short' }, wavesTable([...this.#seen.values()], label)),
+      h('h3', {}, `Moves: ${inFlight.length} in flight · ${history.length} recent`),
       h('div', { class: 'scroll' }, table),
     );
   }

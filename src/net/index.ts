@@ -76,6 +76,8 @@ export interface NetOptions {
   storeKind: string;
   /** HTTP API base URL announced to members. */
   apiUrl: string;
+  /** Admin API base URL announced to members (`MemberInfo.adminUrl`); omitted: not announced. */
+  adminUrl?: string;
   /**
    * This daemon's storage as its record first announces it (`usedBytes`: its store's estimated size,
    * `limitBytes`: its limit; each omitted when unknown or unlimited). Update with {@link Net.setStorage}.

@@ -11,6 +11,12 @@ export interface MemberInfo {
   storeKind: string;
   /** Base URL of the daemon's HTTP API. */
   apiUrl: string;
+  /**
+   * Base URL of the daemon's admin API, `/metrics` and `/dashboard` (http or https): its `--admin-port`
+   * listener, else the same as `apiUrl`. Absent from records of daemons that predate it: read it as
+   * `adminUrl ?? apiUrl`.
+   */
+  adminUrl?: string;
   /** Listen addresses, each with its /p2p/<peerId> suffix. */
   multiaddrs: string[];
   /** When this daemon first started with its data directory (ms since epoch). */
@@ -80,6 +86,20 @@ function capacity(v: unknown): number {
   return n;
 }
 
+/** An http(s) URL (absent allowed): it ends up as a link in the dashboard, so no `javascript:` or the like. */
+function httpUrl(v: unknown, what: string): string | undefined {
+  if (v === undefined) return undefined;
+  const s = str(v, what, 2048);
+  let protocol: string;
+  try {
+    protocol = new URL(s).protocol;
+  } catch {
+    throw new ProtocolError(`member ${what} must be an http(s) URL`);
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') throw new ProtocolError(`member ${what} must be an http(s) URL`);
+  return s;
+}
+
 /** A byte count: absent, or a non-negative safe integer. */
 function bytes(v: unknown, what: string): number | undefined {
   if (v === undefined) return undefined;
@@ -104,7 +124,9 @@ export function parseMemberInfo(v: unknown): MemberInfo {
   };
   if (o.leaving === true) info.leaving = true;
   if (o.removed === true) info.removed = true;
-  // Optional since records of older daemons (and their members.json) have neither.
+  // Optional since records of older daemons (and their members.json) lack them.
+  const adminUrl = httpUrl(o.adminUrl, 'adminUrl');
+  if (adminUrl !== undefined) info.adminUrl = adminUrl;
   const usedBytes = bytes(o.usedBytes, 'usedBytes');
   if (usedBytes !== undefined) info.usedBytes = usedBytes;
   const limitBytes = bytes(o.limitBytes, 'limitBytes');

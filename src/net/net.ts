@@ -140,6 +140,7 @@ export class NetImpl implements Net {
         capacity: o.capacity,
         storeKind: o.storeKind,
         apiUrl: o.apiUrl,
+        ...(o.adminUrl === undefined ? {} : { adminUrl: o.adminUrl }),
         multiaddrs: this.multiaddrs(),
         joinedAt: this.#file.joinedAt,
         updatedAt: now,

@@ -280,8 +280,42 @@ describe('the DSM moves replicas toward demand', () => {
     const now = await cli('layout', 'rollback', '--to-time', new Date().toISOString(), '--json');
     expect(now.code, now.out).toBe(0);
     expect(JSON.parse(now.out)).toMatchObject({ records: 0 });
+    const again = await cli('layout', 'rollback', '--to-time', new Date().toISOString());
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).toMatch(/^rollback \S+: 0 record\(s\) move back; the DSM is paused \(shoal dsm resume\)\n/);
+    const statusJson = await cli('layout', '--json');
+    expect(statusJson.code, statusJson.out).toBe(0);
+    const head = (JSON.parse(statusJson.out) as { head: { scope: string; number: number; hash: string } }).head;
+    expect(head).toMatchObject({ scope: 'cluster', hash: expect.stringMatching(/^[0-9a-f]{16,}$/) });
+    expect(status.out).toContain(`cluster head #${head.number}`);
     const dsm = await cli('dsm', 'status');
     expect(dsm.code, dsm.out).toBe(0);
     expect(dsm.out).toMatch(/paused\W+yes/);
+
+    // The moves of every coordinator, through one daemon: each daemon's own list, snapshotted first (the DSM
+    // is paused by the rollback above; moves still in flight may end meanwhile, so they may have moved on).
+    type M = { id: string; state: string; coordinator?: string };
+    const own = await Promise.all(
+      c.daemons.map(async (x) =>
+        json<{ inFlight: M[]; history: M[] }>(await fetch(`${x.url}/admin/migrations?limit=1000`)),
+      ),
+    );
+    expect(own.filter((o) => o.history.length > 0).length, 'moves by more than one coordinator').toBeGreaterThan(1);
+    const clusterJson = await cli('migrations', '--cluster', '--limit', '10000', '--json');
+    expect(clusterJson.code, clusterJson.out).toBe(0);
+    const all = JSON.parse(clusterJson.out) as { inFlight: M[]; history: M[]; daemons: Array<{ answered: boolean }> };
+    expect(all.daemons).toHaveLength(4);
+    expect(all.daemons.every((x) => x.answered)).toBe(true);
+    const byId = new Map([...all.inFlight, ...all.history].map((m) => [m.id, m]));
+    own.forEach((o, i) => {
+      for (const m of [...o.inFlight, ...o.history]) expect(byId.get(m.id)?.coordinator, m.id).toBe(ids[i]);
+    });
+    // Nothing else: every move listed names one of the members as its coordinator.
+    for (const m of byId.values()) expect(ids, m.id).toContain(m.coordinator);
+    const clusterTable = await cli('migrations', '--cluster');
+    expect(clusterTable.code, clusterTable.out).toBe(0);
+    expect(clusterTable.out).toContain('cluster: moves of 4 of 4 daemon(s)\n');
+    expect(clusterTable.out).toMatch(/history \(\d+, most recent first\):\n[^\n]*\n│ key .*│ coordinator\s*│/);
+    expect(clusterTable.out).toMatch(/│ done\s*│/);
   });
 });

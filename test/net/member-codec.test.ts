@@ -54,6 +54,26 @@ describe('member codec: storage fields', () => {
   });
 });
 
+describe('member codec: the admin URL', () => {
+  it('round-trips adminUrl with the message, and reads a record without it (an older daemon) as having none', () => {
+    const info: MemberInfo = { ...base, adminUrl: 'http://127.0.0.1:7071' };
+    const msg = decodeMembers(encodeMembers({ self: info, known: [info, base] }));
+    expect(msg.self).toStrictEqual(info);
+    expect(msg.known[1]).toStrictEqual(base);
+    expect('adminUrl' in msg.known[1]).toBe(false);
+    expect(parseMemberInfo({ ...base, adminUrl: 'https://admin.example:8443/' }).adminUrl).toBe(
+      'https://admin.example:8443/',
+    );
+  });
+
+  it('refuses an adminUrl that is not an http(s) URL: the dashboard links to it', () => {
+    for (const bad of ['javascript:alert(1)', 'data:text/html,x', 'not a url', '', 42, null, 'x'.repeat(3000)])
+      expect(() => parseMemberInfo({ ...base, adminUrl: bad }), String(bad).slice(0, 30)).toThrow(
+        expect.objectContaining({ code: 'PROTOCOL_ERROR', message: expect.stringMatching(/member adminUrl must be/) }),
+      );
+  });
+});
+
 describe('member codec: what the failure detector and the ring need', () => {
   it('refuses a peer id that does not parse (or is not canonical), an empty zone and a capacity that is not > 0', () => {
     const cases: Array<[keyof MemberInfo, unknown, RegExp]> = [

@@ -89,7 +89,8 @@ describe('CLI clients of the admin API', () => {
     for (const col of ['peer id', 'zone', 'state', 'address', 'store', 'used / limit', 'rtt'])
       expect(human.stdout).toContain(col);
     expect(human.stdout).toMatch(/1 member\(s\), 1 up; cluster epoch #\d+/);
-    expect(human.stdout).toMatch(/z-home\s*│\s*up \(this daemon\)\s*│\s*http:\/\/127\.0\.0\.1:\d+\s*│\s*level/);
+    // Its address: the data API, and the admin listener of its own.
+    expect(human.stdout).toContain(`z-home │ up (this daemon) │ ${d.url} (admin ${admin}) │ level`);
     const json = await runShoal(['peers', '--json', ...auth]);
     expect(json.code, json.stderr).toBe(0);
     const body = JSON.parse(json.stdout);
@@ -161,12 +162,103 @@ describe('CLI clients of the admin API', () => {
     expect(row.writes).toBeGreaterThanOrEqual(1);
   }, 40_000);
 
+  it('shoal status: a table of the daemon, and --json is /admin/status', async () => {
+    const human = await runShoal(['status', ...auth]);
+    expect(human.code, human.stderr).toBe(0);
+    const json = await runShoal(['status', '--json', ...auth]);
+    expect(json.code, json.stderr).toBe(0);
+    const s = JSON.parse(json.stdout);
+    expect(s).toMatchObject({ zone: 'z-home', store: 'level', httpUrl: d.url, adminUrl: admin, ready: true });
+    expect(human.stdout).toMatch(new RegExp(`peer id\\s*│\\s*${s.peerId}`));
+    expect(human.stdout).toMatch(/zone\s*│\s*z-home/);
+    expect(human.stdout).toMatch(/ready\s*│\s*yes/);
+    expect(human.stdout).toMatch(/cluster epoch\s*│\s*#\d+/);
+    expect(human.stdout).toMatch(new RegExp(`data API\\s*│\\s*${d.url}`));
+    expect(human.stdout).toMatch(new RegExp(`admin API\\s*│\\s*${admin}`));
+    // Every multiaddr, one a line, as `--join` takes it.
+    expect(s.multiaddrs.length).toBeGreaterThan(0);
+    for (const ma of s.multiaddrs) expect(human.stdout).toContain(ma);
+    expect(() => JSON.parse(human.stdout)).toThrow();
+    // SHOAL_URL and SHOAL_ADMIN_TOKEN_FILE instead of the flags.
+    const env = await runShoal(['status', '--json'], { SHOAL_URL: admin, SHOAL_ADMIN_TOKEN_FILE: tokenFile });
+    expect(env.code, env.stderr).toBe(0);
+    expect(JSON.parse(env.stdout).peerId).toBe(s.peerId);
+  });
+
+  it('shoal dsm status, plan, pause, resume and policy against the live daemon, as tables and --json', async () => {
+    const status = await runShoal(['dsm', 'status', ...auth]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/policy\s*│\s*hybrid/);
+    expect(status.stdout).toMatch(/partitions planned\s*│\s*\d+/);
+    expect(status.stdout).toMatch(/next cycle\s*│\s*\d{4}-\d\d-\d\dT/);
+    const plan = await runShoal(['dsm', 'plan', ...auth]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^\d+ move\(s\) planned, \d+ record\(s\) considered; skipped: /);
+    const planJson = JSON.parse((await runShoal(['dsm', 'plan', '--json', '--limit', '5', ...auth])).stdout);
+    expect(planJson).toMatchObject({ moves: expect.any(Array), skipped: expect.any(Array) });
+    expect(planJson.considered).toBeGreaterThanOrEqual(0);
+    const paused = await runShoal(['dsm', 'pause', ...auth]);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/DSM paused\.\n[\s\S]*paused\s*│\s*yes/);
+    expect(JSON.parse((await runShoal(['dsm', 'status', '--json', ...auth])).stdout).paused).toBe(true);
+    const resumed = JSON.parse((await runShoal(['dsm', 'resume', '--json', ...auth])).stdout);
+    expect(resumed.paused).toBe(false);
+    const policy = await runShoal(['dsm', 'policy', 'reactive', ...auth]);
+    expect(policy.code, policy.stderr).toBe(0);
+    expect(policy.stdout).toContain('DSM policy set to reactive.');
+    expect(JSON.parse((await runShoal(['dsm', 'policy', 'hybrid', '--json', ...auth])).stdout).policy).toBe('hybrid');
+    const bad = await runShoal(['dsm', 'policy', 'greedy', ...auth]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^shoal: INVALID_BODY: body\/policy must be one of off, reactive, proactive, hybrid\n/);
+  });
+
+  it('shoal migrations: none yet on a lone daemon; --cluster lists it as the one daemon asked', async () => {
+    const local = await runShoal(['migrations', ...auth]);
+    expect(local.code, local.stderr).toBe(0);
+    expect(local.stdout).toContain('in flight (0):\n(none)');
+    expect(local.stdout).toContain('history (0, most recent first):\n(none)');
+    const cluster = await runShoal(['migrations', '--cluster', ...auth]);
+    expect(cluster.code, cluster.stderr).toBe(0);
+    expect(cluster.stdout).toContain('cluster: moves of 1 of 1 daemon(s)\n');
+    const json = JSON.parse((await runShoal(['migrations', '--cluster', '--json', ...auth])).stdout);
+    expect(json).toEqual({
+      inFlight: [],
+      history: [],
+      daemons: [{ peerId: expect.any(String), zone: 'z-home', answered: true, inFlight: 0, history: 0 }],
+    });
+  });
+
+  it('a token file that is missing or empty is exit 2 with one line naming it', async () => {
+    const empty = join(tempDir(), 'empty');
+    writeFileSync(empty, '\n');
+    const missing = join(tempDir(), 'no-such-token');
+    for (const [file, why] of [
+      [missing, `cannot read the admin token file ${missing}: ENOENT`],
+      [empty, `the admin token file ${empty} is empty`],
+    ]) {
+      for (const cmd of [['status'], ['peers'], ['migrations']]) {
+        const r = await runShoal([...cmd, '--url', admin, '--admin-token-file', file]);
+        expect(r.code, `${cmd.join(' ')} ${file}`).toBe(2);
+        expect(r.stderr).toBe(`shoal: CONFIG_INVALID: ${why}\n`);
+      }
+    }
+    // The same from SHOAL_ADMIN_TOKEN_FILE.
+    const env = await runShoal(['status', '--url', admin], { SHOAL_ADMIN_TOKEN_FILE: missing });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('cannot read the admin token file');
+  });
+
   it('a missing or wrong token is exit 1 with UNAUTHORIZED and a hint; the data port names the admin listener', async () => {
     const wrongFile = join(tempDir(), 'wrong');
     writeFileSync(wrongFile, 'not-it');
     for (const args of [
+      ['status', '--url', admin],
       ['peers', '--url', admin],
       ['ring', '--url', admin, '--admin-token-file', wrongFile],
+      ['migrations', '--url', admin, '--admin-token-file', wrongFile],
+      ['placement', 'list', '--url', admin],
+      ['leave', '--url', admin],
+      ['remove', 'abc', '--url', admin, '--admin-token-file', wrongFile],
       ['heatmap', '--url', admin],
       ['stats', 'top', '--url', admin],
     ]) {
@@ -184,7 +276,10 @@ describe('CLI clients of the admin API', () => {
 
   it('an unreachable daemon is exit 1 with a clear message; usage errors exit 2', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
-    for (const cmd of [['peers'], ['ring'], ['heatmap'], ['stats', 'top']]) {
+    for (const cmd of [
+      ...[['status'], ['peers'], ['ring'], ['heatmap'], ['stats', 'top'], ['migrations', '--cluster']],
+      ...[['placement', 'list'], ['leave'], ['remove', 'abc'], ['layout'], ['dsm', 'status']],
+    ]) {
       const r = await runShoal([...cmd, '--url', dead]);
       expect(r.code, cmd.join(' ')).toBe(1);
       expect(r.stderr).toContain(`cannot reach the daemon at ${dead}`);
@@ -192,6 +287,7 @@ describe('CLI clients of the admin API', () => {
     for (const args of [
       ['heatmap', '--top', '0'],
       ['peers', 'extra'],
+      ['status', 'extra'],
       ['stats', 'top', '--scope', 'world'],
       ['stats', 'top', '--window', 'soon'],
       ['stats', 'top', '--window-ms', '0'],
@@ -224,5 +320,41 @@ describe('rate limit on the admin listener', () => {
     // And after the window the client is served again.
     await new Promise((r) => setTimeout(r, 1100));
     expect((await get(`${admin}/admin/status`)).status).toBe(200);
+  });
+});
+
+describe('a second daemon with an admin listener of its own', () => {
+  let d2: DaemonProcess | undefined;
+  afterAll(async () => {
+    if (d2) await kill9(d2);
+  });
+
+  it('announces its admin URL in its member record: /admin/peers, shoal peers and the dashboard tile link use it', {
+    timeout: 40_000,
+  }, async () => {
+    const first = (await (await get(`${admin}/admin/status`)).json()) as { multiaddrs: string[] };
+    const admin2Port = await freePort();
+    const admin2 = `http://127.0.0.1:${admin2Port}`;
+    d2 = await startDaemonProcess([
+      ...['--admin-port', String(admin2Port), '--admin-token-file', tokenFile, '--zone', 'z-away'],
+      ...['--join', first.multiaddrs[0]],
+    ]);
+    type M = { zone: string; apiUrl: string; adminUrl?: string; self?: boolean };
+    let members: M[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      members = ((await (await get(`${admin}/admin/peers`)).json()) as { members: M[] }).members;
+      if (members.some((m) => m.zone === 'z-away')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(members.find((m) => m.zone === 'z-away')).toMatchObject({ apiUrl: d2.url, adminUrl: admin2 });
+    expect(members.find((m) => m.self)).toMatchObject({ apiUrl: d.url, adminUrl: admin });
+    const human = await runShoal(['peers', ...auth]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain(`${d2.url} (admin ${admin2})`);
+    // The link the dashboard's tile takes (src/dashboard/cluster.js): that daemon's own dashboard answers there.
+    const page = await get(`${admin2}/dashboard/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>shoal dashboard</title>');
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { dsmRoutes } from '../../src/api/dsm-routes.ts';
 import { createApi, createMetricsRegistry } from '../../src/api/index.ts';
+import { migrationRoutes } from '../../src/api/migration-routes.ts';
 import type { CycleReport, Dsm, DsmPolicy, DsmStatus, Migration, Plan, PlannedMove } from '../../src/dsm/index.ts';
 import type { RecordEngine } from '../../src/replication/engine.ts';
 import { testStatus } from './api-harness.ts';
@@ -157,6 +158,6 @@ export async function dsmApp(
       ready: () => true,
       status: testStatus,
     },
-    { zone: 'z1', adminToken: options.adminToken, adminRoutes: [dsmRoutes(dsm)] },
+    { zone: 'z1', adminToken: options.adminToken, adminRoutes: [dsmRoutes(dsm), migrationRoutes(dsm)] },
   );
 }
