@@ -88,9 +88,9 @@ export class EpochChainImpl implements EpochChain {
     return run;
   }
 
-  async check(epoch: Epoch, options: { signal?: AbortSignal } = {}): Promise<string> {
+  async check(epoch: Epoch, options: { signal?: AbortSignal; withoutQuorum?: boolean } = {}): Promise<string> {
     throwIfAborted(options.signal);
-    return this.#verify(epoch, false);
+    return this.#verify(epoch, false, options.withoutQuorum === true);
   }
 
   async propose(change: EpochChange, privateKey: PrivateKey, options: ProposeOptions = {}): Promise<Epoch> {
@@ -121,7 +121,7 @@ export class EpochChainImpl implements EpochChain {
   }
 
   /** Full verification; returns the epoch's hash or throws EpochRejectedError. */
-  async #verify(epoch: Epoch, trusted: boolean): Promise<string> {
+  async #verify(epoch: Epoch, trusted: boolean, withoutQuorum = false): Promise<string> {
     const number = typeof epoch?.number === 'number' ? epoch.number : -1;
     const reject = (reason: EpochRejectedError['reason'], detail: string) =>
       new EpochRejectedError(reason, this.scope, number, detail);
@@ -144,6 +144,8 @@ export class EpochChainImpl implements EpochChain {
       throw reject('unauthorised', `${epoch.signer} may not sign ${this.scope}#${epoch.number}`);
     }
     if (epoch.parent !== this.#state.hash) throw reject('fork', `parent ${epoch.parent} is not the head's hash`);
+    const unchosen = trusted || withoutQuorum ? undefined : this.#options.quorum?.(epoch, hash, this.layout());
+    if (unchosen !== undefined) throw reject('unauthorised', unchosen);
     return hash;
   }
 

@@ -14,12 +14,13 @@
  * **No forks from concurrent proposers.** Each partition chain is signed only by that partition's coordinator: the
  * ring primary in the cluster layout at the epoch's `basis` (a cluster epoch number the epoch names, so every daemon
  * and every later reload reaches the same verdict). Others forward proposals to the coordinator. The cluster chain is
- * proposed by the sequencer, the lowest up peer id ({@link sequencerOf}); others forward. By default any current
- * member's signature is accepted on the cluster chain (so the cluster can still evict a dead sequencer); set
- * `strictSequencer` to require the sequencer. The residual risk (two proposers who both believe they are in charge
- * during a membership change) is detected, not prevented: the second epoch with the same number is rejected as
- * `fork` on every daemon that already holds the first, and logged by the caller. Full prevention needs consensus.
- *
+ * proposed by the sequencer, the lowest up peer id ({@link sequencerOf}); others forward. With `clusterQuorum` (the
+ * daemon's setting) every cluster epoch after the founding one also carries co-signatures of a majority of the
+ * members before it, given under one ballot of a Paxos instance per epoch number (quorum.ts, vote.ts): two different
+ * epochs under one number cannot both verify, so the cluster chain cannot fork, and a minority side of a partition
+ * cannot change the membership. Without it (one process building a chain: tests, the simulator) any current member
+ * may sign; set `strictSequencer` to require the sequencer.
+
  * **Checkpoints.** {@link Layout.checkpoint} appends a cluster epoch recording the head of every partition chain.
  * A restarting daemon verifies the cluster chain fully, then checks each partition chain's hash links up to the
  * checkpointed head and verifies signatures only after it (SHA-256 is ~50x cheaper than Ed25519 verification).
@@ -34,6 +35,7 @@ import type { Member, Override, Placement, Ring, RingMember } from '../ring/inde
 import { EpochChainImpl } from './chain.ts';
 import { loadLayout, newLayout } from './layout.ts';
 import { openChain } from './open.ts';
+import type { EpochQuorum } from './quorum.ts';
 
 export { canonicalBytes, canonicalJson } from './canonical.ts';
 export { GENESIS, hashEpoch, signEpoch, signingBytes, verifyEpochSignature } from './epoch.ts';
@@ -47,6 +49,26 @@ export {
   partitionPolicy,
   sequencerOf,
 } from './policy.ts';
+export {
+  type Ballot,
+  compareBallots,
+  cosign,
+  type EpochQuorum,
+  majorityOf,
+  quorumProblem,
+  ZERO_BALLOT,
+} from './quorum.ts';
+export {
+  type AcceptorState,
+  type AcceptReply,
+  type AcceptRequest,
+  chooseEpoch,
+  onAccept,
+  onPrepare,
+  type PrepareReply,
+  type PrepareRequest,
+  type VoterHead,
+} from './vote.ts';
 
 /** `'cluster'` or `'partition:<n>'`. */
 export type Scope = 'cluster' | `partition:${number}`;
@@ -96,6 +118,11 @@ export interface UnsignedEpoch {
 export interface Epoch extends UnsignedEpoch {
   /** Ed25519 signature, 128 lowercase hex digits. */
   readonly sig: string;
+  /**
+   * Cluster scope, with `clusterQuorum`: a majority of the previous members' co-signatures (quorum.ts). Not part
+   * of the hash or of `sig`: it proves the epoch was chosen, it does not change what the epoch says.
+   */
+  readonly quorum?: EpochQuorum;
 }
 
 /** The layout a chain's epochs fold to, at some epoch number. Immutable. */
@@ -149,6 +176,8 @@ export interface EpochChainOptions {
   readonly validate?: Validate;
   /** Accepted epochs are written here before they take effect. Default none (memory only). */
   readonly log?: EpochLog;
+  /** Why an epoch (of hash `hash`) lacks the co-signatures it needs (→ `unauthorised`), or undefined. Default none. */
+  readonly quorum?: (epoch: Epoch, hash: string, before: LayoutState) => string | undefined;
 }
 
 /** Options of {@link EpochChain.propose}. */
@@ -166,8 +195,11 @@ export interface EpochChain {
   readonly head: ChainHead;
   /** Verifies, persists (if a log is set) and applies `epoch`; appends are serialised. Throws EpochRejectedError. */
   append(epoch: Epoch, options?: { signal?: AbortSignal }): Promise<void>;
-  /** Runs every check of `append` without applying; resolves to the epoch's hash or throws EpochRejectedError. */
-  check(epoch: Epoch, options?: { signal?: AbortSignal }): Promise<string>;
+  /**
+   * Runs every check of `append` without applying; resolves to the epoch's hash or throws EpochRejectedError.
+   * `withoutQuorum`: all but the co-signature count (a voter checking a candidate before it co-signs).
+   */
+  check(epoch: Epoch, options?: { signal?: AbortSignal; withoutQuorum?: boolean }): Promise<string>;
   /** Epoch by number (1-based). */
   get(number: number): Epoch | undefined;
   /** Hash of epoch `number` (`'genesis'` for 0). */
@@ -217,6 +249,11 @@ export interface LayoutOptions {
   readonly strictSequencer?: boolean;
   /** Only the partition's ring primary at `basis` may sign partition epochs. Default true. */
   readonly strictCoordinator?: boolean;
+  /**
+   * Cluster epochs after the founding one need co-signatures of a majority of the previous members (quorum.ts).
+   * Default false (a chain built by one process: tests, the simulator).
+   */
+  readonly clusterQuorum?: boolean;
 }
 
 /** The whole layout of a daemon: the cluster chain, one chain per partition, and the rings they imply. */

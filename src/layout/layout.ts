@@ -23,7 +23,7 @@ import type {
   Scope,
 } from './index.ts';
 import { openChain } from './open.ts';
-import { clusterAuthoriser, clusterValidator, partitionPolicy } from './policy.ts';
+import { clusterAuthoriser, clusterQuorum, clusterValidator, partitionPolicy } from './policy.ts';
 
 const RING_CACHE = 8;
 
@@ -50,6 +50,7 @@ class LayoutImpl implements Layout {
       log: this.#options.log,
       authorise: clusterAuthoriser(this.#options),
       validate: clusterValidator((p) => this.#chains.get(p)),
+      quorum: this.#options.clusterQuorum ? clusterQuorum : undefined,
     };
   }
 

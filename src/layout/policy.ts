@@ -5,6 +5,7 @@
 import type { Ring, RingMember } from '../ring/index.ts';
 import { partitionOfScope } from './epoch.ts';
 import type { Authorise, Epoch, EpochChain, LayoutState, Validate } from './index.ts';
+import { quorumProblem } from './quorum.ts';
 
 /** The cluster sequencer: the up member with the lowest peer id (string order), or undefined when none is up. */
 export function sequencerOf(members: Iterable<RingMember>): string | undefined {
@@ -34,6 +35,15 @@ export function clusterAuthoriser(options: ClusterAuthoriserOptions = {}): Autho
     if (options.strictSequencer) return sequencerOf(state.members.values()) === epoch.signer;
     return state.members.has(epoch.signer);
   };
+}
+
+/**
+ * Cluster-scope quorum rule (`clusterQuorum`): every epoch after the founding one carries co-signatures of a
+ * majority of the members before it, under one ballot (quorum.ts explains why this rules out forks).
+ */
+export function clusterQuorum(epoch: Epoch, hash: string, before: LayoutState): string | undefined {
+  if (before.members.size === 0) return undefined; // the founding epoch: its founder alone
+  return quorumProblem(epoch, hash, new Set(before.members.keys()));
 }
 
 /** Cluster-scope content rule: members and checkpoints only; checkpoints must agree with the chains held here. */

@@ -3,6 +3,7 @@
  * DSM's mover drive. One module, one factory ({@link createOverrideService}); `node/` only wires it.
  *
  * - `layout-keeper.ts`: the signed cluster chain (membership epochs), proposed by the sequencer;
+ * - `cluster-votes.ts`: the majority co-signatures every cluster epoch needs (Paxos per epoch number);
  * - `sync.ts`: partition chains (pushed by coordinators, pulled from peers) → the override table that
  *   `ClusterRing.replicasOf` consults;
  * - `plan.ts`: the pure decisions (placement checks, the steps of a move, the directory entry codec);

@@ -14,6 +14,7 @@ import type { Net } from '../net/index.ts';
 import type { ClusterRing } from '../replication/cluster-ring.ts';
 import type { Member } from '../ring/index.ts';
 import type { Store } from '../store/index.ts';
+import { ClusterVotes } from './cluster-votes.ts';
 import type { LayoutObserver } from './observer.ts';
 
 /** Serves a daemon's cluster epoch chain to peers that are behind or forked. */
@@ -77,6 +78,8 @@ export function prefersTheirs(theirs: readonly Epoch[], mine: EpochChain, forkAt
 export class LayoutKeeper {
   readonly #c: LayoutKeeperComponents;
   readonly #log: StoreEpochLog;
+  readonly #votes: ClusterVotes;
+  #pulling: Promise<unknown> = Promise.resolve();
   #layout!: Layout;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
@@ -86,16 +89,25 @@ export class LayoutKeeper {
   constructor(components: LayoutKeeperComponents) {
     this.#c = components;
     this.#log = new StoreEpochLog(components.store);
+    this.#votes = new ClusterVotes({
+      net: components.net,
+      store: components.store,
+      peerKey: components.peerKey,
+      layout: () => this.#layout,
+      catchUp: (peer) => this.#pull(peer),
+      logger: components.logger,
+    });
   }
 
   async start(): Promise<void> {
     try {
-      this.#layout = await openLayout({ log: this.#log });
+      this.#layout = await openLayout({ log: this.#log, clusterQuorum: true });
     } catch (err) {
       this.#c.logger.error({ err }, 'layout: stored chain does not verify; starting a fresh one');
       await this.#log.reset('cluster');
-      this.#layout = await openLayout({ log: this.#log });
+      this.#layout = await openLayout({ log: this.#log, clusterQuorum: true });
     }
+    await this.#votes.start();
     await this.#c.net.handle(LAYOUT_PROTOCOL, async () =>
       encode(this.#layout.cluster.epochs(), { ignoreUndefined: true }),
     );
@@ -109,6 +121,7 @@ export class LayoutKeeper {
     this.#running = false;
     clearInterval(this.#timer);
     await this.#busy?.catch(() => {});
+    await this.#votes.stop();
   }
 
   get layout(): Layout {
@@ -183,19 +196,33 @@ export class LayoutKeeper {
     ]
       .filter(Boolean)
       .join('; ');
-    const epoch = await this.#layout.cluster.propose(
+    const own = await this.#layout.cluster.propose(
       { membersAdded: added, membersRemoved: removed, reason },
       this.#c.peerKey,
     );
+    // After the founding epoch, a majority of the members must co-sign (src/layout/quorum.ts): no fork.
+    const epoch = have.size === 0 ? own : await this.#votes.propose(own);
+    if (epoch === undefined) return; // no majority now: retried next round
     await this.#layout.append(epoch);
-    this.#c.logger.info({ epoch: epoch.number, reason }, 'layout: cluster epoch appended');
+    const adopted = epoch.signer !== own.signer || epoch.ts !== own.ts;
+    this.#c.logger.info(
+      { epoch: epoch.number, reason: epoch.change.reason, adopted },
+      adopted ? 'layout: completed a cluster epoch an earlier proposer left' : 'layout: cluster epoch appended',
+    );
     const head = this.#layout.cluster.head;
     this.#c.net
       .dhtPut(HEAD_KEY, encode({ number: head.number, hash: head.hash, signer: epoch.signer }))
       .catch(() => {});
   }
 
-  async #pull(peer: string): Promise<void> {
+  /** One pull at a time: the keeper's rounds and the votes' catch-ups would otherwise append the same epochs twice. */
+  #pull(peer: string): Promise<void> {
+    const run = this.#pulling.then(() => this.#pullNow(peer));
+    this.#pulling = run.catch(() => undefined);
+    return run;
+  }
+
+  async #pullNow(peer: string): Promise<void> {
     const theirs = decode(
       await this.#c.net.request(peer, LAYOUT_PROTOCOL, new Uint8Array(0), { timeoutMs: 5000 }),
     ) as Epoch[];
@@ -229,11 +256,11 @@ export class LayoutKeeper {
   /** Reloads the layout after the cluster chain was reset; partition chains that no longer verify are dropped. */
   async #reopen(): Promise<Layout> {
     try {
-      return await openLayout({ log: this.#log });
+      return await openLayout({ log: this.#log, clusterQuorum: true });
     } catch (err) {
       this.#c.logger.error({ err }, 'layout: partition chains do not verify on the adopted chain; dropping them');
       for (const scope of await this.#log.scopes()) if (scope !== 'cluster') await this.#log.reset(scope);
-      return openLayout({ log: this.#log });
+      return openLayout({ log: this.#log, clusterQuorum: true });
     }
   }
 }

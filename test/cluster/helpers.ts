@@ -56,3 +56,11 @@ export async function layoutAgreed(daemons: readonly D[]): Promise<boolean> {
 
 /** Short repair passes, so tests see hints and anti-entropy act within seconds. */
 export const FAST_REPAIR = ['--anti-entropy-interval-ms', '1000'];
+
+/** Blocks or unblocks this daemon's links to `peerIds` (fault injection, `--fault-injection on`). */
+export const blockLinks = (d: D, action: 'block' | 'unblock', peerIds: string[]) =>
+  fetch(`${d.url}/admin/faults/${action}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ peerIds }),
+  });

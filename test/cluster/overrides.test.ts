@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, launchTracked, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
 import { freePort, runCli } from '../support/daemon-process.ts';
-import { eventually, FAST_REPAIR, get, layoutAgreed, put } from './helpers.ts';
+import { blockLinks, eventually, FAST_REPAIR, get, layoutAgreed, put } from './helpers.ts';
 
 // R = 2 on three (then four) daemons: every key has a daemon that holds no copy.
 const ARGS = [...FAST_REPAIR, '--replicas', '2', '--fault-injection', 'on'];
@@ -35,12 +35,7 @@ const unplace = (d: D, key = KEY) =>
     method: 'DELETE',
     signal: AbortSignal.timeout(60_000),
   });
-const faults = (d: D, action: 'block' | 'unblock', peerIds: string[]) =>
-  fetch(`${d.url}/admin/faults/${action}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ peerIds }),
-  });
+const faults = blockLinks;
 const putVersion = async (d: D, key: string, value: string): Promise<string> => {
   const r = await fetch(`${d.url}/v1/records/${enc(key)}`, { method: 'PUT', body: value });
   expect(r.status).toBeLessThan(300);

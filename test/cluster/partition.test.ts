@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, recordUrl, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
-import { eventually, FAST_REPAIR, get } from './helpers.ts';
+import { blockLinks, eventually, FAST_REPAIR, get } from './helpers.ts';
 
 const ARGS = [...FAST_REPAIR, '--fault-injection', 'on'];
 let c: Cluster;
@@ -12,12 +12,7 @@ beforeAll(async () => {
 });
 afterAll(stopAllClusters);
 
-const faults = (i: number, action: 'block' | 'unblock', peerIds: string[]) =>
-  fetch(`${c.daemons[i].url}/admin/faults/${action}`, {
-    method: 'POST',
-    body: JSON.stringify({ peerIds }),
-    headers: { 'content-type': 'application/json' },
-  });
+const faults = (i: number, action: 'block' | 'unblock', peerIds: string[]) => blockLinks(c.daemons[i], action, peerIds);
 
 /** Cuts daemon 0 off from 1 and 2 (or heals it), on every side of each link; the answers' statuses. */
 const isolateFirst = (action: 'block' | 'unblock') =>
