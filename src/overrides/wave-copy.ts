@@ -4,6 +4,7 @@ import { needed } from '../replication/coordinator.ts';
 import type { MovePlan } from './plan.ts';
 import { type Receipt, type ReceiptItem, receiptIndex, verifyReceipt } from './receipts.ts';
 import type { WaveCalls } from './wave-ops.ts';
+import type { WireVersion } from './wire.ts';
 
 /** What the copy and receipt steps of one wave need. */
 export interface CopyContext {
@@ -19,6 +20,8 @@ export interface CopyContext {
    * only copies that differ from it (one the new holders already hold would merge to nothing).
    */
   readonly held?: Map<string, string>;
+  /** Told the size (bytes) of the newest copy of each record, as its old holders reported it. */
+  readonly onSized?: (key: string, bytes: number) => void;
 }
 
 /** The distinct items of `xs`, in first-seen order. */
@@ -62,7 +65,7 @@ export async function copyMoves(
   // Versions of every old holder, one call each.
   const keysOf = new Map<string, string[]>();
   for (const m of need) for (const h of m.from) add(keysOf, h, m.key);
-  const answers = new Map<string, Map<string, [string, string] | null>>();
+  const answers = new Map<string, Map<string, WireVersion>>();
   await Promise.all(
     [...keysOf].map(async ([h, keys]) => {
       try {
@@ -88,7 +91,10 @@ export async function copyMoves(
     for (const h of got) {
       const v = answers.get(h)!.get(m.key)!;
       if (v === null) continue;
-      if (top === null || compareHlc(v[0], top) > 0) top = v[0];
+      if (top === null || compareHlc(v[0], top) > 0) {
+        top = v[0];
+        if (typeof v[2] === 'number' && v[2] >= 0) ctx.onSized?.(m.key, v[2]);
+      }
       if (!strict && ctx.held?.get(m.key) === `${v[0]}/${v[1]}`) continue;
       add(copies, `${v[0]}/${v[1]}`, h);
     }

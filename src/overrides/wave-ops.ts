@@ -46,7 +46,7 @@ export class WaveLocal {
 
   async versions(keys: readonly string[], signal?: AbortSignal): Promise<WireVersion[]> {
     const metas = await this.#c.local.metaMany(keys, { signal });
-    return metas.map((m): WireVersion => (m ? [m.version, m.checksum] : null));
+    return metas.map((m): WireVersion => (m ? [m.version, m.checksum, m.size] : null));
   }
 
   /**

@@ -12,6 +12,8 @@ export class WaveState {
   readonly receipts = new Map<string, Receipt[]>();
   /** The checksum each record had when the copy step verified its receipts (its metadata at move time). */
   readonly checksums = new Map<string, string>();
+  /** Size of each record's newest copy, as the copy step found it (the plan's size is an estimate, or 0 for manual moves). */
+  readonly sizes = new Map<string, number>();
   /** What every new holder signed for in the copy step (the catch-up ships only what differs). */
   readonly held = new Map<string, string>();
   distributed = { acked: 0, of: 0 };

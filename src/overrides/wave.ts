@@ -264,6 +264,7 @@ export class WaveRunner {
       timeoutMs: state.plan.timeouts.copy,
       held: state.held,
       onCopied: (key, checksum) => state.checksums.set(key, checksum),
+      onSized: (key, bytes) => state.sizes.set(key, bytes),
     };
   }
 
@@ -355,7 +356,7 @@ export class WaveRunner {
       to: m.to,
       state: st,
       reason: m.reason,
-      bytes: m.sizeBytes * m.copyTo.length,
+      bytes: (state.sizes.get(m.key) ?? m.sizeBytes) * m.copyTo.length,
       gainMs: state.gains[m.key],
       origin: state.origin,
       startedAt: state.startedAt,

@@ -85,7 +85,8 @@ export type OverrideRequest =
   | { t: 'release'; m: Array<[string, Scope, number]>; rc: Receipt[] };
 
 /** Version and checksum of one copy, or null when the daemon holds none. */
-export type WireVersion = [string, string] | null;
+/** `[version, checksum, size in bytes]` of a holder's copy (size absent from daemons before it was added), or null. */
+export type WireVersion = [string, string, number?] | null;
 
 export type OverrideResponse =
   | { t: 'heads'; h: WireHead[] }

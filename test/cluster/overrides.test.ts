@@ -340,6 +340,15 @@ describe('per-record placement overrides', () => {
       expect([...(await placementOf(c.daemons[2], k)).replicas].sort()).toEqual([...target].sort());
       expect(await get(c.daemons[3], k)).toEqual({ status: 200, body: `v-${k}` });
     }
+    // Each move records the bytes it copied: the record's size once per new holder (0 when every new holder had it).
+    type M = { key: string; from: string[]; to: string[]; bytes: number; state: string };
+    const moved = (
+      await json<{ history: M[] }>(await fetch(`${d.url}/admin/migrations?scope=cluster&limit=1000`))
+    ).history.filter((m) => keys.includes(m.key) && m.state === 'done');
+    expect(moved.length).toBe(out.results.filter((r) => r.changed).length);
+    for (const m of moved)
+      expect(m.bytes, m.key).toBe(`v-${m.key}`.length * m.to.filter((h) => !m.from.includes(h)).length);
+    expect(moved.some((m) => m.bytes > 0)).toBe(true);
     const bad = await fetch(`${d.url}/admin/placements`, body([{ key: keys[0], replicas: [ids[0], 'nope'] }]));
     expect((await json<{ results: Array<{ error?: { code: string } }> }>(bad)).results[0].error?.code).toBe(
       'INVALID_PLACEMENT',
