@@ -58,7 +58,7 @@ export async function startDsm(parts: DsmWiringParts, cfg: DaemonConfig, logger:
         storeKind: m.storeKind,
       }));
     },
-    coordinates: (partition) => overrides.layout().ring().primaryOf(partition) === net.peerId,
+    coordinates: (partition) => overrides.layout().coordinatorOf(partition) === net.peerId,
     placementOf(key) {
       const p = ring.placementOf(key);
       const o = p.override;

@@ -5,7 +5,7 @@
  * |---|---|---|---|
  * | `shoal_epochs_rejected_total` | counter | `chain`, `reason` | epochs offered to this daemon and refused (`chain`: cluster, partition; `reason`: malformed, unauthorised, bad-signature, replay, fork, gap) |
  * | `shoal_layout_forks_total` | counter | `kind` | partition chains found forked here (`fork`; `equivocation`: one key signed both sides) |
- * | `shoal_move_intents_refused_total` | counter | `reason` | move announcements refused (`non-member`, `not-coordinator`, `quarantined`) |
+ * | `shoal_move_intents_refused_total` | counter | `reason` | move announcements refused (`non-member`, `bad-signature`, `not-coordinator`, `quarantined`) |
  * | `shoal_quarantined_signers` | gauge | — | signers quarantined here for equivocation |
  *
  * Every label value is set to 0 up front, so an alert on a rate reads 0 before the first refusal.
@@ -36,7 +36,7 @@ export function createLayoutMetrics(registry: Registry, quarantined: () => numbe
   });
   const intents = new Counter({
     name: 'shoal_move_intents_refused_total',
-    help: 'Move announcements refused, by reason (non-member, not-coordinator, quarantined)',
+    help: 'Move announcements refused, by reason (non-member, bad-signature, not-coordinator, quarantined)',
     labelNames: ['reason'] as const,
     registers,
   });

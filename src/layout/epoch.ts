@@ -77,6 +77,8 @@ function malformedChange(c: EpochChange): string | undefined {
   if (c === null || typeof c !== 'object') return 'change must be an object';
   if (!isStr(c.reason)) return 'change.reason must be a string';
   if (c.membersRemoved !== undefined && !isStrArray(c.membersRemoved)) return 'membersRemoved must be ids';
+  if (c.membersDown !== undefined && !isStrArray(c.membersDown)) return 'membersDown must be ids';
+  if (c.membersUp !== undefined && !isStrArray(c.membersUp)) return 'membersUp must be ids';
   if (c.overridesRemoved !== undefined && !isStrArray(c.overridesRemoved)) return 'overridesRemoved must be keys';
   if (c.restoreOf !== undefined && !isNat(c.restoreOf)) return 'restoreOf must be an epoch number';
   if (c.wave !== undefined && !(isStr(c.wave) && c.wave.length > 0 && c.wave.length <= 64)) return 'bad wave id';

@@ -45,6 +45,7 @@ export {
   type ClusterAuthoriserOptions,
   clusterAuthoriser,
   clusterValidator,
+  coordinatorOf,
   type PartitionPolicyOptions,
   partitionPolicy,
   sequencerOf,
@@ -92,6 +93,14 @@ export interface EpochChange {
   readonly overridesRemoved?: readonly string[];
   /** Heads of partition chains (cluster scope only): a checkpoint. */
   readonly checkpoint?: readonly ChainHead[];
+  /**
+   * Members the cluster agrees are down (cluster scope only): they coordinate no partition until an epoch lists
+   * them in `membersUp`; each partition they coordinated goes to its next replica ({@link coordinatorOf}).
+   * Placement is unchanged: a down member keeps its replicas.
+   */
+  readonly membersDown?: readonly string[];
+  /** Members back up (cluster scope only): they coordinate their partitions again. */
+  readonly membersUp?: readonly string[];
   /** Set on a rollback: the epoch number whose layout this change restores. */
   readonly restoreOf?: number;
   /** The wave of moves (a DSM cycle or a manual placement) this epoch commits, for audit and rollback. */
@@ -133,6 +142,8 @@ export interface LayoutState {
   readonly overrides: ReadonlyMap<string, Override>;
   /** The latest checkpoint recorded on this chain (cluster scope). */
   readonly checkpoint: readonly ChainHead[] | undefined;
+  /** Members marked down by `membersDown` and not back up yet (cluster scope). */
+  readonly down: ReadonlySet<string>;
 }
 
 /** One change to one record's override, for "who holds what since when, and why". */
@@ -272,6 +283,14 @@ export interface Layout {
    * key's override in its partition chain (no move in flight: moves are a daemon's announcements).
    */
   placement(key: string): Placement;
+  /**
+   * Who coordinates partition `partition` now: the one member that may sign its epochs, announce and run its
+   * moves, and plan for it: its first replica that the cluster chain does not mark down (see
+   * {@link coordinatorOf}). The answer of every daemon with the same cluster head.
+   */
+  coordinatorOf(partition: number): string | undefined;
+  /** {@link coordinatorOf} at cluster epoch `number`. */
+  coordinatorAt(number: number, partition: number): string | undefined;
   /** Appends to the chain of `epoch.scope`. Throws EpochRejectedError. */
   append(epoch: Epoch, options?: { signal?: AbortSignal }): Promise<void>;
   /** Signs the next epoch of `scope`; partition epochs get `basis` = current cluster head. Not appended. */

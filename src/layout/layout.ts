@@ -23,7 +23,7 @@ import type {
   Scope,
 } from './index.ts';
 import { openChain } from './open.ts';
-import { clusterAuthoriser, clusterQuorum, clusterValidator, partitionPolicy } from './policy.ts';
+import { clusterAuthoriser, clusterQuorum, clusterValidator, coordinatorOf, partitionPolicy } from './policy.ts';
 
 const RING_CACHE = 8;
 
@@ -34,6 +34,7 @@ class LayoutImpl implements Layout {
   readonly #options: LayoutOptions;
   readonly #chains = new Map<number, EpochChainImpl>();
   readonly #rings = new Map<number, Ring>();
+  readonly #downs = new Map<number, ReadonlySet<string>>();
   readonly #keyRing: Ring;
 
   constructor(options: LayoutOptions) {
@@ -62,6 +63,7 @@ class LayoutImpl implements Layout {
       cluster: this.cluster,
       chainOf: (q) => (q === p && building ? building() : this.#chains.get(q)),
       ringAt: (n) => this.ringAt(n),
+      coordinatorAt: (n, p) => this.coordinatorAt(n, p),
       strictCoordinator: this.#options.strictCoordinator,
     });
     return { scope: `partition:${p}` as const, log: this.#options.log, ...policy };
@@ -96,6 +98,21 @@ class LayoutImpl implements Layout {
       this.#rings.set(number, ring);
     }
     return ring;
+  }
+
+  coordinatorOf(partition: number): string | undefined {
+    return this.coordinatorAt(this.cluster.head.number, partition);
+  }
+
+  coordinatorAt(number: number, partition: number): string | undefined {
+    let down = this.#downs.get(number);
+    if (down === undefined) {
+      // Replaying the cluster chain to an old number costs up to a snapshot interval: kept like the rings.
+      down = this.cluster.layoutAt(number).down;
+      if (this.#downs.size >= RING_CACHE) this.#downs.delete(this.#downs.keys().next().value!);
+      this.#downs.set(number, down);
+    }
+    return coordinatorOf(this.ringAt(number), down, partition);
   }
 
   placement(key: string): Placement {

@@ -14,6 +14,16 @@ export function sequencerOf(members: Iterable<RingMember>): string | undefined {
   return best;
 }
 
+/**
+ * The coordinator of a partition: its first replica on `ring` that `down` does not list, or its primary when
+ * every replica is down (nobody better placed). Only the coordinator signs the partition's epochs.
+ */
+export function coordinatorOf(ring: Ring, down: ReadonlySet<string>, partition: number): string | undefined {
+  const replicas = ring.replicasFor(partition);
+  if (down.size > 0) for (const id of replicas) if (!down.has(id)) return id;
+  return replicas[0];
+}
+
 /** Options of {@link clusterAuthoriser}. */
 export interface ClusterAuthoriserOptions {
   /**
@@ -48,9 +58,12 @@ export function clusterQuorum(epoch: Epoch, hash: string, before: LayoutState): 
 
 /** Cluster-scope content rule: members and checkpoints only; checkpoints must agree with the chains held here. */
 export function clusterValidator(partitionChain: (partition: number) => EpochChain | undefined): Validate {
-  return (epoch: Epoch) => {
+  return (epoch: Epoch, before: LayoutState) => {
     const c = epoch.change;
     if (c.overridesSet?.length || c.overridesRemoved?.length) return 'overrides belong to partition chains';
+    for (const id of [...(c.membersDown ?? []), ...(c.membersUp ?? [])]) {
+      if (!before.members.has(id) && !(c.membersAdded ?? []).some((m) => m.id === id)) return `${id} is not a member`;
+    }
     for (const h of c.checkpoint ?? []) {
       const p = partitionOfScope(h.scope);
       if (p === undefined) return 'a checkpoint lists partition chains only';
@@ -73,8 +86,10 @@ export interface PartitionPolicyOptions {
   readonly chainOf: (partition: number) => EpochChain | undefined;
   /** The ring of the cluster layout at a cluster epoch number. */
   readonly ringAt: (clusterEpoch: number) => Ring;
+  /** The coordinator of a partition at a cluster epoch number ({@link coordinatorOf}). */
+  readonly coordinatorAt: (clusterEpoch: number, partition: number) => string | undefined;
   /**
-   * Only the partition's coordinator (ring primary at `basis`) may sign; otherwise any up member at `basis`.
+   * Only the partition's coordinator at `basis` ({@link coordinatorOf}) may sign; otherwise any up member at `basis`.
    * Default true.
    */
   readonly strictCoordinator?: boolean;
@@ -91,7 +106,13 @@ export function partitionPolicy(options: PartitionPolicyOptions): { authorise: A
     const p = partitionOfScope(epoch.scope);
     if (p === undefined || p >= options.partitions) return `no partition ${epoch.scope}`;
     const c = epoch.change;
-    if (c.membersAdded?.length || c.membersRemoved?.length || c.checkpoint?.length) {
+    if (
+      c.membersAdded?.length ||
+      c.membersRemoved?.length ||
+      c.checkpoint?.length ||
+      c.membersDown?.length ||
+      c.membersUp?.length
+    ) {
       return 'members and checkpoints belong to the cluster chain';
     }
     for (const key of [...(c.overridesSet ?? []).map((o) => o.key), ...(c.overridesRemoved ?? [])]) {
@@ -106,10 +127,9 @@ export function partitionPolicy(options: PartitionPolicyOptions): { authorise: A
   };
   const authorise: Authorise = (epoch: Epoch) => {
     const p = partitionOfScope(epoch.scope)!;
-    const ring = options.ringAt(epoch.basis!);
     return strict
-      ? ring.primaryOf(p) === epoch.signer
-      : ring.members.some((m) => m.id === epoch.signer && m.state === 'up');
+      ? options.coordinatorAt(epoch.basis!, p) === epoch.signer
+      : options.ringAt(epoch.basis!).members.some((m) => m.id === epoch.signer && m.state === 'up');
   };
   return { authorise, validate };
 }

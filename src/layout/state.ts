@@ -8,10 +8,11 @@ export interface WorkingState {
   readonly members: Map<string, RingMember>;
   readonly overrides: Map<string, Override>;
   checkpoint: readonly ChainHead[] | undefined;
+  readonly down: Set<string>;
 }
 
 export function emptyState(genesis: string): WorkingState {
-  return { number: 0, hash: genesis, members: new Map(), overrides: new Map(), checkpoint: undefined };
+  return { number: 0, hash: genesis, members: new Map(), overrides: new Map(), checkpoint: undefined, down: new Set() };
 }
 
 export function cloneState(s: WorkingState | LayoutState): WorkingState {
@@ -21,6 +22,7 @@ export function cloneState(s: WorkingState | LayoutState): WorkingState {
     members: new Map(s.members),
     overrides: new Map(s.overrides),
     checkpoint: s.checkpoint,
+    down: new Set(s.down),
   };
 }
 
@@ -31,6 +33,7 @@ export function freeze(s: WorkingState): LayoutState {
     members: new Map(s.members) as ReadonlyMap<string, RingMember>,
     overrides: new Map(s.overrides) as ReadonlyMap<string, Override>,
     checkpoint: s.checkpoint,
+    down: new Set(s.down) as ReadonlySet<string>,
   });
 }
 
@@ -41,7 +44,12 @@ function normaliseMember(m: Member): RingMember {
 /** Applies an epoch's change in place: removals first, then additions (so a change can replace an entry). */
 export function apply(s: WorkingState, epoch: Epoch, hash: string): void {
   const c = epoch.change;
-  for (const id of c.membersRemoved ?? []) s.members.delete(id);
+  for (const id of c.membersRemoved ?? []) {
+    s.members.delete(id);
+    s.down.delete(id);
+  }
+  for (const id of c.membersDown ?? []) s.down.add(id);
+  for (const id of c.membersUp ?? []) s.down.delete(id);
   for (const m of c.membersAdded ?? []) s.members.set(m.id, normaliseMember(m));
   for (const key of c.overridesRemoved ?? []) s.overrides.delete(key);
   for (const o of c.overridesSet ?? [])

@@ -234,7 +234,7 @@ export class HolderDirectory {
       if (signal.aborted) break;
       if (head.scope === 'cluster') continue;
       const partition = Number(head.scope.slice('partition:'.length));
-      if (ring.primaryOf(partition) !== self) continue;
+      if (layout.coordinatorOf(partition) !== self) continue;
       n += await this.publishHeads([head], AbortSignal.any([signal, AbortSignal.timeout(5000)]));
       await sleep(gap, signal);
     }

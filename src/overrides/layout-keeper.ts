@@ -39,6 +39,8 @@ export interface EpochSummary {
   ts: number;
   reason: string;
   members: string[];
+  /** Members the cluster holds down at this epoch: they coordinate nothing (Layout.coordinatorOf). */
+  down: string[];
 }
 
 const sameMember = (a: Member | undefined, b: Member) =>
@@ -138,6 +140,7 @@ export class LayoutKeeper {
       ts: e.ts,
       reason: e.change.reason,
       members: [...chain.layoutAt(e.number).members.keys()],
+      down: [...chain.layoutAt(e.number).down],
     }));
   }
 
@@ -186,20 +189,34 @@ export class LayoutKeeper {
       capacity: m.capacity,
       state: m.state,
     }));
-    const have = this.#layout.cluster.layout().members;
+    const chain = this.#layout.cluster.layout();
+    const have = chain.members;
     const added = wanted.filter((m) => !sameMember(have.get(m.id), m));
     const removed = [...have.keys()].filter((id) => !wanted.some((m) => m.id === id));
-    if (added.length === 0 && removed.length === 0) return;
+    // Coordinator failover: a member the failure detector holds down hands its partitions' coordination to
+    // their next replicas (Layout.coordinatorOf) until it is back; its data placement does not change.
+    const status = new Map(this.#c.net.members().map((m) => [m.peerId, m.status]));
+    const stays = (id: string) => have.has(id) && !removed.includes(id);
+    const membersDown = [...have.keys()].filter((id) => stays(id) && status.get(id) === 'down' && !chain.down.has(id));
+    const membersUp = [...chain.down].filter((id) => stays(id) && status.get(id) === 'up');
+    if (added.length + removed.length + membersDown.length + membersUp.length === 0) return;
+    const short = (ids: readonly string[]) => ids.map((id) => id.slice(-8)).join(' ');
     const reason = [
       added.length ? `members: ${added.map((m) => `${m.id.slice(-8)}(${m.state})`).join(' ')}` : '',
       removed.length ? `removed ${removed.length}` : '',
+      membersDown.length ? `down: ${short(membersDown)}` : '',
+      membersUp.length ? `up again: ${short(membersUp)}` : '',
     ]
       .filter(Boolean)
       .join('; ');
-    const own = await this.#layout.cluster.propose(
-      { membersAdded: added, membersRemoved: removed, reason },
-      this.#c.peerKey,
-    );
+    const change = {
+      reason,
+      ...(added.length ? { membersAdded: added } : {}),
+      ...(removed.length ? { membersRemoved: removed } : {}),
+      ...(membersDown.length ? { membersDown } : {}),
+      ...(membersUp.length ? { membersUp } : {}),
+    };
+    const own = await this.#layout.cluster.propose(change, this.#c.peerKey);
     // After the founding epoch, a majority of the members must co-sign (src/layout/quorum.ts): no fork.
     const epoch = have.size === 0 ? own : await this.#votes.propose(own);
     if (epoch === undefined) return; // no majority now: retried next round

@@ -1,8 +1,13 @@
 import type { EpochRejectReason } from '../layout/index.ts';
 
 /** Why a move announcement (intent) was refused. */
-export type IntentRefusal = 'non-member' | 'not-coordinator' | 'quarantined';
-export const INTENT_REFUSALS: readonly IntentRefusal[] = ['non-member', 'not-coordinator', 'quarantined'];
+export type IntentRefusal = 'non-member' | 'bad-signature' | 'not-coordinator' | 'quarantined';
+export const INTENT_REFUSALS: readonly IntentRefusal[] = [
+  'non-member',
+  'bad-signature',
+  'not-coordinator',
+  'quarantined',
+];
 
 /** What the layout machinery reports to metrics (src/api/layout-metrics.ts). */
 export interface LayoutObserver {

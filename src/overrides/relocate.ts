@@ -123,7 +123,7 @@ export class Relocator {
       if (problem !== undefined) throw placementError(problem);
     }
     const partition = ring.ring.partitionOf(req.key);
-    const coordinator = this.#c.sync.layout().ring().primaryOf(partition);
+    const coordinator = this.#c.sync.layout().coordinatorOf(partition);
     if (coordinator === undefined) throw new LayoutChangingError('the cluster layout has no members yet; retry');
     if (coordinator === ring.self) {
       const scope: Scope = `partition:${partition}`;
@@ -165,7 +165,7 @@ export class Relocator {
     opts: { signal?: AbortSignal; forwarded?: boolean } = {},
   ): Promise<PlaceManyResult[]> {
     const ring = this.#c.ring;
-    const layoutRing = this.#c.sync.layout().ring();
+    const layout = this.#c.sync.layout();
     const out = new Map<string, PlaceManyResult>();
     const byCoordinator = new Map<string, PlaceRequest[]>();
     for (const asked of reqs) {
@@ -185,7 +185,7 @@ export class Relocator {
               replicationFactor: ring.replicationFactor,
               force: req.force,
             });
-      const coordinator = layoutRing.primaryOf(ring.ring.partitionOf(req.key));
+      const coordinator = layout.coordinatorOf(ring.ring.partitionOf(req.key));
       if (problem !== undefined) out.set(req.key, { key: req.key, changed: false, error: problem });
       else if (coordinator === undefined || (opts.forwarded && coordinator !== ring.self)) {
         out.set(req.key, {

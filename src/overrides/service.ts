@@ -27,6 +27,7 @@ import type { Store } from '../store/index.ts';
 import type { ForkRecord } from './forks.ts';
 import { type DirectoryLookup, HolderDirectory, type HolderDirectoryOptions } from './holder-directory.ts';
 import { keyNotCoordinatedBy } from './intent-auth.ts';
+import { intentsProblem } from './intent-signature.ts';
 import { type Migration, MigrationLog, type MigrationOrigin } from './migrations.ts';
 import { type IntentRefusal, type LayoutObserver, SILENT_LAYOUT_OBSERVER } from './observer.ts';
 import { type MovePlan, type MoveTimeouts, planMoveFrom, planWave } from './plan.ts';
@@ -180,7 +181,7 @@ export function createOverrideService(
       ring: c.ring,
       sync,
       directory,
-      calls: new WaveCalls(c.net, local),
+      calls: new WaveCalls(c.net, local, c.peerKey),
       peerKey: c.peerKey,
       log: new WaveLog(c.store),
       migrations,
@@ -203,7 +204,7 @@ export function createOverrideService(
   const rollbackHere = (id: string, target: RollbackTarget): { n: number; found: boolean } => {
     const layout = sync.layout();
     const self = c.ring.self;
-    const { moves, found } = planRollback(layout, (p) => layout.ring().primaryOf(p) === self, target);
+    const { moves, found } = planRollback(layout, (p) => layout.coordinatorOf(p) === self, target);
     // A rollback pauses the DSM (until an operator resumes it); one of a wave nobody knows changes nothing.
     if (found) options.onRollback?.();
     const plans: MovePlan[] = [];
@@ -243,10 +244,12 @@ export function createOverrideService(
           return new ProtocolError(`move announcement from ${from}: ${why}`);
         };
         if (!c.ring.ring.has(from)) throw refuse('non-member', 'not a member');
+        const unsigned = intentsProblem(from, req, MAX_INTENT_TTL_MS);
+        if (unsigned !== undefined) throw refuse('bad-signature', unsigned);
         const quarantined = sync.quarantine.reasonFor(from);
         if (quarantined !== undefined) throw refuse('quarantined', quarantined);
         const stray = keyNotCoordinatedBy(
-          sync.layout().ring(),
+          sync.layout(),
           from,
           req.m.map(([k]) => k),
         );

@@ -43,6 +43,19 @@ const MAX_FORKS_KEPT = 100;
 const partitionOf = (scope: Scope) => Number(scope.slice('partition:'.length));
 
 /**
+ * Why `epoch` comes from a stale coordinator: signed under an older cluster epoch, by a member that no longer
+ * coordinates its partition at this daemon's cluster head. The chain judges an epoch at its own basis (so
+ * history stays replayable); an epoch arriving now must also come from who coordinates now.
+ */
+function staleCoordinator(layout: Layout, epoch: Epoch): string | undefined {
+  const head = layout.cluster.head.number;
+  if ((epoch.basis ?? head) >= head) return undefined;
+  const now = layout.coordinatorOf(partitionOf(epoch.scope));
+  if (now === undefined || now === epoch.signer) return undefined;
+  return `stale coordinator: ${epoch.signer} signed under cluster epoch ${epoch.basis}; ${now} coordinates ${epoch.scope} at cluster epoch ${head}`;
+}
+
+/**
  * Keeps this daemon's partition chains (and so its overrides) in step with the cluster's:
  * - **push**: a partition coordinator that appended an epoch pushes it to every up member
  *   ({@link push}); the receiver verifies and appends it ({@link apply}), fetching a gap from the
@@ -129,18 +142,20 @@ export class OverrideSync {
       if (first > chain.head.number + 1 && from !== undefined) await this.#fetchLocked(from, scope, signal);
       const before = chain.head.number;
       try {
-        for (const epoch of epochs) {
-          if (epoch.number <= chain.head.number && chain.hashAt(epoch.number) !== undefined) {
-            // The same epoch again (a push that crossed a pull) is a no-op; another one under a held number is not.
-            await chain.check(epoch).catch((err: unknown) => {
-              if (err instanceof EpochRejectedError && err.reason === 'replay') return;
-              if (err instanceof EpochRejectedError) this.#observer.epochRejected('partition', err.reason);
-              throw err;
-            });
-            continue;
-          }
-          await this.#append(layout, epoch, signal);
+        const held = epochs.filter((e) => e.number <= chain.head.number && chain.hashAt(e.number) !== undefined);
+        for (const epoch of held) {
+          // The same epoch again (a push that crossed a pull) is a no-op; another one under a held number is not.
+          await chain.check(epoch).catch((err: unknown) => {
+            if (err instanceof EpochRejectedError && err.reason === 'replay') return;
+            if (err instanceof EpochRejectedError) this.#observer.epochRejected('partition', err.reason);
+            throw err;
+          });
         }
+        await this.#appendAll(
+          layout,
+          epochs.filter((e) => !held.includes(e)),
+          signal,
+        );
       } finally {
         // Also when a later epoch failed: the table must follow the epochs the chain did take.
         if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
@@ -291,17 +306,19 @@ export class OverrideSync {
     const chain = layout.chain(scope);
     const before = chain.head.number;
     try {
+      // The whole remainder first: whether an epoch is a stale coordinator's depends on what follows it.
+      const fresh: Epoch[] = [];
       for (;;) {
         const res = await this.#call<Extract<OverrideResponse, { t: 'epochs' }>>(
           peer,
-          { t: 'epochs', s: scope, from: chain.head.number + 1 },
+          { t: 'epochs', s: scope, from: chain.head.number + fresh.length + 1 },
           signal,
         );
-        const fresh = res.e.filter((e) => e?.number > chain.head.number);
-        if (fresh.length === 0) break;
-        for (const epoch of fresh) await this.#append(layout, epoch, signal);
-        if (res.e.length < MAX_EPOCHS_PER_ANSWER) break;
+        const page = res.e.filter((e) => e?.number > chain.head.number + fresh.length);
+        fresh.push(...page);
+        if (page.length === 0 || res.e.length < MAX_EPOCHS_PER_ANSWER) break;
       }
+      await this.#appendAll(layout, fresh, signal);
     } finally {
       // Also when a page failed or an epoch was refused: the table follows what the chain took.
       if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
@@ -313,16 +330,28 @@ export class OverrideSync {
    * The one way a partition epoch enters this daemon's chains (pushed, pulled, fetched or its own): a
    * quarantined signer's is refused, and every refusal is counted by reason.
    */
-  async #append(layout: Layout, epoch: Epoch, signal?: AbortSignal): Promise<void> {
+  async #append(layout: Layout, epoch: Epoch, signal?: AbortSignal, history = false): Promise<void> {
     try {
       const quarantined = this.quarantine.reasonFor(epoch.signer);
       if (quarantined !== undefined)
         throw new EpochRejectedError('unauthorised', epoch.scope, epoch.number, quarantined);
+      const stale = history ? undefined : staleCoordinator(layout, epoch);
+      if (stale !== undefined) throw new EpochRejectedError('unauthorised', epoch.scope, epoch.number, stale);
       await layout.append(epoch, { signal });
     } catch (err) {
       if (err instanceof EpochRejectedError) this.#observer.epochRejected('partition', err.reason);
       throw err;
     }
+  }
+
+  /**
+   * Appends consecutive epochs of one chain. Those followed by an epoch of a current coordinator are history
+   * (that coordinator built on them); only a trailing run signed by stale coordinators is refused as such.
+   */
+  async #appendAll(layout: Layout, epochs: readonly Epoch[], signal?: AbortSignal): Promise<void> {
+    let tail = epochs.length;
+    while (tail > 0 && staleCoordinator(layout, epochs[tail - 1]) !== undefined) tail--;
+    for (const [i, epoch] of epochs.entries()) await this.#append(layout, epoch, signal, i < tail);
   }
 
   /** Forks found and resolved here, newest last (at most {@link MAX_FORKS_KEPT}). */

@@ -6,6 +6,7 @@ import type { ClusterRing } from '../replication/cluster-ring.ts';
 import type { LocalEngine } from '../replication/local-engine.ts';
 import { sendRecords } from '../replication/transfer.ts';
 import type { Ring } from '../ring/index.ts';
+import { signIntents } from './intent-signature.ts';
 import { type Receipt, type ReceiptItem, signReceipt } from './receipts.ts';
 import type { ReleaseQueue } from './release.ts';
 import {
@@ -118,10 +119,12 @@ export function chunks<T>(items: readonly T[]): T[][] {
 export class WaveCalls {
   readonly #net: Net;
   readonly #local: WaveLocal;
+  readonly #key: PrivateKey;
 
-  constructor(net: Net, local: WaveLocal) {
+  constructor(net: Net, local: WaveLocal, key: PrivateKey) {
     this.#net = net;
     this.#local = local;
+    this.#key = key;
   }
 
   async #call<T extends OverrideResponse>(peer: string, req: OverrideRequest, signal: AbortSignal, timeoutMs: number) {
@@ -138,7 +141,11 @@ export class WaveCalls {
     signal: AbortSignal,
     timeoutMs: number,
   ): Promise<void> {
-    for (const m of chunks(moves)) await this.#call(peer, { t: 'intents', m, ttl }, signal, timeoutMs);
+    for (const m of chunks(moves)) {
+      const at = Date.now();
+      const sig = signIntents(this.#net.peerId, m, ttl, at, this.#key);
+      await this.#call(peer, { t: 'intents', m, ttl, at, sig }, signal, timeoutMs);
+    }
   }
 
   async versions(peer: string, keys: readonly string[], signal: AbortSignal, timeoutMs: number) {

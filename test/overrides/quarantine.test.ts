@@ -180,4 +180,21 @@ describe('partition epochs an attacker offers', () => {
     await sync.apply(scope, [next]);
     expect(head()).toBe(before + 1);
   });
+
+  it("refuses a stale coordinator's new epoch, but takes its old ones as history a current coordinator built on", async () => {
+    // A signs epoch 2 under cluster epoch 1; then the cluster marks A down (B coordinates) before it arrives.
+    const stale = await victim.propose(scope, change([B.id, A.id]), A.key);
+    const down = await victim.cluster.propose({ reason: 'A down', membersDown: [A.id] }, B.key);
+    await victim.append(down);
+    expect(victim.coordinatorOf(victim.ring().partitionOf(recordKey))).toBe(B.id);
+    expect(await pushed(stale)).toEqual([1]);
+    expect(counts.get('partition/unauthorised')).toBe(1);
+    // The same epoch followed by one of B, served by X: B built on it, so it is history and both are taken.
+    await attacker.append(down);
+    await attacker.append(stale);
+    const next = await attacker.propose(scope, change([A.id, B.id]), B.key);
+    await attacker.append(next);
+    expect(await sync.fetch(X.id, scope)).toBe(2);
+    expect(head()).toBe(3);
+  });
 });
