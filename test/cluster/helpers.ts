@@ -40,14 +40,19 @@ export async function eventually(fn: () => Promise<boolean>, ms: number, stepMs 
 
 /** Waits until every daemon holds the same signed cluster layout, listing every daemon (partition epochs build on it). */
 export async function layoutAgreed(daemons: readonly D[]): Promise<boolean> {
-  type View = { head: { hash: string }; epochs: Array<{ members: string[] }> };
+  type View = { head: { hash: string }; epochs: Array<{ members: string[]; down: string[] }> };
   return eventually(
     async () => {
       const views = await Promise.all(
         daemons.map(async (d) => (await (await fetch(`${d.url}/admin/layout`)).json()) as View),
       );
-      const members = views[0].epochs.at(-1)?.members ?? [];
-      return views.every((v) => v.head.hash === views[0].head.hash) && members.length === daemons.length;
+      const last = views[0].epochs.at(-1);
+      // ... and holds none of them down, so each partition's coordinator is its first replica again.
+      return (
+        views.every((v) => v.head.hash === views[0].head.hash) &&
+        last?.members.length === daemons.length &&
+        last.down.length === 0
+      );
     },
     30_000,
     300,

@@ -127,6 +127,9 @@ const logs = () =>
     .join('\n');
 
 async function runCase(role: Role, step: MoveStepKind): Promise<void> {
+  // A daemon an earlier case restarted may still be held down (its partitions coordinated by the next
+  // replica) until the cluster chain marks it up again: C must coordinate the batch.
+  expect(await layoutAgreed(c.daemons), 'the cluster chain did not settle').toBe(true);
   const t0 = Date.now();
   const keys = batch(`${role}-${step}`);
   const target = [ids[D1], ids[D2]];
