@@ -352,6 +352,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         view: stats.view,
         pae: paeParts.pae,
         observer: dsmMetrics,
+        store,
       },
       cfg,
       logger,

@@ -8,6 +8,7 @@ import { createZoneRtt, latencyResolver } from '../src/pae/index.ts';
 import type { ClusterRing } from '../src/replication/cluster-ring.ts';
 import type { LocalEngine } from '../src/replication/local-engine.ts';
 import type { ClusterView } from '../src/stats/index.ts';
+import { internalEntry, KEYSPACE, prefixKey, type Store } from '../src/store/index.ts';
 import type { DaemonConfig } from './config.ts';
 
 export interface DsmWiringParts {
@@ -19,7 +20,11 @@ export interface DsmWiringParts {
   pae: Pae;
   /** Metrics of cycles and overrides (the same observer the override service tells of migrations). */
   observer: DsmObserver;
+  /** Where the pause is kept across restarts (the daemon's store). */
+  store: Store;
 }
+
+const PAUSED_KEY = prefixKey(KEYSPACE.meta, new TextEncoder().encode('dsm/paused'));
 
 /**
  * Least client latency the planner assumes between two zones when it measures less (loopback, one
@@ -112,10 +117,20 @@ export async function startDsm(parts: DsmWiringParts, cfg: DaemonConfig, logger:
     inFlight: () => overrides.inFlight(),
     migrations: (limit) => overrides.migrations(limit),
   };
+  const paused = (await parts.store.get(PAUSED_KEY)) !== undefined;
+  const dsmLogger = logger.child({ module: 'dsm' });
+  if (paused)
+    dsmLogger.warn('dsm: paused before this restart (a rollback, the guard or an operator): shoal dsm resume');
+  const keepPause = (p: boolean) =>
+    (p
+      ? parts.store.put(PAUSED_KEY, internalEntry(new Uint8Array(0), 'application/octet-stream'))
+      : parts.store.delete(PAUSED_KEY)
+    ).catch((err: unknown) => dsmLogger.warn({ err }, 'dsm: could not keep the pause for the next start'));
   const dsm = new DsmController(
-    { logger: logger.child({ module: 'dsm' }), cluster, demand, mover, observer: parts.observer },
+    { logger: dsmLogger, cluster, demand, mover, observer: parts.observer, onPausedChange: keepPause },
     {
       policy: cfg.dsmPolicy,
+      paused,
       intervalMs: cfg.dsmIntervalMs,
       survive: cfg.survive,
       replicationFactor: cfg.replicas,

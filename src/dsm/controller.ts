@@ -73,10 +73,17 @@ export interface DsmComponents {
   mover: DsmMover;
   observer?: DsmObserver;
   clock?: () => number;
+  /**
+   * Told of every pause and resume (an operator's, a rollback's, the guard's), so the daemon can keep it
+   * across a restart: a rollback or the guard paused the DSM for a reason a restart does not remove.
+   */
+  onPausedChange?: (paused: boolean) => void;
 }
 
 export interface DsmOptions {
   policy?: DsmPolicy;
+  /** Start paused (the pause kept from before a restart). Default false. */
+  paused?: boolean;
   intervalMs?: number;
   survive?: SurviveMode;
   replicationFactor?: number;
@@ -147,6 +154,7 @@ export class DsmController implements Dsm {
     this.#o = options;
     this.#clock = components.clock ?? Date.now;
     this.#policy = options.policy ?? 'hybrid';
+    this.#paused = options.paused ?? false;
     this.#intervalMs = options.intervalMs ?? 60_000;
     this.#survive = options.survive ?? 'zone';
     this.#thresholdMs = options.thresholdMs ?? 200;
@@ -201,13 +209,17 @@ export class DsmController implements Dsm {
   }
 
   pause(): void {
-    if (!this.#paused) this.#c.logger.info('dsm: paused');
+    if (this.#paused) return;
+    this.#c.logger.info('dsm: paused');
     this.#paused = true;
+    this.#c.onPausedChange?.(true);
   }
 
   resume(): void {
-    if (this.#paused) this.#c.logger.info('dsm: resumed');
+    if (!this.#paused) return;
+    this.#c.logger.info('dsm: resumed');
     this.#paused = false;
+    this.#c.onPausedChange?.(false);
   }
 
   async plan(options: { signal?: AbortSignal; limit?: number } = {}): Promise<Plan> {

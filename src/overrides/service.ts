@@ -327,7 +327,7 @@ export function createOverrideService(
           if (!ac.signal.aborted) c.ring.setHoldBack((key) => releases.holdsBack(key));
         });
       directory.start();
-      // Waves this daemon was running when it stopped: finish what committed, undo the rest.
+      // Waves this daemon was running when it stopped: finish what committed, undo the rest (a rollback runs its rest again).
       recovering = waves
         .recover(ac.signal)
         .catch((err: unknown) => logger.warn({ err }, 'overrides: recovering unfinished waves failed'));

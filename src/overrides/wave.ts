@@ -18,6 +18,7 @@ import {
   type MovePlan,
   type MoveStepKind,
   type PartitionGroup,
+  planMoveFrom,
   planWave,
   type WavePlan,
 } from './plan.ts';
@@ -133,6 +134,7 @@ export class WaveRunner {
    */
   async recover(signal?: AbortSignal): Promise<number> {
     const records = await this.#c.log.load(signal);
+    const resumed: WavePlan[] = [];
     for (const r of records) {
       await this.#lane.run('wave', async () => {
         // Right after a restart few members are up here: cancellations and pushes would reach none.
@@ -156,9 +158,25 @@ export class WaveRunner {
         for (const m of state.committed()) this.#track(state, m, 'committed');
         await this.#steps(state, ['distribute', 'catch-up', 'publish', 'release'], signal);
         this.#finish(state);
+        // A rollback is an operator's order, not a plan that comes back: what it had not committed runs again.
+        if (r.origin === 'rollback' && undone.length > 0) resumed.push(this.#again(`${r.id}.2`, undone));
       });
     }
+    for (const plan of resumed) {
+      this.#c.logger.info({ wave: plan.id, moves: plan.moves.length }, 'wave: resuming a rollback after a restart');
+      await this.run(plan, { origin: 'rollback', signal });
+    }
     return records.length;
+  }
+
+  /** The moves of `undone` planned again from where their records are now, as wave `id`. */
+  #again(id: string, undone: readonly MovePlan[]): WavePlan {
+    const moves = undone.flatMap((m) => {
+      const target = m.overridden ? m.to : null;
+      const plan = planMoveFrom(m.key, this.#c.ring.placementOf(m.key), target, m.reason, m.sizeBytes);
+      return plan === undefined ? [] : [plan];
+    });
+    return planWave(id, moves);
   }
 
   async #steps(state: WaveState, steps: readonly MoveStepKind[], signal?: AbortSignal): Promise<void> {
