@@ -44,6 +44,7 @@ export async function startOverrides(
       local,
       store,
       layout: () => keeper.layout,
+      catchUpCluster: (peer) => keeper.catchUpFrom(peer),
       peerKey,
       exists: async (key, signal) => liveCopyExists(await replication.engine.inspect(key, { signal })),
       logger: logger.child({ module: 'overrides' }),

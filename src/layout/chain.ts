@@ -178,9 +178,11 @@ export class EpochChainImpl implements EpochChain {
       ...(c.restoreOf === undefined ? {} : { restoreOf: c.restoreOf }),
       ...(c.wave === undefined ? {} : { wave: c.wave }),
     };
-    for (const key of c.overridesRemoved ?? []) this.#record(key, { ...event, ...restore, action: 'removed' });
+    const sum = (key: string) => (c.checksums?.[key] === undefined ? {} : { checksum: c.checksums[key] });
+    for (const key of c.overridesRemoved ?? [])
+      this.#record(key, { ...event, ...restore, ...sum(key), action: 'removed' });
     for (const o of c.overridesSet ?? []) {
-      this.#record(o.key, { ...event, ...restore, action: 'set', replicas: [...o.replicas] });
+      this.#record(o.key, { ...event, ...restore, ...sum(o.key), action: 'set', replicas: [...o.replicas] });
     }
   }
 

@@ -82,6 +82,12 @@ function malformedChange(c: EpochChange): string | undefined {
   if (c.overridesRemoved !== undefined && !isStrArray(c.overridesRemoved)) return 'overridesRemoved must be keys';
   if (c.restoreOf !== undefined && !isNat(c.restoreOf)) return 'restoreOf must be an epoch number';
   if (c.wave !== undefined && !(isStr(c.wave) && c.wave.length > 0 && c.wave.length <= 64)) return 'bad wave id';
+  if (c.checksums !== undefined) {
+    if (c.checksums === null || typeof c.checksums !== 'object' || Array.isArray(c.checksums))
+      return 'checksums must be an object';
+    if (!Object.values(c.checksums).every((v) => isStr(v) && v.length <= 128))
+      return 'checksums must map keys to checksums';
+  }
   if (c.membersAdded !== undefined) {
     if (!Array.isArray(c.membersAdded)) return 'membersAdded must be an array';
     for (const m of c.membersAdded) {

@@ -105,6 +105,11 @@ export interface EpochChange {
   readonly restoreOf?: number;
   /** The wave of moves (a DSM cycle or a manual placement) this epoch commits, for audit and rollback. */
   readonly wave?: string;
+  /**
+   * Partition scope: the checksum (hex SHA-256) each moved record had when its new holders' signed receipts
+   * were verified, by key (keys of `overridesSet` / `overridesRemoved`): its content at move time, for audit.
+   */
+  readonly checksums?: Readonly<Record<string, string>>;
   /** Why (free text, shown in the admin API): e.g. `"migrate: forecast eu=0.8"`, `"join"`. */
   readonly reason: string;
 }
@@ -160,6 +165,8 @@ export interface OverrideEvent {
   readonly restoreOf?: number;
   /** The wave that made the change (`w-` DSM, `m-` manual placement, `r-` rollback). */
   readonly wave?: string;
+  /** The record's checksum when the move copied it (`EpochChange.checksums`). */
+  readonly checksum?: string;
 }
 
 /** Decides whether `epoch.signer` may sign `epoch`, given the chain's layout before it. */

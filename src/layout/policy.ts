@@ -115,8 +115,14 @@ export function partitionPolicy(options: PartitionPolicyOptions): { authorise: A
     ) {
       return 'members and checkpoints belong to the cluster chain';
     }
-    for (const key of [...(c.overridesSet ?? []).map((o) => o.key), ...(c.overridesRemoved ?? [])]) {
+    const moved = [...(c.overridesSet ?? []).map((o) => o.key), ...(c.overridesRemoved ?? [])];
+    for (const key of moved) {
       if (options.partitionOf(key) !== p) return `key ${JSON.stringify(key)} is not in partition ${p}`;
+    }
+    if (c.checksums !== undefined) {
+      const keys = new Set(moved);
+      for (const key of Object.keys(c.checksums))
+        if (!keys.has(key)) return `checksum of ${JSON.stringify(key)}, which the epoch does not move`;
     }
     if (epoch.basis === undefined) return 'partition epochs must name their basis cluster epoch';
     if (epoch.basis > options.cluster.head.number) return `basis ${epoch.basis} is beyond the cluster head`;

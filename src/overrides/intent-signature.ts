@@ -16,11 +16,19 @@ export const INTENT_CLOCK_SKEW_MS = 60_000;
 const enc = new TextEncoder();
 
 // JSON of strings, numbers and string arrays in fixed positions is canonical: one byte string per message.
-const bytes = (signer: string, moves: readonly IntentMove[], ttl: number, at: number) =>
-  enc.encode(PREFIX + JSON.stringify([signer, at, ttl, moves]));
+const bytes = (signer: string, moves: readonly IntentMove[], ttl: number, at: number, basis: number) =>
+  enc.encode(PREFIX + JSON.stringify([signer, at, basis, ttl, moves]));
 
-export function signIntents(signer: string, moves: readonly IntentMove[], ttl: number, at: number, key: PrivateKey) {
-  return signEd25519(key, bytes(signer, moves, ttl, at));
+/** `basis`: the signer's cluster head, under which it coordinates these moves' partitions. */
+export function signIntents(
+  signer: string,
+  moves: readonly IntentMove[],
+  ttl: number,
+  at: number,
+  basis: number,
+  key: PrivateKey,
+) {
+  return signEd25519(key, bytes(signer, moves, ttl, at, basis));
 }
 
 /**
@@ -29,12 +37,12 @@ export function signIntents(signer: string, moves: readonly IntentMove[], ttl: n
  */
 export function intentsProblem(
   from: string,
-  req: { m: readonly IntentMove[]; ttl: number; at?: number; sig?: string },
+  req: { m: readonly IntentMove[]; ttl: number; at?: number; b?: number; sig?: string },
   maxTtlMs: number,
   now = Date.now(),
 ): string | undefined {
-  if (typeof req.sig !== 'string' || typeof req.at !== 'number') return 'unsigned';
-  if (!verifyEd25519(from, bytes(from, req.m, req.ttl, req.at), req.sig)) return 'its signature does not verify';
+  if (typeof req.sig !== 'string' || typeof req.at !== 'number' || typeof req.b !== 'number') return 'unsigned';
+  if (!verifyEd25519(from, bytes(from, req.m, req.ttl, req.at, req.b), req.sig)) return 'its signature does not verify';
   if (req.at > now + INTENT_CLOCK_SKEW_MS) return `signed in the future (${req.at - now} ms ahead)`;
   if (now - req.at > Math.min(req.ttl, maxTtlMs) + INTENT_CLOCK_SKEW_MS)
     return `signed ${now - req.at} ms ago: a replay`;

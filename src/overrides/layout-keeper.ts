@@ -31,6 +31,13 @@ export interface LayoutKeeperComponents {
   observer?: LayoutObserver;
 }
 
+/**
+ * How long a member must have been silent (and held down by the failure detector) before the sequencer
+ * proposes to hand its partitions' coordination to their next replicas: twice the detector's 10 s, so a
+ * daemon that a loaded machine starves for a few seconds does not make the coordinators flap.
+ */
+const FAILOVER_AFTER_MS = 20_000;
+
 /** One epoch as `GET /admin/layout` shows it. */
 export interface EpochSummary {
   number: number;
@@ -195,10 +202,15 @@ export class LayoutKeeper {
     const removed = [...have.keys()].filter((id) => !wanted.some((m) => m.id === id));
     // Coordinator failover: a member the failure detector holds down hands its partitions' coordination to
     // their next replicas (Layout.coordinatorOf) until it is back; its data placement does not change.
-    const status = new Map(this.#c.net.members().map((m) => [m.peerId, m.status]));
+    const now = Date.now();
+    const seen = new Map(this.#c.net.members().map((m) => [m.peerId, m]));
     const stays = (id: string) => have.has(id) && !removed.includes(id);
-    const membersDown = [...have.keys()].filter((id) => stays(id) && status.get(id) === 'down' && !chain.down.has(id));
-    const membersUp = [...chain.down].filter((id) => stays(id) && status.get(id) === 'up');
+    const gone = (id: string) => {
+      const m = seen.get(id);
+      return m?.status === 'down' && now - m.lastSeen >= FAILOVER_AFTER_MS;
+    };
+    const membersDown = [...have.keys()].filter((id) => stays(id) && gone(id) && !chain.down.has(id));
+    const membersUp = [...chain.down].filter((id) => stays(id) && seen.get(id)?.status === 'up');
     if (added.length + removed.length + membersDown.length + membersUp.length === 0) return;
     const short = (ids: readonly string[]) => ids.map((id) => id.slice(-8)).join(' ');
     const reason = [
@@ -230,6 +242,11 @@ export class LayoutKeeper {
     this.#c.net
       .dhtPut(HEAD_KEY, encode({ number: head.number, hash: head.hash, signer: epoch.signer }))
       .catch(() => {});
+  }
+
+  /** Appends the cluster epochs `peer` holds beyond this daemon's head (a peer that showed a newer layout). */
+  catchUpFrom(peer: string): Promise<void> {
+    return this.#pull(peer);
   }
 
   /** One pull at a time: the keeper's rounds and the votes' catch-ups would otherwise append the same epochs twice. */

@@ -71,6 +71,8 @@ export interface OverrideServiceComponents {
   exists?: (key: string, signal?: AbortSignal) => Promise<boolean | undefined>;
   /** Told of refused epochs, forks and refused move announcements (metrics). */
   observer?: LayoutObserver;
+  /** Appends the cluster epochs `peer` holds beyond this daemon's (the layout keeper's pull). */
+  catchUpCluster?: (peer: string) => Promise<void>;
 }
 
 export interface OverrideServiceOptions {
@@ -181,7 +183,7 @@ export function createOverrideService(
       ring: c.ring,
       sync,
       directory,
-      calls: new WaveCalls(c.net, local, c.peerKey),
+      calls: new WaveCalls(c.net, local, c.peerKey, () => sync.layout().cluster.head.number),
       peerKey: c.peerKey,
       log: new WaveLog(c.store),
       migrations,
@@ -248,11 +250,20 @@ export function createOverrideService(
         if (unsigned !== undefined) throw refuse('bad-signature', unsigned);
         const quarantined = sync.quarantine.reasonFor(from);
         if (quarantined !== undefined) throw refuse('quarantined', quarantined);
-        const stray = keyNotCoordinatedBy(
-          sync.layout(),
-          from,
-          req.m.map(([k]) => k),
-        );
+        const strayKey = () =>
+          keyNotCoordinatedBy(
+            sync.layout(),
+            from,
+            req.m.map(([k]) => k),
+          );
+        let stray = strayKey();
+        // The sender announced under a newer cluster epoch (a coordinator that took over): catch up, then judge.
+        if (stray !== undefined && (req.b ?? 0) > sync.layout().cluster.head.number && c.catchUpCluster) {
+          await c
+            .catchUpCluster(from)
+            .catch((err: unknown) => logger.debug({ err, from }, 'overrides: cluster catch-up failed'));
+          stray = strayKey();
+        }
         if (stray !== undefined) throw refuse('not-coordinator', `${JSON.stringify(stray)} is not in its partitions`);
         if (req.ttl === 0) for (const [k] of req.m) c.ring.overrides.settle(k);
         else {

@@ -120,11 +120,14 @@ export class WaveCalls {
   readonly #net: Net;
   readonly #local: WaveLocal;
   readonly #key: PrivateKey;
+  readonly #clusterHead: () => number;
 
-  constructor(net: Net, local: WaveLocal, key: PrivateKey) {
+  /** `clusterHead`: this daemon's cluster epoch number, named in its move announcements. */
+  constructor(net: Net, local: WaveLocal, key: PrivateKey, clusterHead: () => number) {
     this.#net = net;
     this.#local = local;
     this.#key = key;
+    this.#clusterHead = clusterHead;
   }
 
   async #call<T extends OverrideResponse>(peer: string, req: OverrideRequest, signal: AbortSignal, timeoutMs: number) {
@@ -142,9 +145,9 @@ export class WaveCalls {
     timeoutMs: number,
   ): Promise<void> {
     for (const m of chunks(moves)) {
-      const at = Date.now();
-      const sig = signIntents(this.#net.peerId, m, ttl, at, this.#key);
-      await this.#call(peer, { t: 'intents', m, ttl, at, sig }, signal, timeoutMs);
+      const [at, b] = [Date.now(), this.#clusterHead()];
+      const sig = signIntents(this.#net.peerId, m, ttl, at, b, this.#key);
+      await this.#call(peer, { t: 'intents', m, ttl, at, b, sig }, signal, timeoutMs);
     }
   }
 

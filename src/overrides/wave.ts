@@ -300,7 +300,17 @@ export class WaveRunner {
         g.moves.length === 1 ? g.moves[0].reason : `${state.origin} wave ${state.plan.id}: ${g.moves.length} moves`;
       try {
         const layout = sync.layout();
-        const change = { ...groupChange(g.moves, reason), wave: state.plan.id };
+        const checksums = Object.fromEntries(
+          g.moves.flatMap((m) => {
+            const sum = state.checksums.get(m.key);
+            return sum === undefined ? [] : [[m.key, sum]];
+          }),
+        );
+        const change = {
+          ...groupChange(g.moves, reason),
+          wave: state.plan.id,
+          ...(Object.keys(checksums).length > 0 ? { checksums } : {}),
+        };
         const epoch = await layout.propose(g.scope, change, peerKey, { signal });
         await sync.apply(g.scope, [epoch], undefined, signal);
         state.epochs.set(g.scope, { number: epoch.number, hash: sync.layout().chain(g.scope).hashAt(epoch.number)! });

@@ -77,7 +77,7 @@ export type OverrideRequest =
   | { t: 'place'; k: string; r: string[] | null; why: string; force: boolean }
   | { t: 'placeMany'; m: Array<[string, string[] | null, string, boolean]> }
   | { t: 'rollback'; id: string; to?: number; w?: string }
-  | { t: 'intents'; m: Array<[string, string[], string[]]>; ttl: number; at?: number; sig?: string }
+  | { t: 'intents'; m: Array<[string, string[], string[]]>; ttl: number; at?: number; b?: number; sig?: string }
   | { t: 'versions'; k: string[] }
   | { t: 'ship'; m: Array<[string, string[]]> }
   | { t: 'receipt'; k: string[] }
@@ -146,6 +146,7 @@ function wellFormed(m: Record<string, unknown>): boolean {
           m.m.every((e) => isTuple(e, 3) && isStr(e[0]) && isIds(e[1]) && isIds(e[2])) &&
           isNat(m.ttl) &&
           (m.at === undefined || isNat(m.at)) &&
+          (m.b === undefined || isNat(m.b)) &&
           (m.sig === undefined || isStr(m.sig)))
       );
     case 'versions':

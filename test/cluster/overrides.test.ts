@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, launchTracked, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
@@ -14,7 +15,7 @@ type Placement = {
   replicas: string[];
   ringReplicas: string[];
   epoch?: { scope: string; number: number; hash: string };
-  history: Array<{ action: string }>;
+  history: Array<{ action: string; wave?: string; checksum?: string }>;
 };
 type Local = { present: boolean; version?: string; tombstone?: boolean };
 
@@ -349,6 +350,12 @@ describe('per-record placement overrides', () => {
     for (const m of moved)
       expect(m.bytes, m.key).toBe(`v-${m.key}`.length * m.to.filter((h) => !m.from.includes(h)).length);
     expect(moved.some((m) => m.bytes > 0)).toBe(true);
+    // A record's placement history names the move's wave and, for a move that copied it, its checksum then.
+    for (const m of moved.filter((x) => x.bytes > 0)) {
+      const last = (await placementOf(d, m.key)).history.at(-1);
+      expect(last?.wave).toBe(out.results.find((r) => r.key === m.key)?.wave);
+      expect(last?.checksum).toBe(createHash('sha256').update(`v-${m.key}`).digest('hex'));
+    }
     const bad = await fetch(`${d.url}/admin/placements`, body([{ key: keys[0], replicas: [ids[0], 'nope'] }]));
     expect((await json<{ results: Array<{ error?: { code: string } }> }>(bad)).results[0].error?.code).toBe(
       'INVALID_PLACEMENT',
