@@ -34,6 +34,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
       summary: 'remove a dead member for good (re-replicates its data): remove <peerId> [--force]',
       load: () => import('./commands/remove.ts'),
     },
+    revoke: {
+      summary: "revoke a member's key with the cluster admin key: revoke <peerId> --admin-key <file>",
+      load: () => import('./commands/revoke.ts'),
+    },
     placement: {
       summary: "a record's holders: placement show | set --replicas | reset | list",
       load: () => import('./commands/placement.ts'),

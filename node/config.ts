@@ -24,6 +24,8 @@ export interface DaemonConfig {
   store: 'level' | 'sqlite' | 'postgres' | 's3';
   join: string[];
   clusterSecret?: string;
+  /** `--admin-pub`: file with the cluster admin key id (node/admin-key.ts). */
+  adminPub?: string;
   bulkTls: 'on' | 'off';
   bulkPort: number;
   adminTokenFile?: string;

@@ -35,6 +35,7 @@ import { DeferredEngine } from '../src/replication/deferred-engine.ts';
 import { createReplication, type Replication } from '../src/replication/index.ts';
 import { LocalEngine } from '../src/replication/local-engine.ts';
 import { StoreUnwritableError } from '../src/store/index.ts';
+import { adminIds } from './admin-key.ts';
 import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
 import { clusterMigrations, serveMigrations } from './cluster-migrations.ts';
 import type { DaemonConfig } from './config.ts';
@@ -106,6 +107,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   const clusterSecret = cfg.clusterSecret
     ? parseClusterSecret(readFileOrFail(cfg.clusterSecret, 'cluster secret file'))
     : undefined;
+  const admins = adminIds(cfg);
   // Before the data directory exists: a taken port must not leave an empty ./data behind.
   await assertHttpAddressFree(cfg.httpHost, cfg.httpPort);
   if (cfg.adminPort !== undefined) await assertHttpAddressFree(cfg.adminHost!, cfg.adminPort, '--admin-port');
@@ -255,6 +257,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
                 layout: () => overrides!.layout(),
                 rollback: (t, signal) => overrides!.rollback(t, { signal }),
                 clearQuarantine: (signer) => overrides!.clearQuarantine(signer),
+                revoke: (order, signal) => keeper!.revoke(order, signal),
               },
         ),
         statsRoutes(stats.admin),
@@ -334,6 +337,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       peerKey,
       logger: logger.child({ module: 'layout' }),
       observer: layoutObserver,
+      admins,
     });
     await keeper.start();
     overrides = await startOverrides({ net, replication, keeper, local, store, peerKey, layoutObserver }, logger, {

@@ -56,6 +56,12 @@ export const START_OPTIONS: readonly OptionSpec[] = [
     description: 'File with the cluster secret (`shoal init-cluster`); only holders can connect.',
   },
   {
+    flag: 'admin-pub',
+    kind: 'string',
+    description:
+      'File with the cluster admin key id, whose signed orders may revoke member keys (`shoal revoke`); default: `<cluster-secret>.admin.pub`, which `shoal init-cluster` writes, when it exists.',
+  },
+  {
     flag: 'bulk-tls',
     kind: 'enum',
     values: ['on', 'off'],

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ShoalError } from '../errors/index.ts';
-import type { Epoch, Layout } from '../layout/index.ts';
+import type { Epoch, Layout, RevocationOrder } from '../layout/index.ts';
 import { hashEpoch } from '../layout/index.ts';
 import type { RollbackTarget } from '../overrides/index.ts';
 import { errorSchema } from './errors.ts';
@@ -18,6 +18,8 @@ export interface LayoutAdmin {
   rollback(target: RollbackTarget, signal: AbortSignal): Promise<{ rollbackId: string; records: number }>;
   /** Lifts the quarantine of a signer (quarantine.ts); false when it was not quarantined. */
   clearQuarantine(signer: string): boolean;
+  /** Takes an admin's revocation order (src/layout/revocation.ts); throws REVOCATION_REFUSED. */
+  revoke(order: RevocationOrder, signal: AbortSignal): Promise<void>;
 }
 
 /** One epoch as the admin API shows it. */
@@ -104,6 +106,18 @@ const epochSchema = {
         checksums: { type: 'object', additionalProperties: { type: 'string' } },
         membersDown: ids,
         membersUp: ids,
+        revoked: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              at: { type: 'integer' },
+              admin: { type: 'string' },
+              sig: { type: 'string' },
+            },
+          },
+        },
       },
     },
   },
@@ -191,6 +205,36 @@ export function layoutRoutes(admin: () => LayoutAdmin | undefined) {
         const target: RollbackTarget = wave !== undefined ? { wave } : { toTime: toTime! };
         const res = await need().rollback(target, AbortSignal.timeout(30_000));
         return reply.code(202).send(res);
+      },
+    );
+    app.post<{ Body: RevocationOrder }>(
+      '/admin/revocations',
+      {
+        schema: {
+          summary:
+            "Revoke a member's key with an order signed by the cluster admin key (shoal revoke): the next cluster epoch removes it, and nothing it signs is taken again",
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'at', 'admin', 'sig'],
+            properties: {
+              id: { type: 'string', minLength: 1, maxLength: 128 },
+              at: { type: 'integer', minimum: 0 },
+              admin: { type: 'string', minLength: 1, maxLength: 128 },
+              sig: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+            },
+          },
+          response: {
+            202: { type: 'object', properties: { revoking: { type: 'string' } } },
+            400: errorSchema,
+            403: errorSchema,
+            503: errorSchema,
+          },
+        },
+      },
+      async (req, reply) => {
+        await need().revoke(req.body, AbortSignal.timeout(10_000));
+        return reply.code(202).send({ revoking: req.body.id });
       },
     );
     app.delete<{ Params: { peerId: string } }>(

@@ -79,6 +79,12 @@ function malformedChange(c: EpochChange): string | undefined {
   if (c.membersRemoved !== undefined && !isStrArray(c.membersRemoved)) return 'membersRemoved must be ids';
   if (c.membersDown !== undefined && !isStrArray(c.membersDown)) return 'membersDown must be ids';
   if (c.membersUp !== undefined && !isStrArray(c.membersUp)) return 'membersUp must be ids';
+  if (
+    c.revoked !== undefined &&
+    !(Array.isArray(c.revoked) && c.revoked.every((o) => o !== null && typeof o === 'object'))
+  ) {
+    return 'revoked must be revocation orders';
+  }
   if (c.overridesRemoved !== undefined && !isStrArray(c.overridesRemoved)) return 'overridesRemoved must be keys';
   if (c.restoreOf !== undefined && !isNat(c.restoreOf)) return 'restoreOf must be an epoch number';
   if (c.wave !== undefined && !(isStr(c.wave) && c.wave.length > 0 && c.wave.length <= 64)) return 'bad wave id';

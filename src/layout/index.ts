@@ -36,6 +36,7 @@ import { EpochChainImpl } from './chain.ts';
 import { loadLayout, newLayout } from './layout.ts';
 import { openChain } from './open.ts';
 import type { EpochQuorum } from './quorum.ts';
+import type { RevocationOrder } from './revocation.ts';
 
 export { canonicalBytes, canonicalJson } from './canonical.ts';
 export { GENESIS, hashEpoch, signEpoch, signingBytes, verifyEpochSignature } from './epoch.ts';
@@ -59,6 +60,7 @@ export {
   quorumProblem,
   ZERO_BALLOT,
 } from './quorum.ts';
+export { type RevocationOrder, revocationProblem, signRevocation } from './revocation.ts';
 export {
   type AcceptorState,
   type AcceptReply,
@@ -101,6 +103,11 @@ export interface EpochChange {
   readonly membersDown?: readonly string[];
   /** Members back up (cluster scope only): they coordinate their partitions again. */
   readonly membersUp?: readonly string[];
+  /**
+   * Peer keys revoked by the admin key (cluster scope only; revocation.ts): each order must verify under an
+   * admin key the layout knows, and a revoked member must be removed by the same epoch.
+   */
+  readonly revoked?: readonly RevocationOrder[];
   /** Set on a rollback: the epoch number whose layout this change restores. */
   readonly restoreOf?: number;
   /** The wave of moves (a DSM cycle or a manual placement) this epoch commits, for audit and rollback. */
@@ -149,6 +156,8 @@ export interface LayoutState {
   readonly checkpoint: readonly ChainHead[] | undefined;
   /** Members marked down by `membersDown` and not back up yet (cluster scope). */
   readonly down: ReadonlySet<string>;
+  /** Peer keys revoked by the admin key: nothing they sign is taken (cluster scope). */
+  readonly revoked: ReadonlySet<string>;
 }
 
 /** One change to one record's override, for "who holds what since when, and why". */
@@ -272,6 +281,8 @@ export interface LayoutOptions {
    * Default false (a chain built by one process: tests, the simulator).
    */
   readonly clusterQuorum?: boolean;
+  /** Admin key ids (revocation.ts) whose orders may revoke member keys. Default none (no revocation). */
+  readonly admins?: ReadonlySet<string>;
 }
 
 /** The whole layout of a daemon: the cluster chain, one chain per partition, and the rings they imply. */

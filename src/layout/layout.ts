@@ -50,7 +50,7 @@ class LayoutImpl implements Layout {
       scope: 'cluster' as const,
       log: this.#options.log,
       authorise: clusterAuthoriser(this.#options),
-      validate: clusterValidator((p) => this.#chains.get(p)),
+      validate: clusterValidator((p) => this.#chains.get(p), this.#options.admins),
       quorum: this.#options.clusterQuorum ? clusterQuorum : undefined,
     };
   }

@@ -6,6 +6,7 @@ import type { Ring, RingMember } from '../ring/index.ts';
 import { partitionOfScope } from './epoch.ts';
 import type { Authorise, Epoch, EpochChain, LayoutState, Validate } from './index.ts';
 import { quorumProblem } from './quorum.ts';
+import { revocationProblem } from './revocation.ts';
 
 /** The cluster sequencer: the up member with the lowest peer id (string order), or undefined when none is up. */
 export function sequencerOf(members: Iterable<RingMember>): string | undefined {
@@ -42,6 +43,7 @@ export function clusterAuthoriser(options: ClusterAuthoriserOptions = {}): Autho
       if (options.bootstrap !== undefined) return options.bootstrap.has(epoch.signer);
       return (epoch.change.membersAdded ?? []).some((m) => m.id === epoch.signer);
     }
+    if (state.revoked.has(epoch.signer)) return false;
     if (options.strictSequencer) return sequencerOf(state.members.values()) === epoch.signer;
     return state.members.has(epoch.signer);
   };
@@ -57,9 +59,20 @@ export function clusterQuorum(epoch: Epoch, hash: string, before: LayoutState): 
 }
 
 /** Cluster-scope content rule: members and checkpoints only; checkpoints must agree with the chains held here. */
-export function clusterValidator(partitionChain: (partition: number) => EpochChain | undefined): Validate {
+export function clusterValidator(
+  partitionChain: (partition: number) => EpochChain | undefined,
+  admins: ReadonlySet<string> = new Set(),
+): Validate {
   return (epoch: Epoch, before: LayoutState) => {
     const c = epoch.change;
+    for (const order of c.revoked ?? []) {
+      const problem = revocationProblem(order, admins);
+      if (problem !== undefined) return problem;
+      if (before.members.has(order.id) && !(c.membersRemoved ?? []).includes(order.id)) {
+        return `revoked member ${order.id} must be removed by the same epoch`;
+      }
+    }
+    if ((c.membersAdded ?? []).some((m) => before.revoked.has(m.id))) return 'a revoked key cannot be a member again';
     if (c.overridesSet?.length || c.overridesRemoved?.length) return 'overrides belong to partition chains';
     for (const id of [...(c.membersDown ?? []), ...(c.membersUp ?? [])]) {
       if (!before.members.has(id) && !(c.membersAdded ?? []).some((m) => m.id === id)) return `${id} is not a member`;
@@ -111,7 +124,8 @@ export function partitionPolicy(options: PartitionPolicyOptions): { authorise: A
       c.membersRemoved?.length ||
       c.checkpoint?.length ||
       c.membersDown?.length ||
-      c.membersUp?.length
+      c.membersUp?.length ||
+      c.revoked?.length
     ) {
       return 'members and checkpoints belong to the cluster chain';
     }

@@ -9,10 +9,19 @@ export interface WorkingState {
   readonly overrides: Map<string, Override>;
   checkpoint: readonly ChainHead[] | undefined;
   readonly down: Set<string>;
+  readonly revoked: Set<string>;
 }
 
 export function emptyState(genesis: string): WorkingState {
-  return { number: 0, hash: genesis, members: new Map(), overrides: new Map(), checkpoint: undefined, down: new Set() };
+  return {
+    number: 0,
+    hash: genesis,
+    members: new Map(),
+    overrides: new Map(),
+    checkpoint: undefined,
+    down: new Set(),
+    revoked: new Set(),
+  };
 }
 
 export function cloneState(s: WorkingState | LayoutState): WorkingState {
@@ -23,6 +32,7 @@ export function cloneState(s: WorkingState | LayoutState): WorkingState {
     overrides: new Map(s.overrides),
     checkpoint: s.checkpoint,
     down: new Set(s.down),
+    revoked: new Set(s.revoked),
   };
 }
 
@@ -34,6 +44,7 @@ export function freeze(s: WorkingState): LayoutState {
     overrides: new Map(s.overrides) as ReadonlyMap<string, Override>,
     checkpoint: s.checkpoint,
     down: new Set(s.down) as ReadonlySet<string>,
+    revoked: new Set(s.revoked) as ReadonlySet<string>,
   });
 }
 
@@ -48,6 +59,7 @@ export function apply(s: WorkingState, epoch: Epoch, hash: string): void {
     s.members.delete(id);
     s.down.delete(id);
   }
+  for (const o of c.revoked ?? []) s.revoked.add(o.id);
   for (const id of c.membersDown ?? []) s.down.add(id);
   for (const id of c.membersUp ?? []) s.down.delete(id);
   for (const m of c.membersAdded ?? []) s.members.set(m.id, normaliseMember(m));

@@ -16,15 +16,18 @@ import {
   onAccept,
   onPrepare,
   type PrepareReply,
+  type RevocationOrder,
 } from '../layout/index.ts';
 import { signerOf } from '../layout/signature.ts';
 import { type Net, ProtocolError } from '../net/index.ts';
 import { internalEntry, KEYSPACE, prefixKey, type Store } from '../store/index.ts';
 
-/** The cluster chain's Paxos messages (msgpack): `prepare` (phase 1) and `accept` (phase 2). */
+/** The cluster chain's Paxos messages (msgpack): `prepare` (phase 1), `accept` (phase 2), and `revoke`. */
 export const LAYOUT_VOTE_PROTOCOL = '/shoal/layout-vote/1.0.0';
 
 type VoteRequest = { t: 'prepare'; n: number; p: string; b: Ballot } | { t: 'accept'; b: Ballot; e: Epoch };
+/** Every message of the protocol: the votes, and an admin's revocation order for the sequencer (revocation.ts). */
+type WireRequest = VoteRequest | { t: 'revoke'; o: RevocationOrder };
 /** An accept reply, with the voter's co-signature when it accepted; `refused` when the epoch is not a valid next one. */
 type AcceptAnswer = (AcceptReply & { sig?: [string, string] }) | { t: 'refused'; why: string };
 
@@ -39,6 +42,8 @@ export interface ClusterVotesComponents {
   layout: () => Layout;
   /** Appends what `peer` holds beyond this daemon's cluster head (a voter or proposer that is behind). */
   catchUp: (peer: string) => Promise<void>;
+  /** Takes a revocation order a member forwarded (this daemon proposes it when it is the sequencer). */
+  onRevoke: (order: RevocationOrder, from: string) => void;
   logger: Logger;
 }
 
@@ -73,11 +78,15 @@ export class ClusterVotes {
       this.#round = this.#state.promised.round;
     }
     await this.#c.net.handle(LAYOUT_VOTE_PROTOCOL, async (bytes, from) => {
-      let req: VoteRequest;
+      let req: WireRequest;
       try {
-        req = decode(bytes) as VoteRequest;
+        req = decode(bytes) as WireRequest;
       } catch {
         throw new ProtocolError(`undecodable layout vote from ${from.peerId}`);
+      }
+      if (req?.t === 'revoke') {
+        this.#c.onRevoke(req.o, from.peerId);
+        return encode({ t: 'queued' });
       }
       if (!isBallot(req?.b)) throw new ProtocolError(`malformed layout vote from ${from.peerId}`);
       return encode(await this.#serve(req, from.peerId), { ignoreUndefined: true });
@@ -126,6 +135,12 @@ export class ClusterVotes {
       return undefined;
     }
     return { ...epoch, quorum: { ballot, sigs } };
+  }
+
+  /** Hands a revocation order to the sequencer `peer`. */
+  async forwardRevocation(peer: string, order: RevocationOrder, signal?: AbortSignal): Promise<void> {
+    const req: WireRequest = { t: 'revoke', o: order };
+    await this.#c.net.request(peer, LAYOUT_VOTE_PROTOCOL, encode(req), { signal, timeoutMs: CALL_TIMEOUT_MS });
   }
 
   /** One vote request to `voter` (this daemon answers its own); undefined when it did not answer. */

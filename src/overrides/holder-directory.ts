@@ -228,7 +228,6 @@ export class HolderDirectory {
     const self = this.#c.ring.self;
     const gap = 1000 / this.#o.republishPerSecond;
     const layout = this.#c.sync.layout();
-    const ring = layout.ring();
     let n = 0;
     for (const head of layout.heads()) {
       if (signal.aborted) break;

@@ -1,6 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { decode, encode } from '@msgpack/msgpack';
 import type { Logger } from 'pino';
+import { ShoalError } from '../errors/index.ts';
 import {
   type Epoch,
   type EpochChain,
@@ -8,6 +9,8 @@ import {
   hashEpoch,
   type Layout,
   openLayout,
+  type RevocationOrder,
+  revocationProblem,
 } from '../layout/index.ts';
 import { StoreEpochLog } from '../layout/store-log.ts';
 import type { Net } from '../net/index.ts';
@@ -29,6 +32,8 @@ export interface LayoutKeeperComponents {
   logger: Logger;
   /** Told of every cluster epoch refused here (metrics). */
   observer?: LayoutObserver;
+  /** Admin key ids whose orders may revoke member keys (`--admin-pub`; src/layout/revocation.ts). */
+  admins?: ReadonlySet<string>;
 }
 
 /**
@@ -89,6 +94,8 @@ export class LayoutKeeper {
   readonly #log: StoreEpochLog;
   readonly #votes: ClusterVotes;
   #pulling: Promise<unknown> = Promise.resolve();
+  /** Revocation orders taken here and not yet in the chain (the sequencer proposes them). */
+  readonly #revocations = new Map<string, RevocationOrder>();
   #layout!: Layout;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
@@ -104,17 +111,23 @@ export class LayoutKeeper {
       peerKey: components.peerKey,
       layout: () => this.#layout,
       catchUp: (peer) => this.#pull(peer),
+      onRevoke: (order, from) => {
+        if (revocationProblem(order, this.#admins) !== undefined) return;
+        this.#c.logger.info({ revoke: order.id, from }, 'layout: revocation order forwarded here');
+        this.#revocations.set(order.id, order);
+        this.kick();
+      },
       logger: components.logger,
     });
   }
 
   async start(): Promise<void> {
     try {
-      this.#layout = await openLayout({ log: this.#log, clusterQuorum: true });
+      this.#layout = await openLayout({ log: this.#log, clusterQuorum: true, admins: this.#admins });
     } catch (err) {
       this.#c.logger.error({ err }, 'layout: stored chain does not verify; starting a fresh one');
       await this.#log.reset('cluster');
-      this.#layout = await openLayout({ log: this.#log, clusterQuorum: true });
+      this.#layout = await openLayout({ log: this.#log, clusterQuorum: true, admins: this.#admins });
     }
     await this.#votes.start();
     await this.#c.net.handle(LAYOUT_PROTOCOL, async () =>
@@ -198,8 +211,10 @@ export class LayoutKeeper {
     }));
     const chain = this.#layout.cluster.layout();
     const have = chain.members;
-    const added = wanted.filter((m) => !sameMember(have.get(m.id), m));
-    const removed = [...have.keys()].filter((id) => !wanted.some((m) => m.id === id));
+    const revoked = [...this.#revocations.values()].filter((o) => !chain.revoked.has(o.id));
+    const barred = (id: string) => chain.revoked.has(id) || revoked.some((o) => o.id === id);
+    const added = wanted.filter((m) => !barred(m.id) && !sameMember(have.get(m.id), m));
+    const removed = [...have.keys()].filter((id) => barred(id) || !wanted.some((m) => m.id === id));
     // Coordinator failover: a member the failure detector holds down hands its partitions' coordination to
     // their next replicas (Layout.coordinatorOf) until it is back; its data placement does not change.
     const now = Date.now();
@@ -211,13 +226,14 @@ export class LayoutKeeper {
     };
     const membersDown = [...have.keys()].filter((id) => stays(id) && gone(id) && !chain.down.has(id));
     const membersUp = [...chain.down].filter((id) => stays(id) && seen.get(id)?.status === 'up');
-    if (added.length + removed.length + membersDown.length + membersUp.length === 0) return;
+    if (added.length + removed.length + membersDown.length + membersUp.length + revoked.length === 0) return;
     const short = (ids: readonly string[]) => ids.map((id) => id.slice(-8)).join(' ');
     const reason = [
       added.length ? `members: ${added.map((m) => `${m.id.slice(-8)}(${m.state})`).join(' ')}` : '',
       removed.length ? `removed ${removed.length}` : '',
       membersDown.length ? `down: ${short(membersDown)}` : '',
       membersUp.length ? `up again: ${short(membersUp)}` : '',
+      revoked.length ? `revoked by the admin key: ${short(revoked.map((o) => o.id))}` : '',
     ]
       .filter(Boolean)
       .join('; ');
@@ -227,12 +243,14 @@ export class LayoutKeeper {
       ...(removed.length ? { membersRemoved: removed } : {}),
       ...(membersDown.length ? { membersDown } : {}),
       ...(membersUp.length ? { membersUp } : {}),
+      ...(revoked.length ? { revoked } : {}),
     };
     const own = await this.#layout.cluster.propose(change, this.#c.peerKey);
     // After the founding epoch, a majority of the members must co-sign (src/layout/quorum.ts): no fork.
     const epoch = have.size === 0 ? own : await this.#votes.propose(own);
     if (epoch === undefined) return; // no majority now: retried next round
     await this.#layout.append(epoch);
+    await this.#applied(epoch);
     const adopted = epoch.signer !== own.signer || epoch.ts !== own.ts;
     this.#c.logger.info(
       { epoch: epoch.number, reason: epoch.change.reason, adopted },
@@ -242,6 +260,48 @@ export class LayoutKeeper {
     this.#c.net
       .dhtPut(HEAD_KEY, encode({ number: head.number, hash: head.hash, signer: epoch.signer }))
       .catch(() => {});
+  }
+
+  get #admins(): ReadonlySet<string> {
+    return this.#c.admins ?? new Set();
+  }
+
+  /**
+   * Takes an admin's order to revoke a member key (`POST /admin/revocations`): the sequencer puts it into the
+   * next cluster epoch; another daemon hands it to the sequencer. Throws REVOCATION_REFUSED for an order that
+   * does not verify under this cluster's admin key.
+   */
+  async revoke(order: RevocationOrder, signal?: AbortSignal): Promise<void> {
+    const problem = revocationProblem(order, this.#admins);
+    if (problem !== undefined) throw new ShoalError('REVOCATION_REFUSED', problem);
+    if (this.#layout.cluster.layout().revoked.has(order.id)) return;
+    this.#revocations.set(order.id, order);
+    const up = this.#c.net
+      .members()
+      .filter((m) => m.status === 'up' && !m.leaving)
+      .map((m) => m.peerId);
+    const sequencer = this.#sequencer(up);
+    if (sequencer === undefined || sequencer === this.#c.net.peerId) this.kick();
+    else await this.#votes.forwardRevocation(sequencer, order, signal);
+  }
+
+  /** After a cluster epoch took effect: a key it revoked is refused by the net for good (and its order is done). */
+  async #applied(epoch: Epoch): Promise<void> {
+    for (const o of epoch.change.revoked ?? []) {
+      this.#revocations.delete(o.id);
+      if (o.id === this.#c.net.peerId) {
+        this.#c.logger.error({ epoch: epoch.number }, "layout: the admin key revoked this daemon's key");
+        continue;
+      }
+      if (this.#c.net.member(o.id) === undefined) continue;
+      await this.#c.net
+        .remove(o.id)
+        .catch((err: unknown) => this.#c.logger.warn({ err, peer: o.id }, 'layout: could not drop a revoked member'));
+      this.#c.logger.warn(
+        { peer: o.id, epoch: epoch.number },
+        'layout: member key revoked by the admin key; refused from now on',
+      );
+    }
   }
 
   /** Appends the cluster epochs `peer` holds beyond this daemon's head (a peer that showed a newer layout). */
@@ -278,6 +338,7 @@ export class LayoutKeeper {
     for (const epoch of theirs.slice(this.#layout.cluster.head.number)) {
       try {
         await this.#layout.append(epoch);
+        await this.#applied(epoch);
       } catch (err) {
         if (!(err instanceof EpochRejectedError)) throw err;
         this.#c.observer?.epochRejected('cluster', err.reason);
@@ -290,11 +351,11 @@ export class LayoutKeeper {
   /** Reloads the layout after the cluster chain was reset; partition chains that no longer verify are dropped. */
   async #reopen(): Promise<Layout> {
     try {
-      return await openLayout({ log: this.#log, clusterQuorum: true });
+      return await openLayout({ log: this.#log, clusterQuorum: true, admins: this.#admins });
     } catch (err) {
       this.#c.logger.error({ err }, 'layout: partition chains do not verify on the adopted chain; dropping them');
       for (const scope of await this.#log.scopes()) if (scope !== 'cluster') await this.#log.reset(scope);
-      return openLayout({ log: this.#log, clusterQuorum: true });
+      return openLayout({ log: this.#log, clusterQuorum: true, admins: this.#admins });
     }
   }
 }

@@ -5,6 +5,7 @@ import type { Net } from '../net/index.ts';
 import type { ClusterRing } from '../replication/cluster-ring.ts';
 import { KeyedMutex } from '../replication/keyed-mutex.ts';
 import type { OverrideEntry } from '../replication/override-table.ts';
+import { appendEpochs } from './epoch-intake.ts';
 import { type ForkRecord, forkPoint, forkRecord, prefersTheirs } from './forks.ts';
 import { type LayoutObserver, SILENT_LAYOUT_OBSERVER } from './observer.ts';
 import { Quarantine } from './quarantine.ts';
@@ -41,19 +42,6 @@ export interface OverrideSyncOptions {
 const MAX_FORKS_KEPT = 100;
 
 const partitionOf = (scope: Scope) => Number(scope.slice('partition:'.length));
-
-/**
- * Why `epoch` comes from a stale coordinator: signed under an older cluster epoch, by a member that no longer
- * coordinates its partition at this daemon's cluster head. The chain judges an epoch at its own basis (so
- * history stays replayable); an epoch arriving now must also come from who coordinates now.
- */
-function staleCoordinator(layout: Layout, epoch: Epoch): string | undefined {
-  const head = layout.cluster.head.number;
-  if ((epoch.basis ?? head) >= head) return undefined;
-  const now = layout.coordinatorOf(partitionOf(epoch.scope));
-  if (now === undefined || now === epoch.signer) return undefined;
-  return `stale coordinator: ${epoch.signer} signed under cluster epoch ${epoch.basis}; ${now} coordinates ${epoch.scope} at cluster epoch ${head}`;
-}
 
 /**
  * Keeps this daemon's partition chains (and so its overrides) in step with the cluster's:
@@ -326,32 +314,8 @@ export class OverrideSync {
     return chain.head.number - before;
   }
 
-  /**
-   * The one way a partition epoch enters this daemon's chains (pushed, pulled, fetched or its own): a
-   * quarantined signer's is refused, and every refusal is counted by reason.
-   */
-  async #append(layout: Layout, epoch: Epoch, signal?: AbortSignal, history = false): Promise<void> {
-    try {
-      const quarantined = this.quarantine.reasonFor(epoch.signer);
-      if (quarantined !== undefined)
-        throw new EpochRejectedError('unauthorised', epoch.scope, epoch.number, quarantined);
-      const stale = history ? undefined : staleCoordinator(layout, epoch);
-      if (stale !== undefined) throw new EpochRejectedError('unauthorised', epoch.scope, epoch.number, stale);
-      await layout.append(epoch, { signal });
-    } catch (err) {
-      if (err instanceof EpochRejectedError) this.#observer.epochRejected('partition', err.reason);
-      throw err;
-    }
-  }
-
-  /**
-   * Appends consecutive epochs of one chain. Those followed by an epoch of a current coordinator are history
-   * (that coordinator built on them); only a trailing run signed by stale coordinators is refused as such.
-   */
-  async #appendAll(layout: Layout, epochs: readonly Epoch[], signal?: AbortSignal): Promise<void> {
-    let tail = epochs.length;
-    while (tail > 0 && staleCoordinator(layout, epochs[tail - 1]) !== undefined) tail--;
-    for (const [i, epoch] of epochs.entries()) await this.#append(layout, epoch, signal, i < tail);
+  #appendAll(layout: Layout, epochs: readonly Epoch[], signal?: AbortSignal): Promise<void> {
+    return appendEpochs(layout, epochs, { quarantine: this.quarantine, observer: this.#observer }, signal);
   }
 
   /** Forks found and resolved here, newest last (at most {@link MAX_FORKS_KEPT}). */

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAEMON_NODE_FLAGS } from '../../node/node-flags.ts';
 import {
@@ -190,9 +192,13 @@ describe('shoal start as a process', () => {
 });
 
 describe('shoal init-cluster', () => {
-  it('writes a pnet key file and refuses to overwrite it', async () => {
+  it('writes a pnet key file and the admin key pair beside it, and refuses to overwrite them', async () => {
     const out = join(tempDir(), 'cluster.key');
     expect((await runCli(['init-cluster', '--out', out])).code).toBe(0);
+    // The admin key is private (0600) and its id is the id of that key.
+    expect(statSync(`${out}.admin`).mode & 0o777).toBe(0o600);
+    const id = readFileSync(`${out}.admin.pub`, 'utf8').trim();
+    expect(peerIdFromPrivateKey(privateKeyFromProtobuf(readFileSync(`${out}.admin`))).toString()).toBe(id);
     const again = await runCli(['init-cluster', '--out', out]);
     expect(again.code).toBe(1);
   });
