@@ -37,6 +37,7 @@ import { LocalEngine } from '../src/replication/local-engine.ts';
 import { StoreUnwritableError } from '../src/store/index.ts';
 import { adminIds } from './admin-key.ts';
 import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
+import { dsmClusterControl, serveDsmControl } from './cluster-dsm.ts';
 import { clusterMigrations, serveMigrations } from './cluster-migrations.ts';
 import type { DaemonConfig } from './config.ts';
 import { ConfigError, storageLimitBytes } from './config.ts';
@@ -242,7 +243,10 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
           placement: (key) => overrides?.placement(key),
         }),
         overrideRoutes(overrideAdmin(() => overrides, local)),
-        dsmRoutes(() => dsm),
+        dsmRoutes(
+          () => dsm,
+          dsmClusterControl(() => net),
+        ),
         migrationRoutes(
           () => dsm,
           clusterMigrations(
@@ -362,6 +366,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
       logger,
     );
     await serveMigrations(net, () => dsm);
+    await serveDsmControl(net, () => dsm);
     const liveKeeper = keeper;
     for (const type of ['member:up', 'member:down', 'member:changed', 'member:removed'] as const)
       net.addEventListener(type, () => liveKeeper.kick());

@@ -19,9 +19,9 @@ const COMMON = 'options: [--json] [--url http://127.0.0.1:7070 | SHOAL_URL] [--a
 const LINES: Record<string, string> = {
   status: 'shoal dsm status                     policy, limits, pause state, last cycle',
   plan: 'shoal dsm plan [--limit <n>]         dry run: the moves a cycle would make now (moves nothing)',
-  pause: 'shoal dsm pause                      no new cycles (moves in flight finish)',
-  resume: 'shoal dsm resume                     resume a paused DSM',
-  policy: 'shoal dsm policy <p>                 set the planning policy: off, reactive, proactive or hybrid',
+  pause: 'shoal dsm pause [--cluster]          no new cycles (moves in flight finish); --cluster: on every daemon',
+  resume: 'shoal dsm resume [--cluster]         resume a paused DSM; --cluster: on every daemon',
+  policy: 'shoal dsm policy <p> [--cluster]     set the planning policy: off, reactive, proactive or hybrid',
 };
 const usage = (action?: string) =>
   `usage:\n${(action && LINES[action] ? [LINES[action]] : Object.values(LINES)).map((l) => `  ${l}\n`).join('')}${COMMON}\n`;
@@ -192,6 +192,18 @@ export function reportAdminError(err: unknown): number {
   throw err;
 }
 
+type ControlAnswer = DsmStatus & { cluster?: Array<{ peerId: string; ok: boolean; error?: string }> };
+
+/** With `--cluster`: how many members took the change, and which did not. */
+function members(a: ControlAnswer): string {
+  if (a.cluster === undefined) return '';
+  const failed = a.cluster.filter((m) => !m.ok);
+  const took = `here and on ${a.cluster.length - failed.length} of ${a.cluster.length} other daemons`;
+  return failed.length === 0
+    ? ` ${took}`
+    : ` ${took} (not on ${failed.map((m) => `${m.peerId}: ${m.error}`).join('; ')})`;
+}
+
 /** Prints the answer: as JSON with `--json`, else as `human` renders it. */
 export function print<T>(json: boolean, answer: T, human: (a: T) => string): number {
   process.stdout.write(json ? `${JSON.stringify(answer, null, 2)}\n` : human(answer));
@@ -199,7 +211,7 @@ export function print<T>(json: boolean, answer: T, human: (a: T) => string): num
 }
 
 async function dispatch(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { limit: { type: 'string' } });
+  const { values, positionals } = parseCommand(argv, { limit: { type: 'string' }, cluster: { type: 'boolean' } });
   const [action, ...args] = positionals;
   if (values.help) {
     process.stdout.write(usage(action));
@@ -212,6 +224,10 @@ async function dispatch(argv: string[]): Promise<number> {
     throw new UsageError('policy needs one of off, reactive, proactive, hybrid');
   if (args.length > wanted) throw new UsageError(`unexpected arguments: ${args.slice(wanted).join(' ')}`);
   if (values.limit !== undefined && action !== 'plan') throw new UsageError('--limit is for plan only');
+  if (values.cluster && !['pause', 'resume', 'policy'].includes(action)) {
+    throw new UsageError('--cluster is for pause, resume and policy');
+  }
+  const scope = values.cluster ? '?scope=cluster' : '';
   const target: AdminTarget = adminTarget(values);
   switch (action) {
     case 'plan':
@@ -222,12 +238,18 @@ async function dispatch(argv: string[]): Promise<number> {
       );
     case 'pause':
     case 'resume': {
-      const s = await adminRequest<DsmStatus>(target, 'POST', `/admin/dsm/${action}`);
-      return print(values.json, s, (a) => `DSM ${action === 'pause' ? 'paused' : 'resumed'}.\n${statusTable(a)}`);
+      const s = await adminRequest<ControlAnswer>(target, 'POST', `/admin/dsm/${action}${scope}`);
+      return print(
+        values.json,
+        s,
+        (a) => `DSM ${action === 'pause' ? 'paused' : 'resumed'}${members(a)}.\n${statusTable(a)}`,
+      );
     }
     case 'policy': {
-      const s = await adminRequest<DsmStatus>(target, 'PUT', '/admin/dsm/policy', { body: { policy: args[0] } });
-      return print(values.json, s, (a) => `DSM policy set to ${a.policy}.\n${statusTable(a)}`);
+      const s = await adminRequest<ControlAnswer>(target, 'PUT', `/admin/dsm/policy${scope}`, {
+        body: { policy: args[0] },
+      });
+      return print(values.json, s, (a) => `DSM policy set to ${a.policy}${members(a)}.\n${statusTable(a)}`);
     }
     default:
       return print(values.json, await adminRequest<DsmStatus>(target, 'GET', '/admin/dsm'), statusTable);

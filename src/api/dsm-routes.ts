@@ -190,6 +190,51 @@ export function ready(dsm: () => Dsm | undefined): Dsm {
   return d;
 }
 
+/** A change to a DSM that `?scope=cluster` hands to every member (node/cluster-dsm.ts). */
+export type DsmControl = { op: 'pause' } | { op: 'resume' } | { op: 'policy'; policy: DsmPolicy };
+/** One member's outcome of a cluster-wide control. */
+export interface DsmControlOutcome {
+  peerId: string;
+  ok: boolean;
+  error?: string;
+}
+/** Applies a control to a DSM. */
+export function applyDsmControl(d: Dsm, c: DsmControl): void {
+  if (c.op === 'pause') d.pause();
+  else if (c.op === 'resume') d.resume();
+  else d.setPolicy(c.policy);
+}
+
+/** Hands a control to every other member; resolves to each one's outcome. */
+export type DsmClusterControl = (control: DsmControl, signal: AbortSignal) => Promise<DsmControlOutcome[]>;
+
+const scopeQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    scope: {
+      type: 'string',
+      enum: ['local', 'cluster'],
+      description: 'cluster: every member that is not down too (its outcome in `cluster`); default local',
+    },
+  },
+} as const;
+
+/** The control's answer: this daemon's status, and with `scope=cluster` every other member's outcome. */
+const controlSchema = {
+  ...statusSchema,
+  properties: {
+    ...statusSchema.properties,
+    cluster: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { peerId: { type: 'string' }, ok: { type: 'boolean' }, error: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
 /** How long a dry-run plan may take before the route gives up. */
 const PLAN_DEADLINE_MS = 30_000;
 
@@ -197,7 +242,14 @@ const PLAN_DEADLINE_MS = 30_000;
  * `GET /admin/dsm`, `PUT /admin/dsm/policy`, `POST /admin/dsm/pause`, `POST /admin/dsm/resume`,
  * `GET /admin/dsm/plan?limit=`. `dsm` returns undefined while the daemon starts.
  */
-export function dsmRoutes(dsm: () => Dsm | undefined) {
+export function dsmRoutes(dsm: () => Dsm | undefined, cluster?: DsmClusterControl) {
+  /** Applies `control` here, and to every member with `scope=cluster`. */
+  const control = async (c: DsmControl, scope: string | undefined) => {
+    const d = ready(dsm);
+    applyDsmControl(d, c);
+    const members = scope === 'cluster' && cluster ? await cluster(c, AbortSignal.timeout(5_000)) : undefined;
+    return members === undefined ? d.status() : { ...d.status(), cluster: members };
+  };
   return async (app: FastifyInstance): Promise<void> => {
     app.get<{ Reply: DsmStatus }>(
       '/admin/dsm',
@@ -210,53 +262,49 @@ export function dsmRoutes(dsm: () => Dsm | undefined) {
       },
       async () => ready(dsm).status(),
     );
-    app.put<{ Body: { policy: DsmPolicy }; Reply: DsmStatus }>(
+    app.put<{ Body: { policy: DsmPolicy }; Querystring: { scope?: string } }>(
       '/admin/dsm/policy',
       {
         schema: {
-          summary: 'Set the planning policy (off stops planning; in-flight moves finish)',
+          summary:
+            'Set the planning policy (off stops planning; in-flight moves finish); scope=cluster: on every daemon',
           tags,
+          querystring: scopeQuery,
           body: {
             type: 'object',
             required: ['policy'],
             additionalProperties: false,
             properties: { policy },
           },
-          response: { 200: statusSchema, ...errors },
+          response: { 200: controlSchema, ...errors },
         },
         schemaErrorFormatter: namingAllowedValues,
       },
-      async (req) => {
-        const d = ready(dsm);
-        d.setPolicy(req.body.policy);
-        return d.status();
-      },
+      async (req) => control({ op: 'policy', policy: req.body.policy }, req.query.scope),
     );
-    app.post<{ Reply: DsmStatus }>(
+    app.post<{ Querystring: { scope?: string } }>(
       '/admin/dsm/pause',
       {
         schema: {
-          summary: 'Pause the DSM: no new cycles (moves in flight finish)',
+          summary: 'Pause the DSM: no new cycles (moves in flight finish); scope=cluster: on every daemon',
           tags,
-          response: { 200: statusSchema, ...errors },
+          querystring: scopeQuery,
+          response: { 200: controlSchema, ...errors },
         },
       },
-      async () => {
-        const d = ready(dsm);
-        d.pause();
-        return d.status();
-      },
+      async (req) => control({ op: 'pause' }, req.query.scope),
     );
-    app.post<{ Reply: DsmStatus }>(
+    app.post<{ Querystring: { scope?: string } }>(
       '/admin/dsm/resume',
       {
-        schema: { summary: 'Resume a paused DSM', tags, response: { 200: statusSchema, ...errors } },
+        schema: {
+          summary: 'Resume a paused DSM; scope=cluster: on every daemon',
+          tags,
+          querystring: scopeQuery,
+          response: { 200: controlSchema, ...errors },
+        },
       },
-      async () => {
-        const d = ready(dsm);
-        d.resume();
-        return d.status();
-      },
+      async (req) => control({ op: 'resume' }, req.query.scope),
     );
     app.get<{ Querystring: { limit: number }; Reply: Plan }>(
       '/admin/dsm/plan',

@@ -176,10 +176,14 @@ async function act(fn) {
 }
 
 $('dsm-policy').addEventListener('change', () =>
-  act(() => api('/admin/dsm/policy', { method: 'PUT', body: { policy: $('dsm-policy').value } })),
+  act(() => api('/admin/dsm/policy?scope=cluster', { method: 'PUT', body: { policy: $('dsm-policy').value } })),
 );
 $('dsm-toggle').addEventListener('click', () =>
-  act(() => api(`/admin/dsm/${$('dsm-toggle').dataset.paused === 'true' ? 'resume' : 'pause'}`, { method: 'POST' })),
+  act(() =>
+    api(`/admin/dsm/${$('dsm-toggle').dataset.paused === 'true' ? 'resume' : 'pause'}?scope=cluster`, {
+      method: 'POST',
+    }),
+  ),
 );
 
 // Rollback of one wave, after a confirmation dialog.

@@ -260,26 +260,21 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in a browser', () => {
     moved = { key, wave, coordinator };
   });
 
-  it('switches the DSM policy and pauses and resumes it', async () => {
+  it('switches the DSM policy and pauses and resumes it on every daemon', async () => {
     const d = c.daemons[0];
+    type S = { policy: string; paused: boolean };
+    const everywhere = (ok: (s: S) => boolean) =>
+      eventually(async () => (await Promise.all(c.daemons.map((x) => adminGet<S>(x, '/admin/dsm')))).every(ok), 5_000);
     const { page, errors } = await open(browser, d.url);
     await page.locator('#dsm dl.kv').waitFor({ timeout: 10_000 });
     await page.selectOption('#dsm-policy', 'reactive');
-    expect(
-      await eventually(async () => (await adminGet<{ policy: string }>(d, '/admin/dsm')).policy === 'reactive', 5_000),
-    ).toBe(true);
+    expect(await everywhere((s) => s.policy === 'reactive')).toBe(true);
     await page.locator('#dsm-toggle', { hasText: 'Pause' }).click();
-    expect(await eventually(async () => (await adminGet<{ paused: boolean }>(d, '/admin/dsm')).paused, 5_000)).toBe(
-      true,
-    );
+    expect(await everywhere((s) => s.paused)).toBe(true);
     await page.locator('#dsm-toggle', { hasText: 'Resume' }).click();
-    expect(await eventually(async () => !(await adminGet<{ paused: boolean }>(d, '/admin/dsm')).paused, 5_000)).toBe(
-      true,
-    );
+    expect(await everywhere((s) => !s.paused)).toBe(true);
     await page.selectOption('#dsm-policy', 'off');
-    expect(
-      await eventually(async () => (await adminGet<{ policy: string }>(d, '/admin/dsm')).policy === 'off', 5_000),
-    ).toBe(true);
+    expect(await everywhere((s) => s.policy === 'off')).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
   });

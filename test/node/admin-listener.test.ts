@@ -203,6 +203,14 @@ describe('CLI clients of the admin API', () => {
     expect(JSON.parse((await runShoal(['dsm', 'status', '--json', ...auth])).stdout).paused).toBe(true);
     const resumed = JSON.parse((await runShoal(['dsm', 'resume', '--json', ...auth])).stdout);
     expect(resumed.paused).toBe(false);
+    // --cluster on a lone daemon: applied here, and no other daemon to ask.
+    const everywhere = await runShoal(['dsm', 'pause', '--cluster', ...auth]);
+    expect(everywhere.stdout).toContain('DSM paused here and on 0 of 0 other daemons.');
+    expect(JSON.parse((await runShoal(['dsm', 'resume', '--cluster', '--json', ...auth])).stdout)).toMatchObject({
+      paused: false,
+      cluster: [],
+    });
+    expect((await runShoal(['dsm', 'status', '--cluster', ...auth])).code).toBe(2);
     const policy = await runShoal(['dsm', 'policy', 'reactive', ...auth]);
     expect(policy.code, policy.stderr).toBe(0);
     expect(policy.stdout).toContain('DSM policy set to reactive.');
