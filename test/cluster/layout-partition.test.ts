@@ -1,6 +1,6 @@
 /**
- * The cluster chain across a 2|1 partition during membership changes (#16): a new daemon joins each side while
- * daemon 0 is cut off from 1 and 2. Cluster epochs need a majority of the members before them (src/layout/
+ * The cluster chain across a 2|1 partition during membership changes and a migration wave (#16): a new daemon
+ * joins each side while daemon 0 is cut off from 1 and 2, and the majority side moves records. Cluster epochs need a majority of the members before them (src/layout/
  * quorum.ts), so only the majority side records its joiner; the minority side cannot append, hence cannot fork
  * the chain. After the heal, every daemon holds one chain that records both joiners.
  */
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, launchTracked, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
 import { type DaemonProcess, freePort } from '../support/daemon-process.ts';
-import { blockLinks, eventually } from './helpers.ts';
+import { blockLinks, eventually, get, put } from './helpers.ts';
 
 type LayoutView = {
   head: { number: number; hash: string };
@@ -50,6 +50,8 @@ describe('the cluster chain in a 2|1 partition', () => {
     const members = async (d: { url: string }) => (await layoutOf(d)).epochs.at(-1)?.members ?? [];
     expect(await eventually(async () => (await members(c.daemons[0])).length === 3, 20_000)).toBe(true);
     const before = await layoutOf(c.daemons[0]);
+    const keys = Array.from({ length: 12 }, (_, i) => `wave/${i}`);
+    for (const k of keys) expect(await put(c.daemons[1], k, `v-${k}`, 'all')).toBe(201);
 
     // {0} | {1, 2}: every side of each link.
     const cut = async (action: 'block' | 'unblock', extra: Array<[DaemonProcess, string[]]> = []) => {
@@ -75,7 +77,25 @@ describe('the cluster chain in a 2|1 partition', () => {
     await faults(c.daemons[0], 'block', [d.id]);
 
     const majority = await eventually(async () => (await members(c.daemons[1])).includes(d.id), 30_000, 300);
-    expect(majority).toBe(true);
+    expect(majority, 'the majority side did not record its joiner').toBe(true);
+    // A migration wave on the majority side, during the partition: each record goes to {1, 2, d}. A record whose
+    // partition daemon 0 coordinates cannot move (its coordinator is unreachable), and says so; the others move.
+    const target = [ids[1], ids[2], d.id];
+    const placed = (await (
+      await fetch(`${c.daemons[1].url}/admin/placements`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          placements: keys.map((key) => ({ key, replicas: target })),
+          reason: 'during the partition',
+        }),
+        signal: AbortSignal.timeout(90_000),
+      })
+    ).json()) as { results: Array<{ key: string; changed: boolean; error?: unknown }> };
+    expect(placed.results.length).toBe(keys.length);
+    const moved = placed.results.filter((r) => r.changed).map((r) => r.key);
+    expect(moved.length, JSON.stringify(placed.results)).toBeGreaterThan(0);
+    for (const r of placed.results) expect(r.changed || r.error !== undefined, r.key).toBe(true);
     // The minority side sees e join, but cannot get one other vote of {0, 1, 2}: it appends nothing of its own
     // (it may still learn the majority's epochs, e.g. through e before e's links were cut).
     await new Promise((r) => setTimeout(r, 6_000));
@@ -116,5 +136,19 @@ describe('the cluster chain in a 2|1 partition', () => {
     const reference = byNumber(last[1]);
     for (const v of last) for (const [n, h] of byNumber(v)) if (reference.has(n)) expect(h).toBe(reference.get(n));
     for (const v of last) expect(v.forks).toEqual([]);
+    // No record lost, and the moved ones are placed on {1, 2, d} by every daemon.
+    for (const k of keys) expect(await get(c.daemons[0], k, 'quorum'), k).toEqual({ status: 200, body: `v-${k}` });
+    const placedOn = async (x: { url: string }, k: string) =>
+      (
+        (await (await fetch(`${x.url}/admin/records/${encodeURIComponent(k)}`)).json()) as {
+          placement: { replicas: string[] };
+        }
+      ).placement.replicas;
+    const routed = await eventually(async () => {
+      for (const x of all)
+        for (const k of moved) if ((await placedOn(x, k)).sort().join() !== [...target].sort().join()) return false;
+      return true;
+    }, 45_000);
+    expect(routed, 'not every daemon routes the moved records to their new holders').toBe(true);
   });
 });
