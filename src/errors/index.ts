@@ -41,7 +41,11 @@ export const ERROR_CATALOGUE = {
     status: 409,
     description: 'The operation conflicts with the current state (for example a doc patch on a blob).',
   },
-  QUORUM_NOT_REACHED: { status: 503, description: 'Too few replicas answered in time for the requested consistency.' },
+  QUORUM_NOT_REACHED: {
+    status: 503,
+    description:
+      'Too few replicas for the requested consistency: "not attempted" when too few were up (a write then took effect nowhere), else too few answered in time (a write is then indeterminate: it may take effect).',
+  },
   REPLICAS_UNAVAILABLE: { status: 503, description: 'Every replica of the key is down or unreachable.' },
   NOT_READY: { status: 503, description: 'The daemon is starting or stopping.' },
   TIMEOUT: { status: 504, description: 'A remote call did not finish within its timeout.' },

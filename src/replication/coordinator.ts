@@ -97,7 +97,9 @@ export class Coordinator implements RecordEngine {
     const { replicas, need } = this.#targets(key, level);
     if (typeof need === 'number' && this.#selfSuffices(replicas, level)) return this.#c.local.getRaw(key, { signal });
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
-    if (!satisfies(need, available)) throw this.#unavailable(key, level, available.length, need, replicas.length);
+    if (!satisfies(need, available)) {
+      throw this.#unavailable(key, level, available.length, need, replicas.length, 'not attempted');
+    }
     const read = (peer: string) => this.#c.client.get(peer, key, signal);
     const { reached, settled } =
       typeof need === 'number' && need < available.length
@@ -142,8 +144,19 @@ export class Coordinator implements RecordEngine {
   async #write(key: string, record: StoredRecord, level: Consistency, signal?: AbortSignal): Promise<boolean> {
     const { replicas, need } = this.#targets(key, level);
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
+    // Refused before anything is sent: nothing may take effect later, so no hints either (a hint would apply
+    // the refused write when the replica returns; Cassandra's Unavailable is the same promise).
+    if (!satisfies(need, available)) {
+      throw this.#unavailable(
+        key,
+        level,
+        available.length,
+        need,
+        replicas.length,
+        'not attempted, nothing was written',
+      );
+    }
     for (const down of replicas.filter((r) => !available.includes(r))) await this.#c.hints.add(down, key, record);
-    if (!satisfies(need, available)) throw this.#unavailable(key, level, available.length, need, replicas.length);
     const { reached, settled } = quorumCall(available, need, (peer) => this.#c.client.put(peer, key, record, signal));
     settled
       .then(async (all) => {
@@ -156,9 +169,15 @@ export class Coordinator implements RecordEngine {
     return acked.ok.some((o) => o.value.existed);
   }
 
-  #unavailable(key: string, level: Consistency, got: number, need: Need, n: number): Error {
+  /**
+   * `upFront`: refused before any replica was asked, because too few are up (a write then took effect nowhere);
+   * otherwise too few answered (a write may still take effect on those that did not: indeterminate).
+   */
+  #unavailable(key: string, level: Consistency, got: number, need: Need, n: number, upFront?: string): Error {
     const wanted = typeof need === 'number' ? need : 'a quorum of the old and of the new holders';
-    const what = `${JSON.stringify(key)} at consistency ${level}: ${got} of ${n} replicas answered, ${wanted} needed`;
+    const what = upFront
+      ? `${JSON.stringify(key)} at consistency ${level}: only ${got} of ${n} replicas are up, ${wanted} needed; ${upFront}`
+      : `${JSON.stringify(key)} at consistency ${level}: ${got} of ${n} replicas answered, ${wanted} needed`;
     this.#c.observer?.quorumFailed(got === 0 ? 'unavailable' : 'not_reached');
     return got === 0
       ? new ReplicasUnavailableError(`no replica reachable for ${what}`)
