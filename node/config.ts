@@ -15,6 +15,8 @@ export interface DaemonConfig {
   dataDir: string;
   httpHost: string;
   httpPort: number;
+  /** `--http-request-timeout-ms`. */
+  httpRequestTimeoutMs: number;
   listen: string[];
   /** No `--listen` was given (flag, env or file): the default, any free port, remembered across restarts. */
   listenIsDefault?: boolean;
@@ -182,6 +184,9 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   // Validated here so a bad matrix stops `shoal start` (exit 2) before anything is opened.
   if (typeof matrixSpec === 'string') cfg.latencyMatrix = loadLatencyMatrix(matrixSpec, '--latency-matrix');
   if (cfg.httpPort > 65535) throw new ConfigError(`--http-port ${cfg.httpPort} is not a port`);
+  const t = cfg.httpRequestTimeoutMs;
+  if (!Number.isInteger(t) || t < 100 || t > 86_400_000)
+    throw new ConfigError(`--http-request-timeout-ms must be an integer from 100 to 86400000, got ${t}`);
   if (!Number.isInteger(cfg.bulkPort) || cfg.bulkPort > 65535)
     throw new ConfigError(`--bulk-port ${cfg.bulkPort} is not a port`);
   if (cfg.capacity <= 0) throw new ConfigError('--capacity must be positive');

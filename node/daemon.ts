@@ -226,6 +226,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
     const apiOptions: ApiOptions = {
       zone: cfg.zone,
       maxValueBytes: cfg.maxValueBytes,
+      requestTimeoutMs: cfg.httpRequestTimeoutMs,
       // A record key is stored behind a one-byte keyspace prefix.
       maxKeyBytes: Math.min(MAX_KEY_BYTES, store.supports.maxKeyBytes - 1),
       adminToken,

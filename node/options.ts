@@ -23,6 +23,13 @@ export const START_OPTIONS: readonly OptionSpec[] = [
   { flag: 'http-host', kind: 'string', default: '127.0.0.1', description: 'Address the HTTP API listens on.' },
   { flag: 'http-port', kind: 'number', default: 7070, description: 'Port of the HTTP API (0: any free port).' },
   {
+    flag: 'http-request-timeout-ms',
+    kind: 'number',
+    default: 180_000,
+    description:
+      'Longest an HTTP request may take to arrive (headers and body), ms: a client that stalls mid-upload is cut off.',
+  },
+  {
     flag: 'listen',
     kind: 'list',
     default: ['/ip4/127.0.0.1/tcp/0'],

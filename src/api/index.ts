@@ -50,6 +50,11 @@ export interface ApiOptions {
   maxBatchOps?: number;
   /** Admin bearer token; without one the admin API answers only on loopback. */
   adminToken?: string;
+  /**
+   * Longest a request may take to arrive, headers and body, ms (default {@link DEFAULT_REQUEST_TIMEOUT_MS}): a
+   * client that declares a large body and stalls is cut off instead of holding its buffers forever.
+   */
+  requestTimeoutMs?: number;
   version?: string;
   /** More admin routes (cluster, stats, PAE), behind the admin authentication. */
   adminRoutes?: FastifyPluginAsync[];
@@ -62,14 +67,23 @@ export interface ApiOptions {
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;
+/** A 16 MiB value at 1 Mbit/s takes ~130 s to upload. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 180_000;
+/** Open connections per listener; past it the kernel queue holds new ones (Node refuses beyond `maxConnections`). */
+const MAX_CONNECTIONS = 4096;
 
 /** A fastify app with what every listener has: errors, request metrics, OpenAPI and docs, health, `GET /`. */
 async function baseApp(
   components: ApiComponents,
   version: string,
   links?: ReturnType<typeof linksOf>,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
 ): Promise<FastifyInstance> {
   const app = Fastify({
+    // A whole request must arrive within the timeout (Node checks it every 30 s), and a connection that sends
+    // nothing for that long is closed at once: a client that declares a large body and stalls frees its buffers.
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: requestTimeoutMs,
     loggerInstance: components.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     // No child logger per request (it costs a few µs on every GET): request logging is off, and the
@@ -84,6 +98,7 @@ async function baseApp(
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
   });
+  app.server.maxConnections = MAX_CONNECTIONS;
   indexRoutes(app);
   installErrorHandling(app);
   installRequestMetrics(app, components.registry);
@@ -119,7 +134,7 @@ async function addAdmin(app: FastifyInstance, components: ApiComponents, options
 
 /** Builds the fastify app with the data and the admin API (not listening: call `listen()` or `inject()`). */
 export async function createApi(components: ApiComponents, options: ApiOptions): Promise<FastifyInstance> {
-  const app = await baseApp(components, options.version ?? '0.0.0');
+  const app = await baseApp(components, options.version ?? '0.0.0', undefined, options.requestTimeoutMs);
   await addData(app, components, options);
   await addAdmin(app, components, options);
   return app;
@@ -135,9 +150,9 @@ export async function createSplitApi(
   options: ApiOptions,
 ): Promise<{ data: FastifyInstance; admin: FastifyInstance }> {
   const version = options.version ?? '0.0.0';
-  const data = await baseApp(components, version, linksOf('data'));
+  const data = await baseApp(components, version, linksOf('data'), options.requestTimeoutMs);
   await addData(data, components, options);
-  const admin = await baseApp(components, version, linksOf('admin'));
+  const admin = await baseApp(components, version, linksOf('admin'), options.requestTimeoutMs);
   await addAdmin(admin, components, options);
   return { data, admin };
 }
