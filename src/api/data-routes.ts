@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RecordEngine } from '../replication/engine.ts';
+import { checkAccessTags } from './access-tags.ts';
 import { dataAuth } from './auth.ts';
 import { batchRoutes } from './batch.ts';
 import { listRoutes } from './list.ts';
@@ -23,6 +24,7 @@ export interface DataRoutesOptions {
 export async function dataRoutes(app: FastifyInstance, o: DataRoutesOptions): Promise<void> {
   await limitRequests(app, 'data', o.rateLimit ?? {});
   if (o.token !== undefined) app.addHook('onRequest', dataAuth(o.token));
+  app.addHook('onRequest', checkAccessTags);
   const limits = { maxValueBytes: o.maxValueBytes, maxKeyBytes: o.maxKeyBytes, zone: o.zone, onAccess: o.onAccess };
   await app.register(recordsRoutes, { engine: o.engine, ...limits });
   await app.register(listRoutes, { engine: o.engine });

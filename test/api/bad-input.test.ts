@@ -73,6 +73,31 @@ describe('bad input gets a 4xx with a stable code and changes nothing', () => {
     expect((await h.app.inject({ method: 'GET', url: recUrl('a') })).statusCode).toBe(404);
   });
 
+  it('rejects an empty or over-long origin zone and an over-long app tag before the request acts', async () => {
+    // Each would become a name in the stats this daemon gossips, which its peers would refuse whole.
+    for (const headers of [
+      { 'x-shoal-origin': '' },
+      { 'x-shoal-origin': 'z'.repeat(257) },
+      { 'x-shoal-app': 'a'.repeat(257) },
+    ]) {
+      await expectError(
+        await h.app.inject({ method: 'PUT', url: recUrl('tagged'), payload: 'v', headers }),
+        400,
+        'INVALID_HEADER',
+      );
+    }
+    expect(h.accesses).toEqual([]);
+    expect((await h.app.inject({ method: 'GET', url: recUrl('tagged') })).statusCode).toBe(404);
+    const fine = await h.app.inject({
+      method: 'PUT',
+      url: recUrl('tagged'),
+      payload: 'v',
+      headers: { 'x-shoal-origin': 'eu' },
+    });
+    expect(fine.statusCode).toBe(201);
+    expect(h.accesses.at(-1)?.origin).toBe('eu');
+  });
+
   it('rejects malformed conditional headers', async () => {
     await expectError(
       await h.app.inject({ method: 'PUT', url: recUrl('a'), payload: 'v', headers: { 'if-none-match': '"v1"' } }),
