@@ -12,16 +12,18 @@ import { writeFile } from 'node:fs/promises';
 import { hashWords, unitInterval } from '../../src/ring/hash.ts';
 import { loadWorkload, SCENARIOS, type SimResult, simulate, type Workload } from '../../src/sim/index.ts';
 
-interface ScaleArgs {
+export interface ScaleArgs {
   readonly daemons: number;
   readonly zones: number;
   readonly records: number;
   readonly trace: string;
   readonly repeat?: number;
   readonly timeLimitS?: number;
+  /** Which runs: the small one (a tenth), the full one, or both (default). */
+  readonly only?: 'small' | 'full';
 }
 
-async function scaled(a: ScaleArgs, repeat: number): Promise<Workload> {
+export async function scaledWorkload(a: ScaleArgs, repeat: number): Promise<Workload> {
   const zoneNames = Array.from({ length: a.zones }, (_, i) => `z${i}`);
   const base = await loadWorkload(a.trace, { zoneNames });
   const s = Math.max(1, Math.ceil(a.records / base.baseKeys.length));
@@ -45,7 +47,7 @@ async function scaled(a: ScaleArgs, repeat: number): Promise<Workload> {
 }
 
 async function once(a: ScaleArgs, repeat: number, limitS: number) {
-  const w = await scaled(a, repeat);
+  const w = await scaledWorkload(a, repeat);
   const perZone = Math.max(1, Math.round(a.daemons / a.zones));
   const scenario = {
     ...SCENARIOS.B,
@@ -113,10 +115,11 @@ export async function runScale(outDir: string, a: ScaleArgs): Promise<void> {
     records: Math.round(a.records / 10),
   };
   const runs = [];
-  for (const [args, rep] of [
+  const plan = [
     [small, 1],
     [a, repeat],
-  ] as const) {
+  ] as const;
+  for (const [args, rep] of plan.filter((_, i) => a.only === undefined || a.only === (i === 0 ? 'small' : 'full'))) {
     console.error(`scale run: ${args.daemons} daemons, ${args.zones} zones, ${args.records} records, ×${rep} requests`);
     const res = await once(args, rep, limit);
     console.error(JSON.stringify(res));
