@@ -157,10 +157,8 @@ export class PolicyState {
     for (const r of this.#over.keys()) rids.add(r);
     for (const r of this.#flight.keys()) rids.add(r);
     const records: PlanRecord[] = [];
-    const byKey = new Map<string, number>();
     for (const rid of rids) {
       const key = keyOf(pl.w, rid);
-      byKey.set(key, rid);
       const p = pl.partition(rid);
       const h = this.holding(rid);
       const f = this.#flight.get(rid);
@@ -191,7 +189,7 @@ export class PolicyState {
     this.metrics.planMs += performance.now() - t0;
     this.metrics.planCalls++;
     for (const mv of plan.moves) {
-      const rid = byKey.get(mv.key)!;
+      const rid = pl.ridOf(mv.key);
       const from = this.holding(rid);
       const to = holdingOf(
         pl.c,

@@ -13,6 +13,8 @@ import { keyOf, sizeOf, type Workload } from './workload.ts';
 /** Rolling counts of one (record, zone): reads in `buf[0, B)`, writes in `buf[B, 2B)`, slot = bucket mod B. */
 interface Pair {
   readonly rid: number;
+  /** The record's key, built once: the forecaster's batches and the accuracy's maps take it every cycle. */
+  readonly key: string;
   readonly z: number;
   readonly buf: Float32Array;
   last: number;
@@ -69,7 +71,7 @@ export class DemandTracker {
     const b = this.#bucket(w.ts[i]);
     let p = this.#pairs.get(key);
     if (p === undefined) {
-      p = { rid: w.rid[i], z: w.zone[i], buf: new Float32Array(2 * B), last: b };
+      p = { rid: w.rid[i], key: keyOf(w, w.rid[i]), z: w.zone[i], buf: new Float32Array(2 * B), last: b };
       this.#pairs.set(key, p);
     } else if (p.last < b) {
       for (let x = p.last + 1; x <= Math.min(b, p.last + B); x++) p.buf[x % B] = p.buf[B + (x % B)] = 0;
@@ -143,7 +145,7 @@ export class DemandTracker {
       const sizeBytes = new Float64Array(rows);
       for (let r = 0; r < rows; r++) {
         const p = list[from + r];
-        keys[r] = keyOf(this.#w, p.rid);
+        keys[r] = p.key;
         zones[r] = this.#w.zoneNames[p.z];
         sizeBytes[r] = sizeOf(this.#w, p.rid);
         for (let j = 0; j < n; j++) {
@@ -196,7 +198,7 @@ export class DemandTracker {
     this.#acc.remember(startMs + n * o.bucketMs, o.bucketMs, o.horizon, remembered);
     for (const p of list) {
       if (acc.has(p.rid)) continue;
-      const a = this.#acc.accuracy(keyOf(this.#w, p.rid));
+      const a = this.#acc.accuracy(p.key);
       if (a !== undefined) acc.set(p.rid, a);
     }
   }
