@@ -134,6 +134,9 @@ export class DemandTracker {
     const B = o.lookback;
     const startMs = o.gridStartMs + (e - n) * o.bucketMs;
     const remembered = new Map<string, Array<{ zone: string; expected: number }>>();
+    // `list` is sorted by record, so a record's rows are adjacent: its arrays are the last ones made.
+    let z: Array<{ zone: string; expected: number }> = [];
+    let d: ZoneDemand[] | undefined;
     for (let from = 0; from < list.length; ) {
       let to = Math.min(list.length, from + BATCH_ROWS);
       while (to < list.length && to > from + 1 && list[to].rid === list[to - 1].rid) to--;
@@ -148,11 +151,12 @@ export class DemandTracker {
         keys[r] = p.key;
         zones[r] = this.#w.zoneNames[p.z];
         sizeBytes[r] = sizeOf(this.#w, p.rid);
-        for (let j = 0; j < n; j++) {
-          const x = e - n + j;
-          if (x > p.last || x <= p.last - B) continue;
-          reads[r * n + j] = p.buf[x % B];
-          writes[r * n + j] = p.buf[B + (x % B)];
+        // Buckets x = e - n + j that the ring buffer still holds: p.last - B < x <= p.last.
+        const j0 = Math.max(0, p.last - B + 1 - (e - n));
+        const j1 = Math.min(n - 1, p.last - (e - n));
+        for (let j = j0, slot = (e - n + j0) % B; j <= j1; j++, slot = slot + 1 === B ? 0 : slot + 1) {
+          reads[r * n + j] = p.buf[slot];
+          writes[r * n + j] = p.buf[B + slot];
         }
       }
       const batch: SeriesBatch = {
@@ -177,15 +181,15 @@ export class DemandTracker {
           wr += writes[r * n + j];
         }
         const ex = Math.max(0, y[r]);
-        let z = remembered.get(keys[r]);
-        if (z === undefined) {
+        const first = from + r === 0 || list[from + r - 1].rid !== p.rid;
+        if (first) {
           z = [];
           remembered.set(keys[r], z);
+          d = undefined;
         }
         z.push({ zone: zones[r], expected: ex });
         if (!(ex > 0)) continue;
         const share = rd + wr > 0 ? rd / (rd + wr) : 1;
-        let d = out.get(p.rid);
         if (d === undefined) {
           d = [];
           out.set(p.rid, d);
@@ -196,8 +200,9 @@ export class DemandTracker {
     }
     this.#acc.endCycle(startMs);
     this.#acc.remember(startMs + n * o.bucketMs, o.bucketMs, o.horizon, remembered);
-    for (const p of list) {
-      if (acc.has(p.rid)) continue;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      if (i > 0 && list[i - 1].rid === p.rid) continue; // the record's accuracy is asked once
       const a = this.#acc.accuracy(p.key);
       if (a !== undefined) acc.set(p.rid, a);
     }
