@@ -39,7 +39,7 @@
  * copies `size` from the new holder's nearest old holder.
  * @packageDocumentation
  */
-import type { DsmPolicy, PlannerConfig, SurviveMode } from '../dsm/index.ts';
+import type { DsmPolicy, LatencyMatrix, PlannerConfig, SurviveMode } from '../dsm/index.ts';
 
 export { createRing, resolvePlacement } from '../ring/index.ts';
 
@@ -84,8 +84,22 @@ export interface SimOptions {
   readonly policies: readonly SimPolicy[];
   readonly seed: number;
   readonly daemonsPerZone: number;
+  /**
+   * The daemons, instead of `daemonsPerZone` generated ones (`d<zone>-<k>`): ring member ids, zones (each one
+   * of the workload's) and capacities, e.g. a live cluster's peer ids, so that the ring places every record
+   * where that cluster's ring does.
+   */
+  readonly members?: readonly { readonly id: string; readonly zone: string; readonly capacity?: number }[];
+  /** Zone→zone round trips, ms, instead of the generated matrix (`cluster.ts`); the planner gets the same. */
+  readonly latency?: LatencyMatrix;
   /** Inbound bandwidth per daemon for moves, bytes/s (default 125 MB/s, 1 Gbit/s). */
   readonly bandwidthBytesPerS: number;
+  /**
+   * Time every move takes besides its copies, ms (default 0): the mover's protocol rounds (announce, commit the
+   * signed epoch, release), which on a live cluster cost round trips between zones. The record is served by its
+   * old holders until then.
+   */
+  readonly moveDelayMs: number;
   readonly forecaster: ForecasterChoice;
   /** Records per trace key (see the module doc); default 1. */
   readonly keyScale: number;
@@ -119,6 +133,7 @@ export const DEFAULT_SIM_OPTIONS: Omit<SimOptions, 'scenario'> = {
   seed: 1,
   daemonsPerZone: 4,
   bandwidthBytesPerS: 125_000_000,
+  moveDelayMs: 0,
   forecaster: { kind: 'baseline', name: 'seasonal-naive' },
   keyScale: 1,
   horizonBuckets: 4,
@@ -144,6 +159,8 @@ export interface PolicyResult {
   readonly p99LatencyMs: number;
   /** Share of requests not served locally. */
   readonly remoteShare: number;
+  /** Requests and remote-served share per origin zone (null: no request from there), as `shoal replay` reports them. */
+  readonly zones: readonly { readonly zone: string; readonly requests: number; readonly remoteShare: number | null }[];
   readonly bytesMoved: number;
   /** Moves that copied bytes (one record each). */
   readonly recordsMoved: number;

@@ -40,6 +40,8 @@ export interface PolicyContext {
   readonly pl: Placements;
   readonly readOne: boolean;
   readonly bytesPerMs: number;
+  /** Time a move takes besides its copies (`SimOptions.moveDelayMs`). */
+  readonly moveDelayMs: number;
   readonly ttlMs: number;
   readonly planner: PlannerConfig;
   readonly prices: Prices;
@@ -105,7 +107,7 @@ export class PolicyState {
       local = here >= k;
       cross = size * (k - Math.min(k, here));
     }
-    this.metrics.request(lat, local, cross);
+    this.metrics.request(lat, local, cross, z);
     if (this.policy === 'ttl' && !write) this.#ttlRead(rid, z, t, here, size);
   }
 
@@ -219,7 +221,7 @@ export class PolicyState {
       added.map((m) => c.memberZone[m]),
       reclaim,
     );
-    if (added.length === 0) {
+    if (added.length === 0 && this.#x.moveDelayMs === 0) {
       this.#settle(rid, from, to, t);
       return;
     }
@@ -228,6 +230,7 @@ export class PolicyState {
       done = Math.max(done, this.#queue(m, t, size));
       if (from.zc[c.memberZone[m]] === 0) this.metrics.crossBytes += size;
     }
+    done += this.#x.moveDelayMs;
     this.#flight.set(rid, { from, to, doneAt: done });
     pushHeap(this.#heap, { t: done, rid, z: -1 });
   }
