@@ -102,7 +102,8 @@ export class DemandTracker {
     for (const p of list) {
       let r = 0;
       let wr = 0;
-      for (let x = Math.max(e - H, p.last - B + 1); x <= Math.min(e - 1, p.last); x++) {
+      // Buckets e - H .. e - 1 that exist (>= 0: the first cycles have fewer than H behind them) and are held.
+      for (let x = Math.max(0, e - H, p.last - B + 1); x <= Math.min(e - 1, p.last); x++) {
         r += p.buf[x % B];
         wr += p.buf[B + (x % B)];
       }
