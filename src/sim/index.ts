@@ -100,6 +100,13 @@ export interface SimOptions {
    * old holders until then.
    */
   readonly moveDelayMs: number;
+  /**
+   * When the planner runs. `bucket` (default): one planner over every record at every bucket boundary. `daemon`:
+   * as the daemons do it, one planner per coordinator (the ring primary of a record's partition) over the records
+   * of its partitions, each starting its next cycle one bucket after its previous wave's last move landed (a
+   * daemon's DSM controller waits for its wave, then an interval), at the first bucket boundary from then on.
+   */
+  readonly dsmCadence: 'bucket' | 'daemon';
   readonly forecaster: ForecasterChoice;
   /** Records per trace key (see the module doc); default 1. */
   readonly keyScale: number;
@@ -134,6 +141,7 @@ export const DEFAULT_SIM_OPTIONS: Omit<SimOptions, 'scenario'> = {
   daemonsPerZone: 4,
   bandwidthBytesPerS: 125_000_000,
   moveDelayMs: 0,
+  dsmCadence: 'bucket',
   forecaster: { kind: 'baseline', name: 'seasonal-naive' },
   keyScale: 1,
   horizonBuckets: 4,

@@ -57,6 +57,8 @@ export async function simulate(
     readOne: sc.readClass === 'one',
     bytesPerMs: o.bandwidthBytesPerS / 1000,
     moveDelayMs: o.moveDelayMs,
+    cadence: o.dsmCadence,
+    intervalMs: bucketMs,
     ttlMs,
     planner: defaultPlannerConfig({ survive: sc.survive, replicationFactor: sc.replicationFactor, ...o.planner }),
     prices: {
