@@ -9,7 +9,9 @@
  * the named NASA regions of scenario C use approximate public inter-region RTTs). Every daemon has
  * `bandwidthBytesPerS` of inbound transfer bandwidth; a move's copies reach each new holder one after another
  * (a FIFO per destination), and the record is served by its OLD holders until the last copy lands
- * (`bytes / bandwidth` after the destination is free), then by the new ones.
+ * (`bytes / bandwidth` after the destination is free, plus `moveDelayMs`), then by the new ones. `members` and
+ * `latency` replace the generated daemons and matrix (e.g. a live cluster's peer ids, for the live-vs-simulated
+ * test); `dsmCadence: 'daemon'` plans per coordinator, as the daemons do.
  *
  * **Trace → workload** (`workload.ts`). Rows come from `loadTraceTable` (the shared reader; a malformed row
  * fails with `TRACE_FORMAT` naming its line). Origin → zone: origins sorted by request count (descending, ties
