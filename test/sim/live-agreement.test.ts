@@ -20,12 +20,14 @@
  * What must agree, and how closely (see {@link TOLERANCE}):
  * - the placement before any move, exactly: per zone, the share of requests that the ring's placement serves
  *   remotely (the live replay scores every request on the placement at its start too);
- * - the remote-served share with the DSM moving records, within `TOLERANCE.remoteShare` (absolute).
+ * - the remote-served share with the DSM moving records, within `TOLERANCE.remoteShare` (absolute);
+ * - the records moved, within `TOLERANCE.moves` (relative).
  *
- * What does not agree (a finding, docs/evaluation.md "Live vs simulated"): the live cluster moves 23-40 % fewer
- * records than the simulator (four runs: 29-33 live against 39-55 simulated). Its cycles, waves and gossiped view
- * are in the figures this test prints on failure (and appends to `$SHOAL_AGREEMENT_OUT` when set). The test only
- * guards that neither side stops moving: live / simulated within {@link MOVES_RATIO}.
+ * Why 2-s buckets: the daemon sizes its stats from a 32 MiB budget with 6 h at the finest resolution, so with
+ * `--stats-bucket-ms 1000` it keeps only 83 series lanes (2 s: 166; 60 s: 1,939) and its DSM sees
+ * about half of this slice's keys; at 1 s the live cluster moved 23-40 % fewer records than the simulator (four
+ * runs), at 2 s 2-6 % fewer (docs/evaluation.md, "Live vs simulated"). The live cycles, waves and gossiped view are
+ * in the figures this test prints on failure (and appends to `$SHOAL_AGREEMENT_OUT` when set).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -40,10 +42,10 @@ import { tempDir } from '../support/daemon-process.ts';
 const WORLDCUP = sharedTrace('worldcup98_day6_even.csv.gz');
 const WAN = resolve(import.meta.dirname, '../../cluster-scripts/wan-three-regions.json');
 const ZONES = ['eu', 'us', 'ap'];
-/** The slice: the trace's first rows (38 min of trace time, 470 keys, origins en 86 %, fr 11 %, xx 4 %). */
-const ROWS = 3000;
-const SPEEDUP = 100;
-const INTERVAL_MS = 1000;
+/** The slice: the trace's first rows (25 min of trace time, 385 keys, origins en 85 %, fr 11 %, xx 4 %). */
+const ROWS = 2000;
+const SPEEDUP = 50;
+const INTERVAL_MS = 2000;
 const HORIZON_BUCKETS = 4;
 const MAX_MBPS = 50;
 const HOUR = 3_600_000;
@@ -53,15 +55,14 @@ const HOUR = 3_600_000;
  * the live cluster still acts later than the simulator on steps the simulator does not model: a bucket's counts
  * reach the record's coordinator by gossip (up to the 500 ms gossip interval), the daemons' DSM timers are not
  * aligned with the buckets (up to one interval), and waves vary around their mean duration: up to about 1.5
- * intervals of extra lag. Measured on the simulator itself (this slice, this configuration), each interval (100 s
- * of trace) of move delay raises its remote share by 0.012-0.025, so ≈ 0.02. The live cluster also moves about a
- * third fewer records (the finding above), which in the simulator raises the remote share by about 0.025 (a
- * threshold that cuts its moves from 53 to 37). Hence 0.04 absolute; measured: the live share above the
- * simulator's by 0.013-0.031 in four runs.
+ * intervals of extra lag. Measured on the simulator itself (this trace, this configuration), each interval (100 s
+ * of trace) of move delay raises its remote share by 0.012-0.025, so ≈ 0.02, plus ≈ 0.01 of noise between runs
+ * (a few dozen hot records carry the effect): 0.03. Moves: with either cadence and 0-300 s of move delay the
+ * simulator makes 47-55 moves (±8 %); twice that for the unaligned timers and gossip, and for the tail of demand the
+ * daemons' stats still do not track at 2-s buckets: 20 %. Measured (three runs): remote share +0.011, +0.013,
+ * +0.015; moves 0.98, 0.94, 0.98 of the simulator's.
  */
-const TOLERANCE = { remoteShare: 0.04 };
-/** Records moved, live / simulated: the bounds of the regression guard (measured 0.60-0.77 in four runs). */
-const MOVES_RATIO = [0.4, 1.1] as const;
+const TOLERANCE = { remoteShare: 0.03, moves: 0.2 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const oneWay = (JSON.parse(readFileSync(WAN, 'utf8')) as { matrix: Record<string, Record<string, number>> }).matrix;
@@ -93,7 +94,14 @@ describe.skipIf(!WORLDCUP)('live cluster vs simulator, same slice and configurat
       ...['--replicas', '2', '--survive', 'zone', '--fault-injection', 'on'],
       ...['--dsm-policy', 'off', '--dsm-interval-ms', String(INTERVAL_MS), '--dsm-guard', 'off'],
       ...['--dsm-max-mbps', String(MAX_MBPS), '--latency-matrix', JSON.stringify(rtt)],
-      ...['--stats-bucket-ms', String(INTERVAL_MS), '--stats-gossip-interval-ms', '500', '--pae-interval-ms', '1000'],
+      ...[
+        '--stats-bucket-ms',
+        String(INTERVAL_MS),
+        '--stats-gossip-interval-ms',
+        '500',
+        '--pae-interval-ms',
+        String(INTERVAL_MS),
+      ],
     ];
     c = await startCluster({ n: 3, zones: ZONES, extra: ZONES.map(() => args) });
     urls = c.daemons.map((d) => d.url);
@@ -101,7 +109,7 @@ describe.skipIf(!WORLDCUP)('live cluster vs simulator, same slice and configurat
   }, 60_000);
   afterAll(stopAllClusters);
 
-  it('agree on the placement exactly and on the remote-served share within the tolerance; both move records', {
+  it('agree on the placement exactly, and on the remote-served share and the records moved within the tolerance', {
     timeout: 120_000,
   }, async () => {
     const statuses = await Promise.all(c.daemons.map(statusOf));
@@ -255,8 +263,6 @@ describe.skipIf(!WORLDCUP)('live cluster vs simulator, same slice and configurat
     expect(Math.abs(live.total.remoteShare.served! - reactive.remoteShare), figures).toBeLessThanOrEqual(
       TOLERANCE.remoteShare,
     );
-    const ratio = live.moves.dsmRecords / reactive.recordsMoved;
-    expect(ratio, figures).toBeGreaterThanOrEqual(MOVES_RATIO[0]);
-    expect(ratio, figures).toBeLessThanOrEqual(MOVES_RATIO[1]);
+    expect(Math.abs(live.moves.dsmRecords / reactive.recordsMoved - 1), figures).toBeLessThanOrEqual(TOLERANCE.moves);
   });
 });
