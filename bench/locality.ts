@@ -45,6 +45,7 @@ const { values } = parseArgs({
     records: { type: 'string' },
     repeat: { type: 'string', default: '10' },
     'time-limit-s': { type: 'string', default: '900' },
+    only: { type: 'string' },
   },
 });
 const outDir = values['out-dir']!;
@@ -58,6 +59,7 @@ if (values.scale) {
     trace: values.trace?.[0] ?? `${TRACES}worldcup98_day6_even.csv.gz`,
     repeat: Number(values.repeat),
     timeLimitS: Number(values['time-limit-s']),
+    only: values.only === 'small' || values.only === 'full' ? values.only : undefined,
   });
   process.exit(0);
 }

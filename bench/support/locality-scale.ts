@@ -9,19 +9,23 @@
  * (a tenth of the daemons and records), then the full one, each bounded by the time limit.
  */
 import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { hashWords, unitInterval } from '../../src/ring/hash.ts';
 import { loadWorkload, SCENARIOS, type SimResult, simulate, type Workload } from '../../src/sim/index.ts';
 
-interface ScaleArgs {
+export interface ScaleArgs {
   readonly daemons: number;
   readonly zones: number;
   readonly records: number;
   readonly trace: string;
   readonly repeat?: number;
   readonly timeLimitS?: number;
+  /** Which runs: the small one (a tenth), the full one, or both (default). */
+  readonly only?: 'small' | 'full';
 }
 
-async function scaled(a: ScaleArgs, repeat: number): Promise<Workload> {
+export async function scaledWorkload(a: ScaleArgs, repeat: number): Promise<Workload> {
   const zoneNames = Array.from({ length: a.zones }, (_, i) => `z${i}`);
   const base = await loadWorkload(a.trace, { zoneNames });
   const s = Math.max(1, Math.ceil(a.records / base.baseKeys.length));
@@ -44,8 +48,10 @@ async function scaled(a: ScaleArgs, repeat: number): Promise<Workload> {
   return { ...base, rows: n, ts, rid, zone, write, keyScale: s, records: base.baseKeys.length * s };
 }
 
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+
 async function once(a: ScaleArgs, repeat: number, limitS: number) {
-  const w = await scaled(a, repeat);
+  const w = await scaledWorkload(a, repeat);
   const perZone = Math.max(1, Math.round(a.daemons / a.zones));
   const scenario = {
     ...SCENARIOS.B,
@@ -58,6 +64,8 @@ async function once(a: ScaleArgs, repeat: number, limitS: number) {
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   }, 200);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const load0 = loadavg()[0];
   let r: SimResult | undefined;
   let error: string | undefined;
   try {
@@ -88,6 +96,11 @@ async function once(a: ScaleArgs, repeat: number, limitS: number) {
     requests: w.rows,
     simulatedHours: (w.endMs - w.startMs) / 3.6e6,
     wallS: (performance.now() - t0) / 1000,
+    // CPU of this process (every thread: the GC's too) and the 1-minute load average before and after: the
+    // development machines' 2 cores are shared, so wall time alone says little.
+    cpuS: cpuSeconds(process.cpuUsage(cpu0)),
+    loadAvg: [load0, loadavg()[0]],
+    heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
     rssPeakMiB: Math.round(rssPeak / 2 ** 20),
     heapPeakMiB: r ? Math.round(r.heapPeakBytes / 2 ** 20) : undefined,
     planCalls: hybrid?.planCalls,
@@ -113,10 +126,11 @@ export async function runScale(outDir: string, a: ScaleArgs): Promise<void> {
     records: Math.round(a.records / 10),
   };
   const runs = [];
-  for (const [args, rep] of [
+  const plan = [
     [small, 1],
     [a, repeat],
-  ] as const) {
+  ] as const;
+  for (const [args, rep] of plan.filter((_, i) => a.only === undefined || a.only === (i === 0 ? 'small' : 'full'))) {
     console.error(`scale run: ${args.daemons} daemons, ${args.zones} zones, ${args.records} records, ×${rep} requests`);
     const res = await once(args, rep, limit);
     console.error(JSON.stringify(res));

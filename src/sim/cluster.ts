@@ -57,13 +57,38 @@ export interface Cluster {
   readonly slot: Int32Array;
 }
 
-export function createCluster(zones: readonly string[], perZone: number, replicas: number, seed: number): Cluster {
-  const latency = latencyMatrix(zones, seed);
+/** Given daemons and latency instead of the generated ones (see `SimOptions.members`, `SimOptions.latency`). */
+export interface ClusterOverrides {
+  readonly members?: readonly { readonly id: string; readonly zone: string; readonly capacity?: number }[];
+  readonly latency?: LatencyMatrix;
+}
+
+export function createCluster(
+  zones: readonly string[],
+  perZone: number,
+  replicas: number,
+  seed: number,
+  given: ClusterOverrides = {},
+): Cluster {
+  const latency = given.latency ?? latencyMatrix(zones, seed);
   const members: PlanMember[] = [];
-  zones.forEach((z, zi) => {
-    for (let k = 0; k < perZone; k++) members.push({ id: `d${zi}-${k}`, zone: z, up: true, usedBytes: 0 });
+  const capacity = new Map<string, number>();
+  if (given.members !== undefined) {
+    for (const m of given.members) {
+      if (!zones.includes(m.zone))
+        throw new RangeError(`member ${m.id}: zone ${m.zone} is not one of ${zones.join(', ')}`);
+      members.push({ id: m.id, zone: m.zone, up: true, usedBytes: 0 });
+      if (m.capacity !== undefined) capacity.set(m.id, m.capacity);
+    }
+  } else {
+    zones.forEach((z, zi) => {
+      for (let k = 0; k < perZone; k++) members.push({ id: `d${zi}-${k}`, zone: z, up: true, usedBytes: 0 });
+    });
+  }
+  const ring = createRing({
+    replicas,
+    members: members.map((m) => ({ id: m.id, zone: m.zone, capacity: capacity.get(m.id) })),
   });
-  const ring = createRing({ replicas, members: members.map((m) => ({ id: m.id, zone: m.zone })) });
   const memberIndex = new Map(members.map((m, i) => [m.id, i]));
   const memberZone = Int32Array.from(members, (m) => zones.indexOf(m.zone));
   const byZone = zones.map((_, zi) => members.flatMap((_, i) => (memberZone[i] === zi ? [i] : [])));

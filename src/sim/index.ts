@@ -9,7 +9,9 @@
  * the named NASA regions of scenario C use approximate public inter-region RTTs). Every daemon has
  * `bandwidthBytesPerS` of inbound transfer bandwidth; a move's copies reach each new holder one after another
  * (a FIFO per destination), and the record is served by its OLD holders until the last copy lands
- * (`bytes / bandwidth` after the destination is free), then by the new ones.
+ * (`bytes / bandwidth` after the destination is free, plus `moveDelayMs`), then by the new ones. `members` and
+ * `latency` replace the generated daemons and matrix (e.g. a live cluster's peer ids, for the live-vs-simulated
+ * test); `dsmCadence: 'daemon'` plans per coordinator, as the daemons do.
  *
  * **Trace → workload** (`workload.ts`). Rows come from `loadTraceTable` (the shared reader; a malformed row
  * fails with `TRACE_FORMAT` naming its line). Origin → zone: origins sorted by request count (descending, ties
@@ -39,7 +41,7 @@
  * copies `size` from the new holder's nearest old holder.
  * @packageDocumentation
  */
-import type { DsmPolicy, PlannerConfig, SurviveMode } from '../dsm/index.ts';
+import type { DsmPolicy, LatencyMatrix, PlannerConfig, SurviveMode } from '../dsm/index.ts';
 
 export { createRing, resolvePlacement } from '../ring/index.ts';
 
@@ -84,8 +86,29 @@ export interface SimOptions {
   readonly policies: readonly SimPolicy[];
   readonly seed: number;
   readonly daemonsPerZone: number;
+  /**
+   * The daemons, instead of `daemonsPerZone` generated ones (`d<zone>-<k>`): ring member ids, zones (each one
+   * of the workload's) and capacities, e.g. a live cluster's peer ids, so that the ring places every record
+   * where that cluster's ring does.
+   */
+  readonly members?: readonly { readonly id: string; readonly zone: string; readonly capacity?: number }[];
+  /** Zone→zone round trips, ms, instead of the generated matrix (`cluster.ts`); the planner gets the same. */
+  readonly latency?: LatencyMatrix;
   /** Inbound bandwidth per daemon for moves, bytes/s (default 125 MB/s, 1 Gbit/s). */
   readonly bandwidthBytesPerS: number;
+  /**
+   * Time every move takes besides its copies, ms (default 0): the mover's protocol rounds (announce, commit the
+   * signed epoch, release), which on a live cluster cost round trips between zones. The record is served by its
+   * old holders until then.
+   */
+  readonly moveDelayMs: number;
+  /**
+   * When the planner runs. `bucket` (default): one planner over every record at every bucket boundary. `daemon`:
+   * as the daemons do it, one planner per coordinator (the ring primary of a record's partition) over the records
+   * of its partitions, each starting its next cycle one bucket after its previous wave's last move landed (a
+   * daemon's DSM controller waits for its wave, then an interval), at the first bucket boundary from then on.
+   */
+  readonly dsmCadence: 'bucket' | 'daemon';
   readonly forecaster: ForecasterChoice;
   /** Records per trace key (see the module doc); default 1. */
   readonly keyScale: number;
@@ -119,6 +142,8 @@ export const DEFAULT_SIM_OPTIONS: Omit<SimOptions, 'scenario'> = {
   seed: 1,
   daemonsPerZone: 4,
   bandwidthBytesPerS: 125_000_000,
+  moveDelayMs: 0,
+  dsmCadence: 'bucket',
   forecaster: { kind: 'baseline', name: 'seasonal-naive' },
   keyScale: 1,
   horizonBuckets: 4,
@@ -144,6 +169,8 @@ export interface PolicyResult {
   readonly p99LatencyMs: number;
   /** Share of requests not served locally. */
   readonly remoteShare: number;
+  /** Requests and remote-served share per origin zone (null: no request from there), as `shoal replay` reports them. */
+  readonly zones: readonly { readonly zone: string; readonly requests: number; readonly remoteShare: number | null }[];
   readonly bytesMoved: number;
   /** Moves that copied bytes (one record each). */
   readonly recordsMoved: number;

@@ -42,10 +42,18 @@ export class Metrics {
     this.#held = heldBytes;
   }
 
-  request(latencyMs: number, local: boolean, crossBytes: number): void {
+  /** Requests and remote-served requests per origin zone (workload zone index). */
+  readonly #zoneRequests: number[] = [];
+  readonly #zoneRemote: number[] = [];
+
+  request(latencyMs: number, local: boolean, crossBytes: number, zone = 0): void {
     this.#requests++;
     this.#latSum += latencyMs;
-    if (!local) this.#remote++;
+    this.#zoneRequests[zone] = (this.#zoneRequests[zone] ?? 0) + 1;
+    if (!local) {
+      this.#remote++;
+      this.#zoneRemote[zone] = (this.#zoneRemote[zone] ?? 0) + 1;
+    }
     this.crossBytes += crossBytes;
     this.#hist.set(latencyMs, (this.#hist.get(latencyMs) ?? 0) + 1);
   }
@@ -141,6 +149,10 @@ export class Metrics {
       meanLatencyMs: this.#requests > 0 ? this.#latSum / this.#requests : 0,
       p99LatencyMs: p99,
       remoteShare: this.#requests > 0 ? this.#remote / this.#requests : 0,
+      zones: w.zoneNames.map((zone, z) => {
+        const requests = this.#zoneRequests[z] ?? 0;
+        return { zone, requests, remoteShare: requests > 0 ? (this.#zoneRemote[z] ?? 0) / requests : null };
+      }),
       bytesMoved: this.#bytesMoved,
       recordsMoved: n,
       goodMoveRatio: n > 0 ? good / n : null,

@@ -35,6 +35,7 @@ export class Placements {
   readonly #part: Int32Array;
   readonly #ring: (Holding | undefined)[];
   readonly #keys: (rid: number) => string;
+  #baseIndex: Map<string, number> | undefined;
 
   constructor(c: Cluster, w: Workload, keyOf: (rid: number) => string) {
     this.c = c;
@@ -48,6 +49,15 @@ export class Placements {
     let p = this.#part[rid];
     if (p < 0) p = this.#part[rid] = this.c.ring.partitionOf(this.#keys(rid));
     return p;
+  }
+
+  /** The record of `key` (a key of {@link keyOf}'s form), without a map over every record. */
+  ridOf(key: string): number {
+    const w = this.w;
+    this.#baseIndex ??= new Map(w.baseKeys.map((k, i) => [k, i]));
+    if (w.keyScale === 1) return this.#baseIndex.get(key)!;
+    const hash = key.lastIndexOf('#');
+    return this.#baseIndex.get(key.slice(0, hash))! * w.keyScale + Number(key.slice(hash + 1));
   }
 
   /** The ring's holding of partition `p` (through `resolvePlacement`, no override, no move). */

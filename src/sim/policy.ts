@@ -40,6 +40,11 @@ export interface PolicyContext {
   readonly pl: Placements;
   readonly readOne: boolean;
   readonly bytesPerMs: number;
+  /** Time a move takes besides its copies (`SimOptions.moveDelayMs`). */
+  readonly moveDelayMs: number;
+  /** `SimOptions.dsmCadence`, and the planning interval (the bucket width). */
+  readonly cadence: 'bucket' | 'daemon';
+  readonly intervalMs: number;
   readonly ttlMs: number;
   readonly planner: PlannerConfig;
   readonly prices: Prices;
@@ -60,6 +65,8 @@ export class PolicyState {
   readonly #free: Float64Array;
   readonly #used: Float64Array;
   readonly #cfg: PlannerConfig;
+  /** Cadence `daemon`: when each coordinator (member index) plans next. */
+  readonly #readyAt: Float64Array;
 
   constructor(policy: SimPolicy, x: PolicyContext) {
     this.policy = policy;
@@ -68,6 +75,7 @@ export class PolicyState {
     this.metrics.prices = x.prices;
     this.#free = new Float64Array(x.initialUsed.length);
     this.#used = Float64Array.from(x.initialUsed);
+    this.#readyAt = new Float64Array(x.initialUsed.length);
     this.#cfg = { ...x.planner, policy: plannerPolicy(policy) };
   }
 
@@ -105,7 +113,7 @@ export class PolicyState {
       local = here >= k;
       cross = size * (k - Math.min(k, here));
     }
-    this.metrics.request(lat, local, cross);
+    this.metrics.request(lat, local, cross, z);
     if (this.policy === 'ttl' && !write) this.#ttlRead(rid, z, t, here, size);
   }
 
@@ -157,10 +165,8 @@ export class PolicyState {
     for (const r of this.#over.keys()) rids.add(r);
     for (const r of this.#flight.keys()) rids.add(r);
     const records: PlanRecord[] = [];
-    const byKey = new Map<string, number>();
     for (const rid of rids) {
       const key = keyOf(pl.w, rid);
-      byKey.set(key, rid);
       const p = pl.partition(rid);
       const h = this.holding(rid);
       const f = this.#flight.get(rid);
@@ -179,30 +185,54 @@ export class PolicyState {
       });
     }
     const members: PlanMember[] = pl.c.members.map((m, i) => ({ ...m, usedBytes: this.#used[i] }));
+    if (this.#x.cadence === 'bucket') {
+      this.#plan(t, members, records, this.#over.size);
+      return;
+    }
+    // One planner per coordinator (the ring primary of the record's partition), as on the daemons; each plans
+    // again one interval after its previous wave's last move landed (the controller waits for its wave).
+    const groups = new Map<number, PlanRecord[]>();
+    for (const r of records) {
+      const m = pl.c.memberIndex.get(pl.c.ring.primaryOf(r.partition)!)!;
+      if (this.#readyAt[m] > t) continue;
+      const g = groups.get(m);
+      if (g === undefined) groups.set(m, [r]);
+      else g.push(r);
+    }
+    for (const [m, group] of groups) {
+      const waveEnd = this.#plan(
+        t,
+        members,
+        group,
+        group.reduce((n, r) => n + (r.overridden ? 1 : 0), 0),
+      );
+      this.#readyAt[m] = waveEnd + this.#x.intervalMs;
+    }
+  }
+
+  /** Plans `records` at `t` and starts the moves; resolves to when the last of them lands (`t` with none). */
+  #plan(t: number, members: PlanMember[], records: PlanRecord[], overridesHeld: number): number {
+    const pl = this.#x.pl;
     const t0 = performance.now();
-    const plan = planCycle({
-      now: t,
-      config: this.#cfg,
-      members,
-      records,
-      latency: pl.c.latency,
-      overridesHeld: this.#over.size,
-    });
+    const plan = planCycle({ now: t, config: this.#cfg, members, records, latency: pl.c.latency, overridesHeld });
     this.metrics.planMs += performance.now() - t0;
     this.metrics.planCalls++;
+    let end = t;
     for (const mv of plan.moves) {
-      const rid = byKey.get(mv.key)!;
+      const rid = pl.ridOf(mv.key);
       const from = this.holding(rid);
       const to = holdingOf(
         pl.c,
         mv.to.map((id) => pl.c.memberIndex.get(id)!),
       );
       this.metrics.kinds[mv.kind] = (this.metrics.kinds[mv.kind] ?? 0) + 1;
-      this.#start(rid, from, to, t, mv.kind === 'home' || mv.kind === 'drop');
+      end = Math.max(end, this.#start(rid, from, to, t, mv.kind === 'home' || mv.kind === 'drop'));
     }
+    return end;
   }
 
-  #start(rid: number, from: Holding, to: Holding, t: number, reclaim: boolean): void {
+  /** Starts a move; returns when it lands. */
+  #start(rid: number, from: Holding, to: Holding, t: number, reclaim: boolean): number {
     const c = this.#x.pl.c;
     const size = sizeOf(this.#x.pl.w, rid);
     const added = to.members.filter((m) => !from.members.includes(m));
@@ -221,17 +251,19 @@ export class PolicyState {
       added.map((m) => c.memberZone[m]),
       reclaim,
     );
-    if (added.length === 0) {
+    if (added.length === 0 && this.#x.moveDelayMs === 0) {
       this.#settle(rid, from, to, t);
-      return;
+      return t;
     }
     let done = t;
     for (const m of added) {
       done = Math.max(done, this.#queue(m, t, size));
       if (from.zc[c.memberZone[m]] === 0) this.metrics.crossBytes += size;
     }
+    done += this.#x.moveDelayMs;
     this.#flight.set(rid, { from, to, doneAt: done });
     pushHeap(this.#heap, { t: done, rid, z: -1 });
+    return done;
   }
 
   #ttlRead(rid: number, z: number, t: number, here: number, size: number): void {

@@ -30,7 +30,10 @@ export async function simulate(
   if (w.zoneNames.length !== sc.zones) {
     throw new ShoalError('CONFIG_INVALID', `workload has ${w.zoneNames.length} zones, scenario ${sc.name} ${sc.zones}`);
   }
-  const cluster = createCluster(w.zoneNames, o.daemonsPerZone, sc.replicationFactor, o.seed);
+  const cluster = createCluster(w.zoneNames, o.daemonsPerZone, sc.replicationFactor, o.seed, {
+    members: o.members,
+    latency: o.latency,
+  });
   const pl = new Placements(cluster, w, (rid) => keyOf(w, rid));
   const bucketMs = o.bucketMs ?? bucketOf(w);
   const H = o.horizonBuckets;
@@ -53,6 +56,9 @@ export async function simulate(
     pl,
     readOne: sc.readClass === 'one',
     bytesPerMs: o.bandwidthBytesPerS / 1000,
+    moveDelayMs: o.moveDelayMs,
+    cadence: o.dsmCadence,
+    intervalMs: bucketMs,
     ttlMs,
     planner: defaultPlannerConfig({ survive: sc.survive, replicationFactor: sc.replicationFactor, ...o.planner }),
     prices: {

@@ -13,6 +13,8 @@ import { keyOf, sizeOf, type Workload } from './workload.ts';
 /** Rolling counts of one (record, zone): reads in `buf[0, B)`, writes in `buf[B, 2B)`, slot = bucket mod B. */
 interface Pair {
   readonly rid: number;
+  /** The record's key, built once: the forecaster's batches and the accuracy's maps take it every cycle. */
+  readonly key: string;
   readonly z: number;
   readonly buf: Float32Array;
   last: number;
@@ -69,7 +71,7 @@ export class DemandTracker {
     const b = this.#bucket(w.ts[i]);
     let p = this.#pairs.get(key);
     if (p === undefined) {
-      p = { rid: w.rid[i], z: w.zone[i], buf: new Float32Array(2 * B), last: b };
+      p = { rid: w.rid[i], key: keyOf(w, w.rid[i]), z: w.zone[i], buf: new Float32Array(2 * B), last: b };
       this.#pairs.set(key, p);
     } else if (p.last < b) {
       for (let x = p.last + 1; x <= Math.min(b, p.last + B); x++) p.buf[x % B] = p.buf[B + (x % B)] = 0;
@@ -100,7 +102,8 @@ export class DemandTracker {
     for (const p of list) {
       let r = 0;
       let wr = 0;
-      for (let x = Math.max(e - H, p.last - B + 1); x <= Math.min(e - 1, p.last); x++) {
+      // Buckets e - H .. e - 1 that exist (>= 0: the first cycles have fewer than H behind them) and are held.
+      for (let x = Math.max(0, e - H, p.last - B + 1); x <= Math.min(e - 1, p.last); x++) {
         r += p.buf[x % B];
         wr += p.buf[B + (x % B)];
       }
@@ -132,6 +135,9 @@ export class DemandTracker {
     const B = o.lookback;
     const startMs = o.gridStartMs + (e - n) * o.bucketMs;
     const remembered = new Map<string, Array<{ zone: string; expected: number }>>();
+    // `list` is sorted by record, so a record's rows are adjacent: its arrays are the last ones made.
+    let z: Array<{ zone: string; expected: number }> = [];
+    let d: ZoneDemand[] | undefined;
     for (let from = 0; from < list.length; ) {
       let to = Math.min(list.length, from + BATCH_ROWS);
       while (to < list.length && to > from + 1 && list[to].rid === list[to - 1].rid) to--;
@@ -143,14 +149,15 @@ export class DemandTracker {
       const sizeBytes = new Float64Array(rows);
       for (let r = 0; r < rows; r++) {
         const p = list[from + r];
-        keys[r] = keyOf(this.#w, p.rid);
+        keys[r] = p.key;
         zones[r] = this.#w.zoneNames[p.z];
         sizeBytes[r] = sizeOf(this.#w, p.rid);
-        for (let j = 0; j < n; j++) {
-          const x = e - n + j;
-          if (x > p.last || x <= p.last - B) continue;
-          reads[r * n + j] = p.buf[x % B];
-          writes[r * n + j] = p.buf[B + (x % B)];
+        // Buckets x = e - n + j that the ring buffer still holds: p.last - B < x <= p.last.
+        const j0 = Math.max(0, p.last - B + 1 - (e - n));
+        const j1 = Math.min(n - 1, p.last - (e - n));
+        for (let j = j0, slot = (e - n + j0) % B; j <= j1; j++, slot = slot + 1 === B ? 0 : slot + 1) {
+          reads[r * n + j] = p.buf[slot];
+          writes[r * n + j] = p.buf[B + slot];
         }
       }
       const batch: SeriesBatch = {
@@ -175,15 +182,15 @@ export class DemandTracker {
           wr += writes[r * n + j];
         }
         const ex = Math.max(0, y[r]);
-        let z = remembered.get(keys[r]);
-        if (z === undefined) {
+        const first = from + r === 0 || list[from + r - 1].rid !== p.rid;
+        if (first) {
           z = [];
           remembered.set(keys[r], z);
+          d = undefined;
         }
         z.push({ zone: zones[r], expected: ex });
         if (!(ex > 0)) continue;
         const share = rd + wr > 0 ? rd / (rd + wr) : 1;
-        let d = out.get(p.rid);
         if (d === undefined) {
           d = [];
           out.set(p.rid, d);
@@ -194,9 +201,10 @@ export class DemandTracker {
     }
     this.#acc.endCycle(startMs);
     this.#acc.remember(startMs + n * o.bucketMs, o.bucketMs, o.horizon, remembered);
-    for (const p of list) {
-      if (acc.has(p.rid)) continue;
-      const a = this.#acc.accuracy(keyOf(this.#w, p.rid));
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      if (i > 0 && list[i - 1].rid === p.rid) continue; // the record's accuracy is asked once
+      const a = this.#acc.accuracy(p.key);
       if (a !== undefined) acc.set(p.rid, a);
     }
   }

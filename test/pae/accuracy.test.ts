@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
@@ -182,6 +183,43 @@ describe('ForecastAccuracy', () => {
     windowOf(acc, 3, 40, 10, 'b');
     expect(acc.keys).toBe(2);
     expect(acc.accuracy('k')).toBeUndefined(); // the least recently scored key was dropped
+  });
+
+  it('keeps exactly the maxKeys most recently scored keys, over any order of scoring (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.uniqueArray(fc.integer({ min: 0, max: 11 }), { maxLength: 12 }), { maxLength: 40 }),
+        (maxKeys, windows) => {
+          // minAccesses 0: every key with a history has an accuracy, so `accuracy` tells which keys are held.
+          const acc = new ForecastAccuracy({ windows: 2, minWindows: 1, minAccesses: 0, maxKeys });
+          let lru: number[] = []; // the reference: least recently scored first
+          windows.forEach((keys, w) => {
+            acc.remember(T0 + w * B, B, 1, new Map(keys.map((k) => [`k${k}`, [{ zone: 'eu', expected: 1 }]])));
+            const batch: SeriesBatch = {
+              bucketMs: B,
+              startMs: T0 + w * B,
+              buckets: 1,
+              rows: 0,
+              keys: [],
+              zones: [],
+              reads: new Float32Array(0),
+              writes: new Float32Array(0),
+              sizeBytes: new Float64Array(0),
+            };
+            acc.observe(batch);
+            acc.endCycle(batch.startMs);
+            for (const k of keys) {
+              lru = [...lru.filter((x) => x !== k), k];
+              if (lru.length > maxKeys) lru.shift();
+            }
+          });
+          const held = Array.from({ length: 12 }, (_, k) => k).filter((k) => acc.accuracy(`k${k}`) !== undefined);
+          expect(held).toEqual([...lru].sort((a, b) => a - b));
+          expect(acc.keys).toBe(lru.length);
+        },
+      ),
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/pae/rng.ts';
 import { loadWorkload, SCENARIOS, type Scenario, type SimResult, simulate } from '../../src/sim/index.ts';
 import { Metrics, topAccessor } from '../../src/sim/metrics.ts';
+import { DemandTracker } from '../../src/sim/series.ts';
 import type { Workload } from '../../src/sim/workload.ts';
 
 let dir: string;
@@ -31,6 +32,26 @@ async function shiftingTrace(): Promise<string> {
   const path = join(dir, 'shift.csv');
   await writeFile(path, `${lines.join('\n')}\n`);
   return path;
+}
+
+/** Reads of records 'a', 'b' (100 B) from zones z0..z2: rows `[ts, record, zone]`. */
+function handWorkload(rows: number[][]): Workload {
+  return {
+    name: 'hand',
+    rows: rows.length,
+    ts: Float64Array.from(rows, (r) => r[0]),
+    rid: Int32Array.from(rows, (r) => r[1]),
+    zone: Uint8Array.from(rows, (r) => r[2]),
+    write: new Uint8Array(rows.length),
+    baseKeys: ['a', 'b'],
+    baseSize: Float64Array.from([100, 100]),
+    keyScale: 1,
+    records: 2,
+    zoneNames: ['z0', 'z1', 'z2'],
+    originZones: {},
+    startMs: rows[0][0],
+    endMs: rows[rows.length - 1][0],
+  };
 }
 
 const strip = (r: SimResult) => r.policies.map(({ planMs: _p, ...rest }) => rest);
@@ -78,31 +99,34 @@ describe('simulator', () => {
     expect(r.policies[0].remoteShare).toBe(1);
   });
 
+  it('the first cycles, with fewer than H buckets behind them, see the demand of those buckets', async () => {
+    // Two reads of record 0 from zone 1 in bucket 0; the cycle at the end of bucket 0 (e = 1, H = 4).
+    const w = handWorkload([
+      [10, 0, 1],
+      [20, 0, 1],
+    ]);
+    const t = new DemandTracker(w, {
+      gridStartMs: 0,
+      bucketMs: 100,
+      horizon: 4,
+      lookback: 8,
+      readClass: 'one',
+      future: false,
+    });
+    for (let i = 0; i < w.rows; i++) t.add(i);
+    const d = await t.cycle(1);
+    expect(d.observed.get(0)).toEqual([{ zone: 'z1', one: 2, majority: 0, all: 0 }]);
+  });
+
   it('scores goodMoveRatio and movedBackShare against the true next window', () => {
     // Record 0: zone 1 at t=10 and 20, zone 0 at 30, 40; record 1: zone 2 at 100.
-    const rows = [
+    const w = handWorkload([
       [10, 0, 1],
       [20, 0, 1],
       [30, 0, 0],
       [40, 0, 0],
       [100, 1, 2],
-    ];
-    const w: Workload = {
-      name: 'hand',
-      rows: rows.length,
-      ts: Float64Array.from(rows, (r) => r[0]),
-      rid: Int32Array.from(rows, (r) => r[1]),
-      zone: Uint8Array.from(rows, (r) => r[2]),
-      write: new Uint8Array(rows.length),
-      baseKeys: ['a', 'b'],
-      baseSize: Float64Array.from([100, 100]),
-      keyScale: 1,
-      records: 2,
-      zoneNames: ['z0', 'z1', 'z2'],
-      originZones: {},
-      startMs: 0,
-      endMs: 100,
-    };
+    ]);
     const m = new Metrics(0, 0);
     m.prices = { storageUsdPerGbMonth: 0.023, transferUsdPerGb: 0.02, moveBackWindowMs: 50, horizonMs: 30 };
     m.move(0, 0, 100, [1], [2], [1]); // next window [0, 30): zone 1 twice → good
