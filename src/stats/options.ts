@@ -13,6 +13,9 @@ export const SLOT_SS_BYTES = 32 + 24 + 8 + 16;
 export const SLOT_KEY_BYTES = 24;
 /** Estimated bytes of one Space-Saving slot besides its key's characters. */
 export const SLOT_BYTES = SLOT_SS_BYTES + SLOT_KEY_BYTES;
+/** Most buckets kept at the finest resolution (6 h of 60 s buckets), whatever the bucket size. */
+const MAX_BASE_BUCKETS = 360;
+
 /** Average key length assumed when sizing slots from the budget. */
 export const ASSUMED_KEY_CHARS = 32;
 /** Worst-case open-bucket cell bytes per slot (table may grow to 4 × nextPow2(capacity) cells of 24 bytes). */
@@ -56,7 +59,10 @@ export function resolveOptions(o: StatsOptions = {}): ResolvedOptions {
     hourMs: o.retention?.hourMs ?? 14 * DAY_MS,
     dayMs: o.retention?.dayMs ?? 90 * DAY_MS,
   };
-  const baseLen = Math.max(1, Math.ceil(retention.bucketMs / bucketMs));
+  // The finest resolution keeps at most as many buckets as 6 h of the default 60 s ones: with fine buckets
+  // (tests, demos: 1-2 s) 6 h of them left the budget only ~100 series lanes, so planners saw about half the
+  // keys that had demand (found by the live-vs-simulated test). Older data lives on in the hourly rollups.
+  const baseLen = Math.max(1, Math.min(MAX_BASE_BUCKETS, Math.ceil(retention.bucketMs / bucketMs)));
   const hourLen = Math.max(1, Math.ceil(retention.hourMs / HOUR_MS));
   const dayLen = Math.max(1, Math.ceil(retention.dayMs / DAY_MS));
   const maxZones = o.maxZones ?? 32;
