@@ -41,8 +41,16 @@ export const ERROR_CATALOGUE = {
     status: 409,
     description: 'The operation conflicts with the current state (for example a doc patch on a blob).',
   },
-  QUORUM_NOT_REACHED: { status: 503, description: 'Too few replicas answered in time for the requested consistency.' },
-  REPLICAS_UNAVAILABLE: { status: 503, description: 'Every replica of the key is down or unreachable.' },
+  QUORUM_NOT_REACHED: {
+    status: 503,
+    description:
+      'Too few replicas answered in time for the requested consistency; a write may have been stored on some and may still appear (indeterminate).',
+  },
+  REPLICAS_UNAVAILABLE: {
+    status: 503,
+    description:
+      "Too few of the key's replicas (or the peer asked) are reachable to try the request; a write was not attempted and stored nowhere.",
+  },
   NOT_READY: { status: 503, description: 'The daemon is starting or stopping.' },
   TIMEOUT: { status: 504, description: 'A remote call did not finish within its timeout.' },
   STORE_ERROR: { status: 500, description: 'The local store failed; nothing was acknowledged.' },
