@@ -5,7 +5,7 @@ import { type Fault, formatSchedule, makeSchedule, prng } from './schedule.ts';
 
 describe('seeded fault schedules', () => {
   it('are a function of the seed and options, and every target is a live slot when its fault runs', () => {
-    const opts = { n: 5, durationMs: 300_000, require: ['join', 'leave', 'pause'] as const };
+    const opts = { n: 5, durationMs: 300_000, require: ['join', 'leave', 'pause', 'skew', 'full-disk'] as const };
     for (let seed = 1; seed <= 200; seed++) {
       const a = makeSchedule(seed, { ...opts, require: [...opts.require] });
       expect(makeSchedule(seed, { ...opts, require: [...opts.require] })).toEqual(a);
@@ -168,5 +168,18 @@ describe('the history checker', () => {
     // The same operations overlapping in time are linearizable (the read may come before b).
     const overlapping = h.map((op) => ({ ...op, invoke: 0, complete: 100 }));
     expect(checkHistory(overlapping, [final('lin', 'b', 2)]).violations).toEqual([]);
+  });
+});
+
+describe('the history checker on write order', () => {
+  it('flags a quorum write acknowledged with a version below one acknowledged before it was invoked', () => {
+    const h = [w('k', 'a', 5), w('k', 'b', 3)];
+    const report = checkHistory(h, [final('k', 'a', 5)]);
+    expect(report.violations.map((x) => x.kind)).toEqual(['reordered-write']);
+    // Overlapping writes may be ordered either way; at `one` no order is promised.
+    expect(checkHistory([w('k', 'a', 5), { ...w('k', 'b', 3), invoke: 0 }], [final('k', 'a', 5)]).violations).toEqual(
+      [],
+    );
+    expect(checkHistory([w('k', 'a', 5), w('k', 'b', 3, 'ok', 'one')], [final('k', 'a', 5)]).violations).toEqual([]);
   });
 });

@@ -8,7 +8,9 @@
  *     was refused (a refused write must not take effect, not even later through hints);
  * (b) agreement: every daemon reads the same copy at `one`, and every replica holds it;
  * (c) quorum reads: a read at `quorum`/`all` returns a version at least as new as every write acknowledged
- *     at `quorum`/`all`/`linearizable` before the read was invoked;
+ *     at `quorum`/`all`/`linearizable` before the read was invoked; and such a write gets a version above
+ *     every one acknowledged at those levels before it was invoked (else a later write loses to an earlier
+ *     one by last-writer-wins: what a clock running behind, or another ahead, does to blind writes);
  * (d) linearizability of the keys used only at `linearizable` (the Wing & Gong search of test/support).
  */
 import { checkRegisterHistory, type RegisterOp } from '../support/linearizability.ts';
@@ -46,7 +48,14 @@ export interface FinalRead {
 }
 
 export interface Violation {
-  kind: 'lost-write' | 'refused-write-applied' | 'unknown-value' | 'disagreement' | 'stale-read' | 'not-linearizable';
+  kind:
+    | 'lost-write'
+    | 'refused-write-applied'
+    | 'unknown-value'
+    | 'disagreement'
+    | 'stale-read'
+    | 'reordered-write'
+    | 'not-linearizable';
   key: string;
   detail: string;
 }
@@ -126,6 +135,7 @@ export function checkHistory(history: readonly Op[], finals: readonly FinalRead[
         });
     }
   }
+  for (const [key, ops] of byKey) violations.push(...reorderedWrites(key, ops));
   for (const r of history)
     if (r.type === 'read' && r.outcome === 'ok' && r.value !== undefined) {
       const source = byKey.get(r.key)?.find((w) => w.type === 'write' && w.value === r.value);
@@ -154,6 +164,26 @@ export function checkHistory(history: readonly Op[], finals: readonly FinalRead[
     linearizableKeys: linKeys.length,
     undecided,
   };
+}
+
+/** Acknowledged quorum-level writes whose version is below that of one acknowledged before they were invoked. */
+function reorderedWrites(key: string, ops: readonly Op[]): Violation[] {
+  const acked = ops.filter((o) => o.type === 'write' && o.outcome === 'ok' && QUORUM_WRITE.has(o.level) && o.version);
+  const byComplete = [...acked].sort((a, b) => (a.complete ?? 0) - (b.complete ?? 0));
+  const out: Violation[] = [];
+  let newest: Op | undefined;
+  let i = 0;
+  for (const w of [...acked].sort((a, b) => a.invoke - b.invoke)) {
+    for (; i < byComplete.length && (byComplete[i].complete ?? 0) < w.invoke; i++)
+      if (!newest || (byComplete[i].version ?? '') > (newest.version ?? '')) newest = byComplete[i];
+    if (newest?.version && (w.version ?? '') < newest.version)
+      out.push({
+        kind: 'reordered-write',
+        key,
+        detail: `${w.value}@${w.version} (${w.level} on d${w.daemon}) was invoked after ${newest.value}@${newest.version} (${newest.level} on d${newest.daemon}) was acknowledged, with a lower version`,
+      });
+  }
+  return out;
 }
 
 /** A key's operations in the register checker's terms: refused ones left out, unknown ones incomplete. */

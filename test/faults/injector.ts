@@ -1,7 +1,8 @@
 /**
  * Applies a fault schedule to a multi-process cluster (test/support/cluster.ts): SIGKILL and restart,
  * SIGSTOP/SIGCONT, in-app link partitions (`/admin/faults/block`, daemons need `--fault-injection on`),
- * and a join or a leave while a partition is in place. Slots are indices of `cluster.daemons`; a joiner
+ * a join or a leave while a partition is in place, a slow or full store and a skewed HLC (`/admin/faults/store`,
+ * `/admin/faults/clock`). Slots are indices of `cluster.daemons`; a joiner
  * is appended, so its slot is the next index, as the schedule generator assumed.
  */
 import { join } from 'node:path';
@@ -38,6 +39,7 @@ export function createInjector(c: Cluster, opts: InjectorOptions): Injector {
   const killed = new Set<number>();
   const left = new Set<number>();
   const blocked = new Map<number, Set<number>>(); // slot -> slots it blocks
+  const degraded = new Map<number, [string, object]>(); // slot -> the fault route and the body that undoes it
   const ids = new Map<number, string>();
   const events: string[] = [];
   const t0 = Date.now();
@@ -97,8 +99,34 @@ export function createInjector(c: Cluster, opts: InjectorOptions): Injector {
 
   const apply = async (f: Fault, signal?: AbortSignal) => {
     applied++;
-    if (f.kind !== 'partition') return signalProcess(f);
-    return partition(f, signal);
+    if (f.kind === 'kill' || f.kind === 'pause') return signalProcess(f);
+    if (f.kind === 'partition') return partition(f, signal);
+    return degrade(f);
+  };
+
+  /** A slow or full store, or a skewed HLC, on one daemon for `downMs`; undone even if the daemon was restarted. */
+  const degrade = async (f: Extract<Fault, { kind: 'slow-disk' | 'full-disk' | 'skew' }>) => {
+    if (!running(f.target)) return note(`skip ${f.kind} of ${f.target}: not running`);
+    const [path, on, off] =
+      f.kind === 'skew'
+        ? ['clock', { offsetMs: f.amount }, { offsetMs: 0 }]
+        : ['store', f.kind === 'slow-disk' ? { latencyMs: f.amount } : { full: true }, { latencyMs: 0, full: false }];
+    note(`${f.kind} on daemon ${f.target} (${JSON.stringify(on)})`);
+    degraded.set(f.target, [path, off]);
+    await putFault(f.target, path, on);
+    await sleep(f.downMs);
+    if (running(f.target)) await putFault(f.target, path, off);
+    degraded.delete(f.target);
+    note(`${f.kind} on daemon ${f.target} undone`);
+  };
+  const putFault = async (slot: number, path: string, body: object) => {
+    const r = await fetch(`${c.daemons[slot].url}/admin/faults/${path}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!r.ok) throw new Error(`PUT /admin/faults/${path} on daemon ${slot}: ${r.status} ${await r.text()}`);
   };
 
   const signalProcess = async (f: Extract<Fault, { kind: 'kill' | 'pause' }>) => {
@@ -180,6 +208,8 @@ export function createInjector(c: Cluster, opts: InjectorOptions): Injector {
         if (to.size > 0 && running(from)) await cut('unblock', from, [...to]).catch(() => {});
       for (const s of killed) if (!running(s)) await c.restart(s);
       killed.clear();
+      for (const [s, [path, off]] of degraded) if (running(s)) await putFault(s, path, off).catch(() => {});
+      degraded.clear();
     },
   };
 }

@@ -134,6 +134,19 @@ async function finalRead(inj: Injector, key: string): Promise<FinalRead> {
   return { key, reads, replicaVersions };
 }
 
+/** How many operations ended how: `ok`, and per status and code otherwise (e.g. `503 QUORUM_NOT_REACHED: 41`). */
+export function outcomes(history: readonly Op[]): string {
+  const counts = new Map<string, number>();
+  for (const o of history) {
+    const k = o.outcome === 'ok' ? 'ok' : `${o.outcome} ${o.status ?? ''} ${o.code ?? ''}`.replace(/ +/g, ' ').trim();
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k}: ${n}`)
+    .join(', ');
+}
+
 /** A failure message: the seed, the schedule, what went wrong and the history of the keys concerned. */
 export function describeFailure(r: RoundResult, extra = ''): string {
   const v = r.report.violations.slice(0, 10).map((x) => `  ${x.kind} ${x.key}: ${x.detail}`);
