@@ -6,6 +6,8 @@
  * is appended, so its slot is the next index, as the schedule generator assumed.
  */
 import { join } from 'node:path';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { loadOrCreatePeerKey } from '../../src/net/index.ts';
 import { type Cluster, launchTracked, statusOf } from '../support/cluster.ts';
 import { freePort } from '../support/daemon-process.ts';
 import { sleep } from './load.ts';
@@ -63,30 +65,38 @@ export function createInjector(c: Cluster, opts: InjectorOptions): Injector {
   };
   const members = () => c.daemons.map((_, s) => s).filter((s) => !left.has(s));
 
+  /** Asks daemon `from` to block (or unblock) its links to `to`. */
+  const post = async (from: number, action: 'block' | 'unblock', to: number[]) => {
+    if (to.length === 0 || !running(from)) return;
+    const peerIds = await Promise.all(to.map(idOf));
+    const r = await fetch(`${c.daemons[from].url}/admin/faults/${action}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ peerIds }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!r.ok) throw new Error(`${action} on daemon ${from}: ${r.status} ${await r.text()}`);
+    const set = blocked.get(from) ?? new Set<number>();
+    for (const t of to) action === 'block' ? set.add(t) : set.delete(t);
+    blocked.set(from, set);
+  };
   /** Blocks (or unblocks) every link between slot `a` and each of `others`, on both sides. */
   const cut = async (action: 'block' | 'unblock', a: number, others: number[]) => {
-    const post = async (from: number, to: number[]) => {
-      if (to.length === 0 || !running(from)) return;
-      const peerIds = await Promise.all(to.map(idOf));
-      const r = await fetch(`${c.daemons[from].url}/admin/faults/${action}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ peerIds }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (!r.ok) throw new Error(`${action} on daemon ${from}: ${r.status} ${await r.text()}`);
-      const set = blocked.get(from) ?? new Set<number>();
-      for (const t of to) action === 'block' ? set.add(t) : set.delete(t);
-      blocked.set(from, set);
-    };
-    await Promise.all([post(a, others), ...others.map((o) => post(o, [a]))]);
+    await Promise.all([post(a, action, others), ...others.map((o) => post(o, action, [a]))]);
   };
 
-  const joinOne = async (slot: number, via: number) => {
+  /**
+   * Starts daemon `slot`, joining via `via`, cut off from `others` from its first packet on: its peer key is
+   * made in its data directory first, so `others` refuse its peer id before it starts (a real partition
+   * would never let it reach them, not even while it starts).
+   */
+  const joinOne = async (slot: number, via: number, others: number[]) => {
     if (slot !== c.daemons.length)
       throw new Error(`schedule expects joiner slot ${slot}, cluster has ${c.daemons.length}`);
     const port = await freePort();
     const dataDir = join(c.root, `j${slot}`);
+    ids.set(slot, peerIdFromPrivateKey(await loadOrCreatePeerKey(dataDir)).toString());
+    await Promise.all(others.map((o) => post(o, 'block', [slot])));
     const [multiaddr] = (await statusOf(c.daemons[via])).multiaddrs;
     const args = [
       ...['start', '--data-dir', dataDir, '--http-port', String(port), '--zone', `z${slot}`],
@@ -157,9 +167,8 @@ export function createInjector(c: Cluster, opts: InjectorOptions): Injector {
     let leaving: number | undefined;
     if (f.member === 'join' && f.target !== undefined) {
       note(`join daemon ${f.target} via ${majority[0]} (majority side)`);
-      await joinOne(f.target, majority[0]);
-      // On the majority side: cut from the minority as soon as its peer id is known.
-      for (const a of minority) await cut('block', a, [f.target]);
+      await joinOne(f.target, majority[0], minority);
+      await post(f.target, 'block', minority);
       majority.push(f.target);
       note(`daemon ${f.target} joined`);
     } else if (f.member === 'leave' && f.target !== undefined && running(f.target)) {

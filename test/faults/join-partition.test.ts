@@ -14,7 +14,9 @@
  * (a precondition: the minority's writes, the joiner in the ring) fails it as usual.
  */
 import { join } from 'node:path';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOrCreatePeerKey } from '../../src/net/index.ts';
 import { blockLinks, eventually } from '../cluster/helpers.ts';
 import { type Cluster, launchTracked, recordUrl, startCluster, statusOf, stopAllClusters } from '../support/cluster.ts';
 import { type DaemonProcess, freePort } from '../support/daemon-process.ts';
@@ -81,6 +83,9 @@ describe('a join during a partition', () => {
 
     const port = await freePort();
     const dataDir = join(c.root, 'joiner');
+    // The joiner's peer key first, so the minority refuses it from its first packet on.
+    const joinerId = peerIdFromPrivateKey(await loadOrCreatePeerKey(dataDir)).toString();
+    await Promise.all(minority.map((i) => blockLinks(c.daemons[i], 'block', [joinerId])));
     const [via] = (await statusOf(c.daemons[2])).multiaddrs;
     const joiner = await launchTracked({
       url: `http://127.0.0.1:${port}`,
@@ -91,9 +96,12 @@ describe('a join during a partition', () => {
       ],
     });
     c.daemons.push(joiner);
-    const joinerId = (await statusOf(joiner)).peerId;
-    await cut('block', [[joiner, minority.map((i) => ids[i])]]);
-    await Promise.all(minority.map((i) => blockLinks(c.daemons[i], 'block', [joinerId])));
+    expect((await statusOf(joiner)).peerId).toBe(joinerId);
+    await blockLinks(
+      joiner,
+      'block',
+      minority.map((i) => ids[i]),
+    );
     // The majority side takes the joiner into its ring.
     const inRing = await eventually(
       async () => {
