@@ -5,6 +5,7 @@ import { type Member, type Net, resolveMemberId } from '../src/net/index.ts';
 import type { ForkRecord, LayoutKeeper, QuarantineEntry, WaveFaults } from '../src/overrides/index.ts';
 import type { Replication } from '../src/replication/index.ts';
 import type { RingSummary } from '../src/ring/index.ts';
+import type { StoreFaults } from '../src/store/faulty.ts';
 
 /** The cluster admin operations over the daemon's net and replication (either may still be starting). */
 export function clusterAdmin(
@@ -90,7 +91,11 @@ export function ringView(summary: RingSummary, members: readonly Member[]) {
 export type RingView = ReturnType<typeof ringView>;
 
 /** Fault injection over the daemon's net (refused by the net unless started with faults enabled). */
-export function faultAdmin(net: () => Net | undefined, wave: WaveFaults): FaultAdmin {
+export function faultAdmin(
+  net: () => Net | undefined,
+  wave: WaveFaults,
+  injected: { store: StoreFaults; clock: { offsetMs: number } },
+): FaultAdmin {
   const need = (): Net => {
     const n = net();
     if (!n) throw new ShoalError('NOT_READY', 'the daemon is starting or stopping');
@@ -111,5 +116,11 @@ export function faultAdmin(net: () => Net | undefined, wave: WaveFaults): FaultA
       wave.pauseMs = f.pauseMs;
     },
     waveFaults: () => ({ ...wave }),
+    setStoreFaults: (f) => Object.assign(injected.store, f),
+    storeFaults: () => ({ ...injected.store }),
+    setClockSkew: (offsetMs) => {
+      injected.clock.offsetMs = offsetMs;
+    },
+    clockSkew: () => injected.clock.offsetMs,
   };
 }

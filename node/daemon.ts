@@ -34,6 +34,7 @@ import { DEFAULT_LOOKBACK, type Pae } from '../src/pae/index.ts';
 import { DeferredEngine } from '../src/replication/deferred-engine.ts';
 import { createReplication, type Replication } from '../src/replication/index.ts';
 import { LocalEngine } from '../src/replication/local-engine.ts';
+import { withStoreFaults } from '../src/store/faulty.ts';
 import { StoreUnwritableError } from '../src/store/index.ts';
 import { adminIds } from './admin-key.ts';
 import { clusterAdmin, faultAdmin } from './cluster-admin.ts';
@@ -118,7 +119,11 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   await assertListenFree(listen);
   await prepareDataDir(cfg.dataDir);
   const registry = createMetricsRegistry();
-  const store = instrumentStore(createConfiguredStore(cfg), registry);
+  // Fault injection (tests only): a slow or full store, and an HLC whose physical clock is skewed.
+  const injected =
+    cfg.faultInjection === 'on' ? { store: { latencyMs: 0, full: false }, clock: { offsetMs: 0 } } : undefined;
+  const configured = createConfiguredStore(cfg);
+  const store = instrumentStore(injected ? withStoreFaults(configured, injected.store) : configured, registry);
   await store.open();
   let ready = false;
   let resolveDone!: () => void;
@@ -160,7 +165,8 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
   try {
     const nodeId = await loadOrCreateNodeId(store);
     // Versions never go backwards across a restart, even if the wall clock does.
-    clock = createPersistentHlc({ node: nodeId, logger, persistence: hlcPersistence(store) });
+    const physical = injected ? () => Date.now() + injected.clock.offsetMs : undefined;
+    clock = createPersistentHlc({ node: nodeId, logger, persistence: hlcPersistence(store), physical });
     await clock.start();
     // Metadata of 50,000 recently written records (~20 MB): a wave's version, receipt and release checks
     // then read no values (bench:dsm).
@@ -267,7 +273,7 @@ export async function startDaemon(cfg: DaemonConfig, logger: Logger): Promise<Da
         ),
         statsRoutes(stats.admin),
         paeRoutes(paeParts.admin),
-        ...(cfg.faultInjection === 'on' ? [faultRoutes(faultAdmin(() => net, waveFaults))] : []),
+        ...(injected ? [faultRoutes(faultAdmin(() => net, waveFaults, injected))] : []),
       ],
       dataAuth: cfg.dataAuth === 'on',
       adminRateLimit: { perSecond: cfg.rateLimitAdmin, limitLoopback: cfg.rateLimitLoopback === 'limit' },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { MOVE_STEPS, type MoveStepKind, type WaveFaults } from '../overrides/index.ts';
+import type { StoreFaults } from '../store/faulty.ts';
 import { errorSchema } from './errors.ts';
 
 /** Fault injection for tests and benchmarks (the daemon must run with `--fault-injection on`). */
@@ -12,6 +13,12 @@ export interface FaultAdmin {
   setWaveFaults(f: { crashBefore?: MoveStepKind; pauseBefore?: MoveStepKind; pauseMs?: number }): void;
   /** The wave faults set, and the wave step a wave waits before now. */
   waveFaults(): WaveFaults;
+  /** A slow store (latency before every asynchronous call) or a full one (writes fail with ENOSPC). */
+  setStoreFaults(f: Partial<StoreFaults>): void;
+  storeFaults(): StoreFaults;
+  /** Offset of the HLC's physical clock from the host's, ms (ahead > 0, behind < 0). */
+  setClockSkew(offsetMs: number): void;
+  clockSkew(): number;
 }
 
 const peersBody = {
@@ -23,7 +30,10 @@ const peersBody = {
 
 const ok = { type: 'object', properties: { ok: { type: 'boolean' } } } as const;
 
-/** `POST /admin/faults/block|unblock` (in-app partition) and `PUT /admin/faults/latency` (emulated WAN). */
+/**
+ * `POST /admin/faults/block|unblock` (in-app partition), `PUT /admin/faults/latency` (emulated WAN),
+ * `PUT /admin/faults/store` (slow or full store), `PUT /admin/faults/clock` (HLC skew), `/admin/faults/wave`.
+ */
 export function faultRoutes(faults: FaultAdmin) {
   return async (app: FastifyInstance): Promise<void> => {
     const responses = { 200: ok, 400: errorSchema, 500: errorSchema };
@@ -109,6 +119,47 @@ export function faultRoutes(faults: FaultAdmin) {
       async (req) => {
         faults.setWaveFaults(req.body);
         return { ok: true };
+      },
+    );
+    const storeFaults = {
+      type: 'object',
+      additionalProperties: false,
+      properties: { latencyMs: { type: 'integer', minimum: 0, maximum: 10_000 }, full: { type: 'boolean' } },
+    } as const;
+    app.put<{ Body: Partial<StoreFaults> }>(
+      '/admin/faults/store',
+      {
+        schema: {
+          summary:
+            'Test only: a slow store (ms before every call) or a full one (writes fail with ENOSPC); {} keeps both',
+          body: storeFaults,
+          response: { 200: storeFaults, 400: errorSchema },
+        },
+      },
+      async (req) => {
+        faults.setStoreFaults(req.body);
+        return faults.storeFaults();
+      },
+    );
+    const skew = {
+      type: 'object',
+      required: ['offsetMs'],
+      additionalProperties: false,
+      // Within the HLC's drift bound (60 s), so the other daemons accept this one's timestamps.
+      properties: { offsetMs: { type: 'integer', minimum: -50_000, maximum: 50_000 } },
+    } as const;
+    app.put<{ Body: { offsetMs: number } }>(
+      '/admin/faults/clock',
+      {
+        schema: {
+          summary: "Test only: skew this daemon's HLC physical clock by offsetMs (ahead > 0, behind < 0)",
+          body: skew,
+          response: { 200: skew, 400: errorSchema },
+        },
+      },
+      async (req) => {
+        faults.setClockSkew(req.body.offsetMs);
+        return { offsetMs: faults.clockSkew() };
       },
     );
     app.get(

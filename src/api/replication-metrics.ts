@@ -9,7 +9,7 @@
  * | `shoal_hints_pending` | gauge | — | hints held for replicas that missed writes, not yet replayed |
  * | `shoal_handoff_bytes_total` | counter | `kind` | value bytes handed to other daemons: `ring` (records this daemon no longer replicates, after a join or during a leave), `hints` (hint replays) |
  * | `shoal_anti_entropy_repairs_total` | counter | `direction` | records anti-entropy repaired: `pulled` here, `pushed` to a peer |
- * | `shoal_quorum_failures_total` | counter | `reason` | requests that did not get the replicas their level needs: `unavailable` (none reachable), `not_reached` (too few answered) |
+ * | `shoal_quorum_failures_total` | counter | `reason` | requests that did not get the replicas their level needs: `unavailable` (too few replicas up to try: not attempted), `not_reached` (attempted, too few answered in time) |
  * | `shoal_read_retries_total` | counter | — | reads that asked one replica more than their level needs (one asked failed or was slow: the speculative retry) |
  *
  * Every label value is set to 0 up front, and each is bound once: the observer does no label lookups.

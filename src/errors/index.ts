@@ -44,9 +44,13 @@ export const ERROR_CATALOGUE = {
   QUORUM_NOT_REACHED: {
     status: 503,
     description:
-      'Too few replicas for the requested consistency: "not attempted" when too few were up (a write then took effect nowhere), else too few answered in time (a write is then indeterminate: it may take effect).',
+      'Too few replicas answered in time for the requested consistency; a write may have been stored on some and may still appear (indeterminate).',
   },
-  REPLICAS_UNAVAILABLE: { status: 503, description: 'Every replica of the key is down or unreachable.' },
+  REPLICAS_UNAVAILABLE: {
+    status: 503,
+    description:
+      "Too few of the key's replicas (or the peer asked) are reachable to try the request; a write was not attempted and stored nowhere.",
+  },
   NOT_READY: { status: 503, description: 'The daemon is starting or stopping.' },
   TIMEOUT: { status: 504, description: 'A remote call did not finish within its timeout.' },
   STORE_ERROR: { status: 500, description: 'The local store failed; nothing was acknowledged.' },
@@ -85,11 +89,6 @@ export const ERROR_CATALOGUE = {
   NOT_QUARANTINED: {
     status: 404,
     description: 'The peer id named is not quarantined here (`DELETE /admin/layout/quarantine/:peerId`).',
-  },
-  REVOCATION_REFUSED: {
-    status: 403,
-    description:
-      'A revocation order that does not verify under the cluster admin key (`--admin-pub`), or none is configured.',
   },
   MEMBER_AMBIGUOUS: {
     status: 400,

@@ -97,16 +97,14 @@ export class Coordinator implements RecordEngine {
     const { replicas, need } = this.#targets(key, level);
     if (typeof need === 'number' && this.#selfSuffices(replicas, level)) return this.#c.local.getRaw(key, { signal });
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
-    if (!satisfies(need, available)) {
-      throw this.#unavailable(key, level, available.length, need, replicas.length, 'not attempted');
-    }
+    if (!satisfies(need, available)) throw this.#refused(key, level, available.length, need, replicas.length);
     const read = (peer: string) => this.#c.client.get(peer, key, signal);
     const { reached, settled } =
       typeof need === 'number' && need < available.length
         ? this.#nearestFirst(available, need, read)
         : quorumCall(available, need, read);
     const outcome = await reached.catch((o: QuorumOutcome<StoredRecord | undefined>) => {
-      throw this.#unavailable(key, level, o.ok.length, need, replicas.length);
+      throw this.#timedOut(key, level, o.ok.length, need, replicas.length, 'read');
     });
     const merged = mergeRecords(outcome.ok.map((o) => o.value));
     if (merged) this.#c.local.clock.observe(merged.meta.version);
@@ -144,18 +142,9 @@ export class Coordinator implements RecordEngine {
   async #write(key: string, record: StoredRecord, level: Consistency, signal?: AbortSignal): Promise<boolean> {
     const { replicas, need } = this.#targets(key, level);
     const available = replicas.filter((r) => this.#c.ring.isAvailable(r));
-    // Refused before anything is sent: nothing may take effect later, so no hints either (a hint would apply
-    // the refused write when the replica returns; Cassandra's Unavailable is the same promise).
-    if (!satisfies(need, available)) {
-      throw this.#unavailable(
-        key,
-        level,
-        available.length,
-        need,
-        replicas.length,
-        'not attempted, nothing was written',
-      );
-    }
+    // Refused before anything is sent or queued: a write refused for too few replicas up never takes effect
+    // (Cassandra's Unavailable). Hints are kept only for a write that is attempted.
+    if (!satisfies(need, available)) throw this.#refused(key, level, available.length, need, replicas.length);
     for (const down of replicas.filter((r) => !available.includes(r))) await this.#c.hints.add(down, key, record);
     const { reached, settled } = quorumCall(available, need, (peer) => this.#c.client.put(peer, key, record, signal));
     settled
@@ -164,24 +153,28 @@ export class Coordinator implements RecordEngine {
       })
       .catch((err: unknown) => this.#c.logger.warn({ err, key }, 'storing hints failed'));
     const acked = await reached.catch((o: QuorumOutcome<{ version: string; existed: boolean }>) => {
-      throw this.#unavailable(key, level, o.ok.length, need, replicas.length);
+      throw this.#timedOut(key, level, o.ok.length, need, replicas.length, 'write');
     });
     return acked.ok.some((o) => o.value.existed);
   }
 
-  /**
-   * `upFront`: refused before any replica was asked, because too few are up (a write then took effect nowhere);
-   * otherwise too few answered (a write may still take effect on those that did not: indeterminate).
-   */
-  #unavailable(key: string, level: Consistency, got: number, need: Need, n: number, upFront?: string): Error {
+  /** Too few replicas up to try (the failure detector's view): nothing was sent, a write was stored nowhere. */
+  #refused(key: string, level: Consistency, up: number, need: Need, n: number): Error {
     const wanted = typeof need === 'number' ? need : 'a quorum of the old and of the new holders';
-    const what = upFront
-      ? `${JSON.stringify(key)} at consistency ${level}: only ${got} of ${n} replicas are up, ${wanted} needed; ${upFront}`
-      : `${JSON.stringify(key)} at consistency ${level}: ${got} of ${n} replicas answered, ${wanted} needed`;
-    this.#c.observer?.quorumFailed(got === 0 ? 'unavailable' : 'not_reached');
-    return got === 0
-      ? new ReplicasUnavailableError(`no replica reachable for ${what}`)
-      : new QuorumNotReachedError(`quorum not reached for ${what}`);
+    this.#c.observer?.quorumFailed('unavailable');
+    return new ReplicasUnavailableError(
+      `${JSON.stringify(key)} at consistency ${level}: ${up} of ${n} replicas up, ${wanted} needed; not attempted, nothing stored`,
+    );
+  }
+
+  /** Attempted, but too few replicas answered in time: a write may have been stored on some and may still appear. */
+  #timedOut(key: string, level: Consistency, got: number, need: Need, n: number, op: 'read' | 'write'): Error {
+    const wanted = typeof need === 'number' ? need : 'a quorum of the old and of the new holders';
+    this.#c.observer?.quorumFailed('not_reached');
+    const outcome = op === 'write' ? 'the write may have been stored on some replicas and may still appear' : 'retry';
+    return new QuorumNotReachedError(
+      `quorum not reached for ${JSON.stringify(key)} at consistency ${level}: ${got} of ${n} replicas answered, ${wanted} needed; ${outcome}`,
+    );
   }
 
   getNow(key: string, consistency: Consistency = 'quorum'): ImmediateRead | undefined {

@@ -23,7 +23,7 @@ export interface ReplicationObserver {
   handedOff(kind: HandoffKind, bytes: number): void;
   /** Anti-entropy repaired records with a peer: pulled here, pushed there. */
   repaired(pulled: number, pushed: number): void;
-  /** A request failed for want of replicas: none reachable (`unavailable`) or too few answered (`not_reached`). */
+  /** A request failed for want of replicas: too few up to try it (`unavailable`, nothing sent) or too few answered in time (`not_reached`). */
   quorumFailed(reason: QuorumFailure): void;
   /** A read asked one replica more than its level needs, because one it asked failed or was slow. */
   readRetried(): void;

@@ -257,7 +257,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         try {
           return await launchTracked(await argsFor(i, join0));
         } catch (err) {
-          if (attempt >= 3 || !/EADDRINUSE|cannot start libp2p/.test(String(err))) throw err;
+          if (attempt >= 3 || !/EADDRINUSE|ADDRESS_IN_USE|cannot start libp2p/.test(String(err))) throw err;
         }
       }
     };
