@@ -90,6 +90,11 @@ export const ERROR_CATALOGUE = {
     status: 404,
     description: 'The peer id named is not quarantined here (`DELETE /admin/layout/quarantine/:peerId`).',
   },
+  REVOCATION_REFUSED: {
+    status: 403,
+    description:
+      'A revocation order that does not verify under the cluster admin key (`--admin-pub`), or none is configured.',
+  },
   MEMBER_AMBIGUOUS: {
     status: 400,
     description: 'A short peer id matches more than one member; the message names the candidates.',
