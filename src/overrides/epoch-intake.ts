@@ -19,19 +19,19 @@ export function staleCoordinator(layout: Layout, epoch: Epoch): string | undefin
 
 /**
  * The one way partition epochs enter this daemon's chains (pushed, pulled, fetched or its own), over the
- * layout's own checks: a quarantined signer's epoch is refused, and so is a stale coordinator's new one;
- * every refusal is counted by reason.
+ * layout's own checks: a quarantined signer's epoch is refused, and with `checkStale` (epochs pushed as new)
+ * so is a stale coordinator's; every refusal is counted by reason.
  */
 export async function appendEpochs(
   layout: Layout,
   epochs: readonly Epoch[],
-  c: { quarantine: Quarantine; observer: LayoutObserver },
+  c: { quarantine: Quarantine; observer: LayoutObserver; checkStale: boolean },
   signal?: AbortSignal,
 ): Promise<void> {
   // Epochs followed by an epoch of a current coordinator are history (that coordinator built on them): only
   // a trailing run signed by stale coordinators is refused as such.
   let tail = epochs.length;
-  while (tail > 0 && staleCoordinator(layout, epochs[tail - 1]) !== undefined) tail--;
+  while (c.checkStale && tail > 0 && staleCoordinator(layout, epochs[tail - 1]) !== undefined) tail--;
   for (const [i, epoch] of epochs.entries()) {
     try {
       const quarantined = c.quarantine.reasonFor(epoch.signer);

@@ -139,9 +139,11 @@ export class OverrideSync {
             throw err;
           });
         }
+        // Pushed epochs are new: a stale coordinator's are refused. Our own (no sender) are never stale.
         await this.#appendAll(
           layout,
           epochs.filter((e) => !held.includes(e)),
+          from !== undefined,
           signal,
         );
       } finally {
@@ -306,7 +308,9 @@ export class OverrideSync {
         fresh.push(...page);
         if (page.length === 0 || res.e.length < MAX_EPOCHS_PER_ANSWER) break;
       }
-      await this.#appendAll(layout, fresh, signal);
+      // A fetched chain is history: its head may be a coordinator's that a later membership change replaced
+      // (a joiner fetching it must take it); a stale coordinator's rival epochs meet the fork rule instead.
+      await this.#appendAll(layout, fresh, false, signal);
     } finally {
       // Also when a page failed or an epoch was refused: the table follows what the chain took.
       if (chain.head.number !== before) this.#changed(scope, chain.epochs(before + 1));
@@ -314,8 +318,9 @@ export class OverrideSync {
     return chain.head.number - before;
   }
 
-  #appendAll(layout: Layout, epochs: readonly Epoch[], signal?: AbortSignal): Promise<void> {
-    return appendEpochs(layout, epochs, { quarantine: this.quarantine, observer: this.#observer }, signal);
+  #appendAll(layout: Layout, epochs: readonly Epoch[], checkStale: boolean, signal?: AbortSignal): Promise<void> {
+    const c = { quarantine: this.quarantine, observer: this.#observer, checkStale };
+    return appendEpochs(layout, epochs, c, signal);
   }
 
   /** Forks found and resolved here, newest last (at most {@link MAX_FORKS_KEPT}). */
