@@ -56,6 +56,7 @@ export {
   compareBallots,
   cosign,
   type EpochQuorum,
+  isBallot,
   majorityOf,
   quorumProblem,
   ZERO_BALLOT,

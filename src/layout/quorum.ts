@@ -57,7 +57,8 @@ export function cosign(hash: string, ballot: Ballot, key: PrivateKey): [string, 
 /** Members needed for a majority of `voters`. */
 export const majorityOf = (voters: number): number => Math.floor(voters / 2) + 1;
 
-const isBallot = (b: unknown): b is Ballot =>
+/** A well-formed ballot (round ≥ 1: every proposal outbids the acceptors' initial zero ballot). */
+export const isBallot = (b: unknown): b is Ballot =>
   typeof b === 'object' &&
   b !== null &&
   Number.isSafeInteger((b as Ballot).round) &&

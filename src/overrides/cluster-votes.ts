@@ -11,6 +11,7 @@ import {
   type Epoch,
   EpochRejectedError,
   hashEpoch,
+  isBallot,
   type Layout,
   majorityOf,
   onAccept,
@@ -46,12 +47,6 @@ export interface ClusterVotesComponents {
   onRevoke: (order: RevocationOrder, from: string) => void;
   logger: Logger;
 }
-
-const isBallot = (b: unknown): b is Ballot =>
-  typeof b === 'object' &&
-  b !== null &&
-  Number.isSafeInteger((b as Ballot).round) &&
-  typeof (b as Ballot).proposer === 'string';
 
 /**
  * Both roles of the cluster chain's Paxos (src/layout/quorum.ts, vote.ts) for this daemon: the acceptor, whose

@@ -176,10 +176,7 @@ export class LayoutKeeper {
 
   async #reconcile(): Promise<void> {
     const self = this.#c.net.peerId;
-    const up = this.#c.net
-      .members()
-      .filter((m) => m.status === 'up' && !m.leaving)
-      .map((m) => m.peerId);
+    const up = this.#upPeers();
     const sequencer = this.#sequencer(up);
     if (sequencer === self) {
       const others = up.filter((p) => p !== self).sort();
@@ -190,6 +187,14 @@ export class LayoutKeeper {
       // The pull may have adopted the cluster's chain, of which this daemon is not (yet) a member.
       if (this.#sequencer(up) === self) await this.#propose();
     } else if (sequencer !== undefined) await this.#pull(sequencer);
+  }
+
+  /** Members up and not leaving, this daemon included: the candidates for sequencer. */
+  #upPeers(): string[] {
+    return this.#c.net
+      .members()
+      .filter((m) => m.status === 'up' && !m.leaving)
+      .map((m) => m.peerId);
   }
 
   /**
@@ -276,10 +281,7 @@ export class LayoutKeeper {
     if (problem !== undefined) throw new ShoalError('REVOCATION_REFUSED', problem);
     if (this.#layout.cluster.layout().revoked.has(order.id)) return;
     this.#revocations.set(order.id, order);
-    const up = this.#c.net
-      .members()
-      .filter((m) => m.status === 'up' && !m.leaving)
-      .map((m) => m.peerId);
+    const up = this.#upPeers();
     const sequencer = this.#sequencer(up);
     if (sequencer === undefined || sequencer === this.#c.net.peerId) this.kick();
     else await this.#votes.forwardRevocation(sequencer, order, signal);
