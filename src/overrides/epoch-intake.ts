@@ -30,15 +30,19 @@ export async function appendEpochs(
 ): Promise<void> {
   // Epochs followed by an epoch of a current coordinator are history (that coordinator built on them): only
   // a trailing run signed by stale coordinators is refused as such.
-  let tail = epochs.length;
-  while (c.checkStale && tail > 0 && staleCoordinator(layout, epochs[tail - 1]) !== undefined) tail--;
+  const stale = new Map<number, string>(); // index → why, for the trailing run only
+  for (let i = epochs.length - 1; c.checkStale && i >= 0; i--) {
+    const why = staleCoordinator(layout, epochs[i]);
+    if (why === undefined) break;
+    stale.set(i, why);
+  }
   for (const [i, epoch] of epochs.entries()) {
     try {
       const quarantined = c.quarantine.reasonFor(epoch.signer);
       if (quarantined !== undefined)
         throw new EpochRejectedError('unauthorised', epoch.scope, epoch.number, quarantined);
-      const stale = i < tail ? undefined : staleCoordinator(layout, epoch);
-      if (stale !== undefined) throw new EpochRejectedError('unauthorised', epoch.scope, epoch.number, stale);
+      const why = stale.get(i);
+      if (why !== undefined) throw new EpochRejectedError('unauthorised', epoch.scope, epoch.number, why);
       await layout.append(epoch, { signal });
     } catch (err) {
       if (err instanceof EpochRejectedError) c.observer.epochRejected('partition', err.reason);
